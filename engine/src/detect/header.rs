@@ -1,0 +1,87 @@
+//! Header-level matching: protocol, addresses, ports, direction, `flow`, and
+//! the packet checks (dsize, ttl, flags, itype, ...).
+
+use super::signature::{ProtoMatch, Signature};
+use super::FlowView;
+use crate::decode::{IpInfo, Packet, L4};
+use crate::rules::ast::PacketCheck;
+
+pub(super) fn matches(s: &Signature, pkt: &Packet<'_>, ip: &IpInfo, flow: &FlowView) -> bool {
+    let proto_ok = match s.proto {
+        ProtoMatch::Ip => true,
+        ProtoMatch::Tcp => ip.proto == 6,
+        ProtoMatch::Udp => ip.proto == 17,
+        ProtoMatch::Icmp => ip.proto == 1 || ip.proto == 58,
+        ProtoMatch::Icmpv4 => ip.proto == 1,
+        ProtoMatch::Icmpv6 => ip.proto == 58,
+        ProtoMatch::Sctp => ip.proto == 132,
+        ProtoMatch::App(a) => {
+            let (tcp, udp) = a.transports();
+            ((tcp && ip.proto == 6) || (udp && ip.proto == 17)) && flow.app_proto == Some(a)
+        }
+    };
+    if !proto_ok {
+        return false;
+    }
+    let (sp, dp) = pkt.l4.ports();
+    let has_ports = matches!(pkt.l4, L4::Tcp { .. } | L4::Udp { .. });
+    let fwd = s.src.contains(ip.src)
+        && s.dst.contains(ip.dst)
+        && (!has_ports || (s.sport.contains(sp) && s.dport.contains(dp)));
+    let ok = fwd
+        || (s.bidirectional
+            && s.src.contains(ip.dst)
+            && s.dst.contains(ip.src)
+            && (!has_ports || (s.sport.contains(dp) && s.dport.contains(sp))));
+    if !ok {
+        return false;
+    }
+    let f = &s.flow;
+    if (f.to_server && !flow.to_server) || (f.to_client && flow.to_server) {
+        return false;
+    }
+    if (f.established && !flow.established) || (f.not_established && flow.established) {
+        return false;
+    }
+    if (f.only_frag && !ip.is_fragment) || (f.no_frag && ip.is_fragment) {
+        return false;
+    }
+    s.checks.iter().all(|c| check(c, pkt, ip, flow))
+}
+
+fn flag_match(value: u8, set: u8, modifier: u8, ignore: u8) -> bool {
+    let v = value & !ignore;
+    match modifier {
+        b'+' => v & set == set,
+        b'*' => v & set != 0,
+        b'!' => v & set == 0,
+        _ => v == set,
+    }
+}
+
+fn check(c: &PacketCheck, pkt: &Packet<'_>, ip: &IpInfo, flow: &FlowView) -> bool {
+    match c {
+        PacketCheck::Dsize(m) => m.matches(pkt.payload.len() as u64),
+        PacketCheck::Ttl(m) => m.matches(ip.ttl as u64),
+        PacketCheck::Tos(m) => m.matches(ip.tos as u64),
+        PacketCheck::IpId(m) => ip.version == 4 && m.matches(ip.id as u64),
+        PacketCheck::IpProto(m) => m.matches(ip.proto as u64),
+        PacketCheck::Itype(m) => matches!(pkt.l4, L4::Icmp { itype, .. } if m.matches(itype as u64)),
+        PacketCheck::Icode(m) => matches!(pkt.l4, L4::Icmp { icode, .. } if m.matches(icode as u64)),
+        PacketCheck::IcmpId(m) => matches!(pkt.l4, L4::Icmp { id, .. } if m.matches(id as u64)),
+        PacketCheck::IcmpSeq(m) => matches!(pkt.l4, L4::Icmp { seq, .. } if m.matches(seq as u64)),
+        PacketCheck::Seq(m) => matches!(pkt.l4, L4::Tcp { seq, .. } if m.matches(seq as u64)),
+        PacketCheck::Ack(m) => matches!(pkt.l4, L4::Tcp { ack, .. } if m.matches(ack as u64)),
+        PacketCheck::Window(m) => matches!(pkt.l4, L4::Tcp { window, .. } if m.matches(window as u64)),
+        PacketCheck::Flags(f) => {
+            matches!(pkt.l4, L4::Tcp { flags, .. } if flag_match(flags, f.set, f.modifier, f.ignore))
+        }
+        PacketCheck::Fragbits(f) => flag_match(ip.frag_flags, f.bits, f.modifier, 0),
+        PacketCheck::SameIp => ip.src == ip.dst,
+        // Needs the HTTP parser; no URI means no match.
+        PacketCheck::Urilen(..) => false,
+        // Needs stream tracking; not evaluated until reassembly lands.
+        PacketCheck::StreamSize { .. } => false,
+        PacketCheck::AppLayerProto { proto, negated } => (flow.app_proto == Some(*proto)) != *negated,
+    }
+}

@@ -1,0 +1,360 @@
+//! Detection: rules are compiled once into an immutable [`Ruleset`] that
+//! workers share; each packet is prefiltered per buffer by one aho-corasick
+//! automaton over the signatures' fast patterns, and only the candidates are
+//! verified fully.
+//!
+//! Detection knows nothing of JSON: it reports matches as [`Match`] values
+//! (signature index) and leaves formatting to [`crate::output`].
+
+mod header;
+pub mod payload;
+pub mod regex;
+mod signature;
+pub mod threshold;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+
+pub use signature::{CompileStats, FastPat, ProtoMatch, Signature};
+
+use crate::decode::Packet;
+use crate::rules::ast::{AppProto, Buffer, FlowbitCmd};
+use crate::rules::{Classifications, LoadReport, RuleError, SourcedRule, Vars};
+use payload::{Inspection, MAX_BYTE_VARS};
+
+/// What the flow knows about the packet, as detection needs it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FlowView {
+    /// The packet goes from client to server.
+    pub to_server: bool,
+    /// TCP handshake completed / UDP seen both ways.
+    pub established: bool,
+    /// Detected application protocol.
+    pub app_proto: Option<AppProto>,
+}
+
+/// Buffers other than the packet payload, filled by app-layer parsers.
+pub trait Buffers {
+    /// The buffer's bytes for this packet/transaction, if it exists.
+    fn get(&self, b: Buffer) -> Option<&[u8]>;
+}
+
+/// No app-layer buffers.
+pub struct NoBuffers;
+
+impl Buffers for NoBuffers {
+    fn get(&self, _: Buffer) -> Option<&[u8]> {
+        None
+    }
+}
+
+/// Per-flow detection state: flowbits (a small sorted set of interned ids).
+#[derive(Clone, Debug, Default)]
+pub struct FlowState {
+    bits: Vec<u32>,
+}
+
+impl FlowState {
+    fn is_set(&self, id: u32) -> bool {
+        self.bits.binary_search(&id).is_ok()
+    }
+
+    fn set(&mut self, id: u32) {
+        if let Err(p) = self.bits.binary_search(&id) {
+            self.bits.insert(p, id);
+        }
+    }
+
+    fn unset(&mut self, id: u32) {
+        if let Ok(p) = self.bits.binary_search(&id) {
+            self.bits.remove(p);
+        }
+    }
+}
+
+/// A signature that matched a packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Match {
+    /// Index of the signature in the ruleset.
+    pub sig: u32,
+}
+
+struct Prefilter {
+    buffer: Buffer,
+    ac: AhoCorasick,
+    /// Pattern id -> signatures.
+    sigs_of: Vec<Vec<u32>>,
+}
+
+/// The compiled, immutable ruleset. `Send + Sync`: workers share it by `&`.
+pub struct Ruleset {
+    sigs: Vec<Signature>,
+    prefilters: Vec<Prefilter>,
+    /// Signatures with no fast pattern: always candidates.
+    always: Vec<u32>,
+    flowbit_names: Vec<String>,
+    /// Compile statistics.
+    pub stats: CompileStats,
+}
+
+impl std::fmt::Debug for Ruleset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Ruleset({} signatures)", self.sigs.len())
+    }
+}
+
+/// Outcome of building a ruleset: the rules that compiled and those that did
+/// not.
+pub struct Built {
+    /// The ruleset.
+    pub ruleset: Ruleset,
+    /// Rejections (parse and compile).
+    pub errors: Vec<RuleError>,
+    /// Rules parsed (before compile rejections).
+    pub parsed: usize,
+    /// Rule files that could not be read.
+    pub file_errors: Vec<(std::path::PathBuf, String)>,
+}
+
+/// Order in which Suricata evaluates signatures for one packet: rules that
+/// only set flowbits before rules that read them, so a bit set by one rule is
+/// seen by another on the same packet.
+fn flowbit_rank(s: &Signature) -> u8 {
+    match (s.writes_flowbits(), s.reads_flowbits()) {
+        (true, false) => 0,
+        (true, true) => 1,
+        (false, true) => 2,
+        (false, false) => 3,
+    }
+}
+
+impl Ruleset {
+    /// Loads rule files/directories and compiles them.
+    pub fn load(paths: &[&Path], vars: &Vars, classes: &Classifications) -> Built {
+        let mut report = LoadReport::default();
+        for p in paths {
+            report.add_path(p);
+        }
+        Self::from_report(report, vars, classes)
+    }
+
+    /// Compiles parsed rules; rejections are added to the report's errors.
+    pub fn from_report(mut report: LoadReport, vars: &Vars, classes: &Classifications) -> Built {
+        report.remove_duplicates();
+        let parsed = report.rules.len() + report.errors.iter().filter(|e| e.is_duplicate()).count();
+        let mut c = signature::Compiler { vars, classes, flowbit_ids: HashMap::new(), stats: CompileStats::default() };
+        let mut sigs = Vec::with_capacity(report.rules.len());
+        let mut errors = report.errors;
+        for SourcedRule { rule, file, line, .. } in &report.rules {
+            match c.compile(rule, 0) {
+                Ok(s) => sigs.push(s),
+                Err(mut e) => {
+                    e.file = file.clone();
+                    e.line = *line;
+                    e.sid = Some(rule.meta.sid);
+                    errors.push(e);
+                }
+            }
+        }
+        sigs.sort_by_key(flowbit_rank);
+        for (i, s) in sigs.iter_mut().enumerate() {
+            s.idx = i as u32;
+        }
+        let mut names = vec![String::new(); c.flowbit_ids.len()];
+        for (n, id) in c.flowbit_ids {
+            names[id as usize] = n;
+        }
+        let ruleset = Self::index(sigs, names, c.stats);
+        Built { ruleset, errors, parsed, file_errors: report.file_errors }
+    }
+
+    fn index(sigs: Vec<Signature>, flowbit_names: Vec<String>, stats: CompileStats) -> Ruleset {
+        let mut always = Vec::new();
+        let mut by_buf: Vec<(Buffer, Vec<Vec<u8>>, HashMap<Vec<u8>, usize>, Vec<Vec<u32>>)> = Vec::new();
+        for s in &sigs {
+            let Some(fp) = &s.fast else {
+                always.push(s.idx);
+                continue;
+            };
+            let pos = match by_buf.iter().position(|(b, ..)| *b == fp.buffer) {
+                Some(p) => p,
+                None => {
+                    by_buf.push((fp.buffer, Vec::new(), HashMap::new(), Vec::new()));
+                    by_buf.len() - 1
+                }
+            };
+            let (_, pats, ids, sigs_of) = &mut by_buf[pos];
+            let key = fp.bytes.to_ascii_lowercase();
+            let id = *ids.entry(key.clone()).or_insert_with(|| {
+                pats.push(key);
+                sigs_of.push(Vec::new());
+                pats.len() - 1
+            });
+            sigs_of[id].push(s.idx);
+        }
+        let prefilters = by_buf
+            .into_iter()
+            .map(|(buffer, pats, _, sigs_of)| {
+                // Case-insensitive automaton: a superset prefilter; the exact
+                // case is checked by verification.
+                let kind = if pats.len() <= 5000 { Some(AhoCorasickKind::DFA) } else { None };
+                let ac = AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .kind(kind)
+                    .build(&pats)
+                    .or_else(|_| {
+                        AhoCorasickBuilder::new()
+                            .ascii_case_insensitive(true)
+                            .match_kind(MatchKind::Standard)
+                            .build(&pats)
+                    })
+                    .expect("patterns are plain byte strings");
+                Prefilter { buffer, ac, sigs_of }
+            })
+            .collect();
+        Ruleset { sigs, prefilters, always, flowbit_names, stats }
+    }
+
+    /// Number of signatures.
+    pub fn len(&self) -> usize {
+        self.sigs.len()
+    }
+
+    /// True when no signature loaded.
+    pub fn is_empty(&self) -> bool {
+        self.sigs.is_empty()
+    }
+
+    /// Signature by index.
+    pub fn sig(&self, idx: u32) -> &Signature {
+        &self.sigs[idx as usize]
+    }
+
+    /// All signatures in evaluation order.
+    pub fn sigs(&self) -> &[Signature] {
+        &self.sigs
+    }
+
+    /// Name of an interned flowbit.
+    pub fn flowbit_name(&self, id: u32) -> &str {
+        &self.flowbit_names[id as usize]
+    }
+
+    /// Runs every signature on one packet; matches are appended to `out` in
+    /// evaluation order. `scratch` is reused between calls (no allocation on
+    /// the hot path once warmed up).
+    pub fn inspect(
+        &self,
+        pkt: &Packet<'_>,
+        flow: FlowView,
+        bufs: &dyn Buffers,
+        state: &mut FlowState,
+        scratch: &mut Scratch,
+        out: &mut Vec<Match>,
+    ) {
+        let Some(ip) = pkt.ip.as_ref() else { return };
+        scratch.candidates.clear();
+        let payload = pkt.payload();
+        for pf in &self.prefilters {
+            let hay = if pf.buffer == Buffer::Payload { Some(payload) } else { bufs.get(pf.buffer) };
+            let Some(hay) = hay else { continue };
+            if hay.is_empty() {
+                continue;
+            }
+            scratch.seen_pats.clear();
+            scratch.seen_pats.resize(pf.sigs_of.len(), false);
+            for m in pf.ac.find_overlapping_iter(hay) {
+                let pid = m.pattern().as_usize();
+                if !scratch.seen_pats[pid] {
+                    scratch.seen_pats[pid] = true;
+                    scratch.candidates.extend_from_slice(&pf.sigs_of[pid]);
+                }
+            }
+        }
+        scratch.candidates.extend_from_slice(&self.always);
+        scratch.candidates.sort_unstable();
+        scratch.candidates.dedup();
+        for &idx in &scratch.candidates {
+            let s = &self.sigs[idx as usize];
+            if !header::matches(s, pkt, ip, &flow) {
+                continue;
+            }
+            if !payload_matches(s, payload, bufs) {
+                continue;
+            }
+            if !flowbits_hold(s, state) {
+                continue;
+            }
+            apply_flowbits(s, state);
+            if !s.noalert {
+                out.push(Match { sig: idx });
+            }
+        }
+    }
+}
+
+fn payload_matches(s: &Signature, payload: &[u8], bufs: &dyn Buffers) -> bool {
+    let mut vars = [0i64; MAX_BYTE_VARS];
+    for (b, ops) in &s.buffers {
+        let buf = if *b == Buffer::Payload { Some(payload) } else { bufs.get(*b) };
+        let Some(buf) = buf else { return false };
+        let mut insp = Inspection::new(buf, vars);
+        if !insp.run(ops) {
+            return false;
+        }
+        vars = insp.vars;
+    }
+    true
+}
+
+fn flowbits_hold(s: &Signature, st: &FlowState) -> bool {
+    s.flowbits.iter().all(|(cmd, ids, any)| match cmd {
+        FlowbitCmd::IsSet => {
+            if *any {
+                ids.iter().any(|&i| st.is_set(i))
+            } else {
+                ids.iter().all(|&i| st.is_set(i))
+            }
+        }
+        FlowbitCmd::IsNotSet => {
+            if *any {
+                ids.iter().any(|&i| !st.is_set(i))
+            } else {
+                ids.iter().all(|&i| !st.is_set(i))
+            }
+        }
+        _ => true,
+    })
+}
+
+fn apply_flowbits(s: &Signature, st: &mut FlowState) {
+    for (cmd, ids, _) in &s.flowbits {
+        for &i in ids {
+            match cmd {
+                FlowbitCmd::Set => st.set(i),
+                FlowbitCmd::Unset => st.unset(i),
+                FlowbitCmd::Toggle => {
+                    if st.is_set(i) {
+                        st.unset(i)
+                    } else {
+                        st.set(i)
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Reusable per-worker buffers for [`Ruleset::inspect`].
+#[derive(Default)]
+pub struct Scratch {
+    candidates: Vec<u32>,
+    seen_pats: Vec<bool>,
+}
+
+#[cfg(test)]
+mod tests;

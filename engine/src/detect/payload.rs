@@ -1,0 +1,543 @@
+//! Verification of the payload keywords of one buffer: content with its
+//! modifiers, pcre, isdataat, byte_test, byte_jump, byte_extract, bsize.
+//!
+//! Semantics follow Suricata's content inspection: keywords run in rule
+//! order; each match moves a cursor (the end of the match) that relative
+//! keywords start from; when a later keyword fails, an earlier content or pcre
+//! is retried at its next occurrence (backtracking), bounded by
+//! [`RECURSION_LIMIT`] as Suricata bounds it.
+
+use memchr::memmem;
+
+use super::regex::Regex;
+use crate::rules::ast::{ByteOp, Endian, NumString};
+use crate::rules::numeric::NumMatch;
+
+/// Retries allowed per buffer inspection before giving up (Suricata's
+/// default `inspection-recursion-limit` is 3000); hostile payloads with many
+/// partial matches cannot make verification quadratic beyond this.
+pub const RECURSION_LIMIT: u32 = 3000;
+
+/// Maximum `byte_extract` variables per rule.
+pub const MAX_BYTE_VARS: usize = 8;
+
+/// A number resolved at compile time, or a `byte_extract` slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operand {
+    /// Literal.
+    Num(i64),
+    /// Index into the variable slots.
+    Var(u8),
+}
+
+impl Operand {
+    fn get(self, vars: &[i64; MAX_BYTE_VARS]) -> i64 {
+        match self {
+            Operand::Num(n) => n,
+            Operand::Var(i) => vars[i as usize],
+        }
+    }
+}
+
+/// A compiled content.
+#[derive(Clone, Debug)]
+pub struct ContentOp {
+    /// Pattern (lowercased when nocase).
+    pub pattern: Vec<u8>,
+    /// Case-insensitive.
+    pub nocase: bool,
+    /// Negated.
+    pub negated: bool,
+    /// Absolute start.
+    pub offset: Option<Operand>,
+    /// Absolute window.
+    pub depth: Option<Operand>,
+    /// Relative start.
+    pub distance: Option<Operand>,
+    /// Relative window.
+    pub within: Option<Operand>,
+    /// Must start at 0.
+    pub startswith: bool,
+    /// Must end at the buffer end.
+    pub endswith: bool,
+    finder: memmem::Finder<'static>,
+}
+
+impl ContentOp {
+    /// Builds the op; `pattern` is as written.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        pattern: &[u8],
+        nocase: bool,
+        negated: bool,
+        offset: Option<Operand>,
+        depth: Option<Operand>,
+        distance: Option<Operand>,
+        within: Option<Operand>,
+        startswith: bool,
+        endswith: bool,
+    ) -> Self {
+        let pattern = if nocase { pattern.to_ascii_lowercase() } else { pattern.to_vec() };
+        let finder = memmem::Finder::new(&pattern).into_owned();
+        ContentOp { pattern, nocase, negated, offset, depth, distance, within, startswith, endswith, finder }
+    }
+
+    fn is_relative(&self) -> bool {
+        self.distance.is_some() || self.within.is_some()
+    }
+
+    /// First occurrence at or after `from`, ending at or before `end`.
+    fn find(&self, buf: &[u8], from: usize, end: usize) -> Option<usize> {
+        if from > end || end - from < self.pattern.len() {
+            return None;
+        }
+        let hay = &buf[from..end];
+        if self.nocase {
+            let n = self.pattern.len();
+            let first = self.pattern[0];
+            let mut i = 0;
+            while i + n <= hay.len() {
+                let c = hay[i].to_ascii_lowercase();
+                if c == first && hay[i..i + n].eq_ignore_ascii_case(&self.pattern) {
+                    return Some(from + i);
+                }
+                i += 1;
+            }
+            None
+        } else {
+            self.finder.find(hay).map(|p| p + from)
+        }
+    }
+}
+
+/// A compiled pcre.
+#[derive(Debug)]
+pub struct PcreOp {
+    /// The regex.
+    pub re: Regex,
+    /// Negated.
+    pub negated: bool,
+    /// Relative to the cursor.
+    pub relative: bool,
+    /// Must match at the start position.
+    pub anchored: bool,
+}
+
+/// A compiled byte_test / byte_jump / byte_extract read.
+#[derive(Clone, Copy, Debug)]
+pub struct ByteRead {
+    /// Bytes to read.
+    pub nbytes: u8,
+    /// Offset.
+    pub offset: Operand,
+    /// Relative to the cursor.
+    pub relative: bool,
+    /// Byte order.
+    pub endian: Endian,
+    /// String form.
+    pub string: NumString,
+    /// Mask.
+    pub bitmask: Option<u64>,
+}
+
+impl ByteRead {
+    /// Reads the number; returns it and the position after the bytes read.
+    fn read(&self, buf: &[u8], cursor: usize, vars: &[i64; MAX_BYTE_VARS]) -> Option<(u64, usize)> {
+        let base = if self.relative { cursor as i64 } else { 0 };
+        let start = base + self.offset.get(vars);
+        if start < 0 {
+            return None;
+        }
+        let start = start as usize;
+        let end = start.checked_add(self.nbytes as usize)?;
+        let bytes = buf.get(start..end)?;
+        let mut v: u64 = match self.string {
+            NumString::Binary => {
+                let little = matches!(self.endian, Endian::Little | Endian::Dce);
+                let mut v = 0u64;
+                if little {
+                    for &b in bytes.iter().rev() {
+                        v = v << 8 | b as u64;
+                    }
+                } else {
+                    for &b in bytes {
+                        v = v << 8 | b as u64;
+                    }
+                }
+                v
+            }
+            s => {
+                let radix = match s {
+                    NumString::Hex => 16,
+                    NumString::Oct => 8,
+                    _ => 10,
+                };
+                let text = std::str::from_utf8(bytes).ok()?;
+                // Suricata converts the leading digits (strtoull) and fails
+                // when there are none.
+                let digits: &str = {
+                    let t = text.trim_start();
+                    let n = t.find(|c: char| !c.is_digit(radix)).unwrap_or(t.len());
+                    &t[..n]
+                };
+                if digits.is_empty() {
+                    return None;
+                }
+                u64::from_str_radix(digits, radix).ok()?
+            }
+        };
+        if let Some(mask) = self.bitmask {
+            v &= mask;
+            if mask != 0 {
+                v >>= mask.trailing_zeros();
+            }
+        }
+        Some((v, end))
+    }
+}
+
+/// One compiled payload keyword.
+#[derive(Debug)]
+pub enum Op {
+    /// content.
+    Content(ContentOp),
+    /// pcre.
+    Pcre(PcreOp),
+    /// isdataat.
+    IsDataAt {
+        /// Position.
+        pos: Operand,
+        /// Negated.
+        negated: bool,
+        /// Relative.
+        relative: bool,
+    },
+    /// byte_test.
+    ByteTest {
+        /// Read.
+        read: ByteRead,
+        /// Operator.
+        op: ByteOp,
+        /// Negated.
+        negated: bool,
+        /// Value.
+        value: Operand,
+    },
+    /// byte_jump.
+    ByteJump {
+        /// Read.
+        read: ByteRead,
+        /// Multiplier.
+        multiplier: u32,
+        /// Align to 4.
+        align: bool,
+        /// From the buffer start.
+        from_beginning: bool,
+        /// From the buffer end.
+        from_end: bool,
+        /// Post offset.
+        post_offset: i64,
+    },
+    /// byte_extract.
+    ByteExtract {
+        /// Read.
+        read: ByteRead,
+        /// Multiplier.
+        multiplier: u32,
+        /// Align 0/2/4.
+        align: u8,
+        /// Slot.
+        slot: u8,
+    },
+    /// bsize.
+    Bsize(NumMatch<u64>),
+}
+
+impl Op {
+    /// True when this keyword's position depends on the cursor.
+    fn is_relative(&self) -> bool {
+        match self {
+            Op::Content(c) => c.is_relative(),
+            Op::Pcre(p) => p.relative,
+            Op::IsDataAt { relative, .. } => *relative,
+            Op::ByteTest { read, .. } | Op::ByteJump { read, .. } | Op::ByteExtract { read, .. } => read.relative,
+            Op::Bsize(_) => false,
+        }
+    }
+}
+
+/// State of one inspection of one buffer.
+pub struct Inspection<'a> {
+    buf: &'a [u8],
+    /// byte_extract slots (shared across the rule's buffers).
+    pub vars: [i64; MAX_BYTE_VARS],
+    budget: u32,
+}
+
+impl<'a> Inspection<'a> {
+    /// Starts inspecting `buf`.
+    pub fn new(buf: &'a [u8], vars: [i64; MAX_BYTE_VARS]) -> Self {
+        Inspection { buf, vars, budget: RECURSION_LIMIT }
+    }
+
+    /// True when all `ops` match the buffer.
+    pub fn run(&mut self, ops: &[Op]) -> bool {
+        self.step(ops, 0, 0)
+    }
+
+    fn step(&mut self, ops: &[Op], idx: usize, cursor: usize) -> bool {
+        let Some(op) = ops.get(idx) else { return true };
+        if self.budget == 0 {
+            return false;
+        }
+        self.budget -= 1;
+        // Retrying an earlier match only helps when a later keyword depends
+        // on where it ended.
+        let retry = ops[idx + 1..].iter().any(Op::is_relative);
+        let buf = self.buf;
+        match op {
+            Op::Content(c) => {
+                let Some((start, end)) = self.window(c, cursor) else {
+                    return c.negated && self.step(ops, idx + 1, cursor);
+                };
+                if c.negated {
+                    let found = if c.endswith {
+                        end >= start + c.pattern.len() && c.find(buf, end - c.pattern.len(), end).is_some()
+                    } else {
+                        c.find(buf, start, end).is_some()
+                    };
+                    return !found && self.step(ops, idx + 1, cursor);
+                }
+                if c.endswith {
+                    if end != buf.len() || end < start + c.pattern.len() {
+                        return false;
+                    }
+                    let p = end - c.pattern.len();
+                    return c.find(buf, p, end).is_some() && self.step(ops, idx + 1, end);
+                }
+                let mut from = start;
+                while let Some(p) = c.find(buf, from, end) {
+                    let m_end = p + c.pattern.len();
+                    if self.step(ops, idx + 1, m_end) {
+                        return true;
+                    }
+                    if !retry || self.budget == 0 {
+                        return false;
+                    }
+                    from = p + 1;
+                }
+                false
+            }
+            Op::Pcre(p) => {
+                let start = if p.relative { cursor.min(buf.len()) } else { 0 };
+                if p.negated {
+                    let hit = p.re.find_at(buf, start, start).is_some_and(|(s, _)| !p.anchored || s == start);
+                    return !hit && self.step(ops, idx + 1, cursor);
+                }
+                let mut from = start;
+                loop {
+                    let Some((s, e)) = p.re.find_at(buf, start, from) else { return false };
+                    if p.anchored && s != start {
+                        return false;
+                    }
+                    if self.step(ops, idx + 1, e) {
+                        return true;
+                    }
+                    if !retry || p.anchored || self.budget == 0 || s >= buf.len() {
+                        return false;
+                    }
+                    self.budget -= 1;
+                    from = s + 1;
+                }
+            }
+            Op::IsDataAt { pos, negated, relative } => {
+                let base = if *relative { cursor as i64 } else { 0 };
+                let at = base + pos.get(&self.vars);
+                let present = at >= 0 && (at as usize) < buf.len();
+                present != *negated && self.step(ops, idx + 1, cursor)
+            }
+            Op::ByteTest { read, op, negated, value } => {
+                let Some((v, _)) = read.read(buf, cursor, &self.vars) else { return false };
+                let want = value.get(&self.vars) as u64;
+                let ok = match op {
+                    ByteOp::Lt => v < want,
+                    ByteOp::Gt => v > want,
+                    ByteOp::Eq => v == want,
+                    ByteOp::Le => v <= want,
+                    ByteOp::Ge => v >= want,
+                    ByteOp::And => v & want != 0,
+                    ByteOp::Xor => v ^ want != 0,
+                };
+                ok != *negated && self.step(ops, idx + 1, cursor)
+            }
+            Op::ByteJump { read, multiplier, align, from_beginning, from_end, post_offset } => {
+                let Some((v, after)) = read.read(buf, cursor, &self.vars) else { return false };
+                let mut jump = (v as i64).saturating_mul(*multiplier as i64);
+                if *align && jump % 4 != 0 {
+                    jump += 4 - jump % 4;
+                }
+                let base = if *from_beginning {
+                    0
+                } else if *from_end {
+                    buf.len() as i64
+                } else {
+                    after as i64
+                };
+                let target = base.saturating_add(jump).saturating_add(*post_offset);
+                // Suricata allows landing exactly at the end of the buffer.
+                if target < 0 || target as usize > buf.len() {
+                    return false;
+                }
+                self.step(ops, idx + 1, target as usize)
+            }
+            Op::ByteExtract { read, multiplier, align, slot } => {
+                let Some((v, after)) = read.read(buf, cursor, &self.vars) else { return false };
+                let mut v = (v as i64).saturating_mul(*multiplier as i64);
+                if *align > 0 {
+                    let a = *align as i64;
+                    if v % a != 0 {
+                        v += a - v % a;
+                    }
+                }
+                self.vars[*slot as usize] = v;
+                self.step(ops, idx + 1, after)
+            }
+            Op::Bsize(m) => m.matches(buf.len() as u64) && self.step(ops, idx + 1, cursor),
+        }
+    }
+
+    /// The byte window a content may match in, or None when it is empty.
+    fn window(&self, c: &ContentOp, cursor: usize) -> Option<(usize, usize)> {
+        let len = self.buf.len() as i64;
+        let (mut start, mut end) = (0i64, len);
+        if c.startswith {
+            end = (c.pattern.len() as i64).min(len);
+        }
+        if c.is_relative() {
+            let dist = c.distance.map_or(0, |d| d.get(&self.vars));
+            start = cursor as i64 + dist;
+            if let Some(w) = c.within {
+                end = end.min(cursor as i64 + dist + w.get(&self.vars));
+            }
+        } else {
+            if let Some(o) = c.offset {
+                start = o.get(&self.vars);
+            }
+            if let Some(d) = c.depth {
+                end = end.min(start + d.get(&self.vars));
+            }
+        }
+        let start = start.max(0);
+        if start > end || start >= len && !c.pattern.is_empty() {
+            return None;
+        }
+        Some((start as usize, end.min(len) as usize))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn content(p: &str) -> ContentOp {
+        ContentOp::new(p.as_bytes(), false, false, None, None, None, None, false, false)
+    }
+
+    fn rel(p: &str, distance: Option<i64>, within: Option<i64>) -> ContentOp {
+        ContentOp::new(p.as_bytes(), false, false, None, None, distance.map(Operand::Num), within.map(Operand::Num), false, false)
+    }
+
+    fn run(ops: &[Op], buf: &str) -> bool {
+        Inspection::new(buf.as_bytes(), [0; MAX_BYTE_VARS]).run(ops)
+    }
+
+    #[test]
+    fn backtracks_relative_chain() {
+        // First "a" is followed by "x", the second by "b": needs a retry.
+        let ops = [Op::Content(content("a")), Op::Content(rel("b", Some(0), Some(1)))];
+        assert!(run(&ops, "axab"));
+        assert!(!run(&ops, "axax"));
+    }
+
+    #[test]
+    fn offset_depth() {
+        let c = ContentOp::new(b"GET", false, false, Some(Operand::Num(0)), Some(Operand::Num(3)), None, None, false, false);
+        assert!(run(&[Op::Content(c.clone())], "GET /"));
+        assert!(!run(&[Op::Content(c)], " GET /"));
+        let c = ContentOp::new(b"b", false, false, Some(Operand::Num(2)), None, None, None, false, false);
+        assert!(!run(&[Op::Content(c.clone())], "abxx"));
+        assert!(run(&[Op::Content(c)], "aaab"));
+    }
+
+    #[test]
+    fn within_counts_from_distance() {
+        // distance 2, within 3: window is [end+2, end+5).
+        let ops = [Op::Content(content("a")), Op::Content(rel("bc", Some(2), Some(3)))];
+        assert!(run(&ops, "a..bc"));
+        assert!(run(&ops, "a...bc"));
+        assert!(!run(&ops, "a....bc"));
+        assert!(!run(&ops, "abc"));
+    }
+
+    #[test]
+    fn negated_and_nocase() {
+        let neg = ContentOp::new(b"evil", true, true, None, None, None, None, false, false);
+        assert!(run(&[Op::Content(neg.clone())], "good"));
+        assert!(!run(&[Op::Content(neg)], "so EVIL"));
+    }
+
+    #[test]
+    fn startswith_endswith() {
+        let s = ContentOp::new(b"GET", false, false, None, None, None, None, true, false);
+        assert!(run(&[Op::Content(s.clone())], "GET x"));
+        assert!(!run(&[Op::Content(s)], "xGET"));
+        let e = ContentOp::new(b".exe", false, false, None, None, None, None, false, true);
+        assert!(run(&[Op::Content(e.clone())], "a.exe"));
+        assert!(!run(&[Op::Content(e)], "a.exe "));
+    }
+
+    #[test]
+    fn negative_distance() {
+        let ops = [Op::Content(content("bc")), Op::Content(rel("ab", Some(-3), Some(2)))];
+        assert!(run(&ops, "abc"));
+    }
+
+    #[test]
+    fn byte_ops() {
+        let read = |nbytes, offset, relative, string| ByteRead {
+            nbytes,
+            offset: Operand::Num(offset),
+            relative,
+            endian: Endian::Big,
+            string,
+            bitmask: None,
+        };
+        let bt = Op::ByteTest { read: read(2, 0, false, NumString::Binary), op: ByteOp::Eq, negated: false, value: Operand::Num(0x0102) };
+        assert!(Inspection::new(&[1, 2, 3], [0; 8]).run(&[bt]));
+        let bt = Op::ByteTest { read: read(3, 0, false, NumString::Dec), op: ByteOp::Gt, negated: false, value: Operand::Num(99) };
+        assert!(Inspection::new(b"123", [0; 8]).run(&[bt]));
+        // byte_jump 1 byte, then content relative right after the jump.
+        let bj = Op::ByteJump { read: read(1, 0, false, NumString::Binary), multiplier: 1, align: false, from_beginning: false, from_end: false, post_offset: 0 };
+        let c = rel("X", Some(0), Some(1));
+        assert!(Inspection::new(b"\x02abX", [0; 8]).run(&[bj, Op::Content(c)]));
+        // byte_extract into slot 0, used as a distance.
+        let be = Op::ByteExtract { read: read(1, 0, false, NumString::Binary), multiplier: 1, align: 0, slot: 0 };
+        let c = ContentOp::new(b"Z", false, false, None, None, Some(Operand::Var(0)), Some(Operand::Num(1)), false, false);
+        assert!(Inspection::new(b"\x02abZ", [0; 8]).run(&[be, Op::Content(c)]));
+        // Reading past the end never matches, even negated.
+        let bt = Op::ByteTest { read: read(4, 0, false, NumString::Binary), op: ByteOp::Eq, negated: true, value: Operand::Num(0) };
+        assert!(!Inspection::new(&[1], [0; 8]).run(&[bt]));
+    }
+
+    #[test]
+    fn isdataat_relative() {
+        let ops = [
+            Op::Content(content("ab")),
+            Op::IsDataAt { pos: Operand::Num(2), negated: false, relative: true },
+        ];
+        assert!(run(&ops, "abxyz"));
+        assert!(!run(&ops, "abxy"));
+        let ops = [Op::Content(content("ab")), Op::IsDataAt { pos: Operand::Num(1), negated: true, relative: true }];
+        assert!(run(&ops, "abx"));
+    }
+}

@@ -1,0 +1,340 @@
+//! Rule -> Signature: variables resolved, patterns and regexes compiled, ops
+//! grouped per buffer, and the fast pattern chosen.
+
+use std::collections::HashMap;
+
+use super::payload::{ByteRead, ContentOp, Op, Operand, PcreOp, MAX_BYTE_VARS};
+use super::regex::{Engine, Regex};
+use crate::rules::ast::*;
+use crate::rules::netset::{IpSet, PortSet};
+use crate::rules::{Classifications, RuleError, Vars};
+
+/// Which packets a signature's header admits, by protocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProtoMatch {
+    /// Any IP packet.
+    Ip,
+    /// TCP (packets and stream).
+    Tcp,
+    /// UDP.
+    Udp,
+    /// ICMPv4 and ICMPv6.
+    Icmp,
+    /// ICMPv4 only.
+    Icmpv4,
+    /// ICMPv6 only.
+    Icmpv6,
+    /// SCTP.
+    Sctp,
+    /// Flows whose detected app protocol is this one.
+    App(AppProto),
+}
+
+/// The fast pattern used to prefilter a signature.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FastPat {
+    /// Buffer it is searched in.
+    pub buffer: Buffer,
+    /// Bytes (lowercased when nocase).
+    pub bytes: Vec<u8>,
+    /// Case-insensitive.
+    pub nocase: bool,
+}
+
+/// A compiled signature, shared read-only by all workers.
+#[derive(Debug)]
+pub struct Signature {
+    /// Position in the ruleset (evaluation order).
+    pub idx: u32,
+    /// Action.
+    pub action: Action,
+    /// gid.
+    pub gid: u32,
+    /// sid.
+    pub sid: u32,
+    /// rev.
+    pub rev: u32,
+    /// msg.
+    pub msg: String,
+    /// Class description (EVE `category`), empty when no classtype.
+    pub category: String,
+    /// Severity (rule priority, else classtype priority, else 3).
+    pub severity: u8,
+    /// Metadata entries, in order.
+    pub metadata: Vec<(String, String)>,
+    /// References (system, id).
+    pub references: Vec<(String, String)>,
+    /// Protocol admitted.
+    pub proto: ProtoMatch,
+    /// Source addresses.
+    pub src: IpSet,
+    /// Source ports.
+    pub sport: PortSet,
+    /// Destination addresses.
+    pub dst: IpSet,
+    /// Destination ports.
+    pub dport: PortSet,
+    /// `<>`.
+    pub bidirectional: bool,
+    /// Header-level checks.
+    pub checks: Vec<PacketCheck>,
+    /// flow keyword.
+    pub flow: FlowOpts,
+    /// Ops per buffer in rule order of first use.
+    pub buffers: Vec<(Buffer, Vec<Op>)>,
+    /// Flowbit conditions and actions (names interned).
+    pub flowbits: Vec<(FlowbitCmd, Vec<u32>, bool)>,
+    /// Do not alert (flowbits:noalert).
+    pub noalert: bool,
+    /// threshold.
+    pub threshold: Option<Threshold>,
+    /// detection_filter.
+    pub detection_filter: Option<Threshold>,
+    /// Prefilter pattern.
+    pub fast: Option<FastPat>,
+    /// `target` keyword.
+    pub target: Option<String>,
+}
+
+impl Signature {
+    /// True when the signature reads a flowbit.
+    pub fn reads_flowbits(&self) -> bool {
+        self.flowbits.iter().any(|(c, _, _)| matches!(c, FlowbitCmd::IsSet | FlowbitCmd::IsNotSet))
+    }
+
+    /// True when the signature changes a flowbit.
+    pub fn writes_flowbits(&self) -> bool {
+        self.flowbits.iter().any(|(c, _, _)| !matches!(c, FlowbitCmd::IsSet | FlowbitCmd::IsNotSet))
+    }
+
+    /// True when some of its ops look at an app-layer buffer.
+    pub fn needs_app_buffer(&self) -> bool {
+        self.buffers.iter().any(|(b, _)| *b != Buffer::Payload)
+    }
+}
+
+/// Statistics of compilation, for `rules check`.
+#[derive(Clone, Debug, Default)]
+pub struct CompileStats {
+    /// pcre keywords compiled by the regex crate.
+    pub pcre_rust: usize,
+    /// pcre keywords compiled by PCRE2.
+    pub pcre_pcre2: usize,
+}
+
+pub(crate) struct Compiler<'a> {
+    pub vars: &'a Vars,
+    pub classes: &'a Classifications,
+    pub flowbit_ids: HashMap<String, u32>,
+    pub stats: CompileStats,
+}
+
+fn proto_match(p: Proto) -> ProtoMatch {
+    match p {
+        Proto::Ip => ProtoMatch::Ip,
+        Proto::Tcp | Proto::TcpPkt | Proto::TcpStream => ProtoMatch::Tcp,
+        Proto::Udp => ProtoMatch::Udp,
+        Proto::Icmp => ProtoMatch::Icmp,
+        Proto::Icmpv4 => ProtoMatch::Icmpv4,
+        Proto::Icmpv6 => ProtoMatch::Icmpv6,
+        Proto::Sctp => ProtoMatch::Sctp,
+        Proto::App(a) => ProtoMatch::App(a),
+    }
+}
+
+impl Compiler<'_> {
+    pub fn compile(&mut self, rule: &Rule, idx: u32) -> Result<Signature, RuleError> {
+        let h = &rule.header;
+        let vars_err = |e: String| RuleError::vars(e, 1);
+        let src = self.vars.resolve_addr(&h.src).map_err(vars_err)?;
+        let dst = self.vars.resolve_addr(&h.dst).map_err(vars_err)?;
+        let sport = self.vars.resolve_port(&h.sport).map_err(vars_err)?;
+        let dport = self.vars.resolve_port(&h.dport).map_err(vars_err)?;
+        if let Some(u) = rule.ignored.iter().find_map(|i| i.strip_prefix("unimplemented:")) {
+            return Err(RuleError::unsupported(format!("keyword '{u}'"), 1));
+        }
+        let mut buffers: Vec<(Buffer, Vec<Op>)> = Vec::new();
+        let mut var_slots: Vec<String> = Vec::new();
+        let operand = |v: &Value, slots: &Vec<String>| -> Result<Operand, RuleError> {
+            Ok(match v {
+                Value::Num(n) => Operand::Num(*n),
+                Value::Var(name) => Operand::Var(
+                    slots
+                        .iter()
+                        .position(|s| s == name)
+                        .ok_or_else(|| RuleError::bad_value("byte_extract", format!("unknown variable {name}"), 1))?
+                        as u8,
+                ),
+            })
+        };
+        for bop in &rule.ops {
+            let op = match &bop.op {
+                PayloadOp::Content(c) => {
+                    let (offset, depth) = if c.startswith {
+                        (Some(Operand::Num(0)), Some(Operand::Num(c.pattern.len() as i64)))
+                    } else {
+                        (
+                            c.offset.as_ref().map(|v| operand(v, &var_slots)).transpose()?,
+                            c.depth.as_ref().map(|v| operand(v, &var_slots)).transpose()?,
+                        )
+                    };
+                    Op::Content(ContentOp::new(
+                        &c.pattern,
+                        c.nocase,
+                        c.negated,
+                        offset,
+                        depth,
+                        c.distance.as_ref().map(|v| operand(v, &var_slots)).transpose()?,
+                        c.within.as_ref().map(|v| operand(v, &var_slots)).transpose()?,
+                        false,
+                        c.endswith,
+                    ))
+                }
+                PayloadOp::Pcre(p) => {
+                    let re = Regex::compile(p).map_err(|e| RuleError::bad_value("pcre", e, 1))?;
+                    match re.engine() {
+                        Engine::Rust => self.stats.pcre_rust += 1,
+                        Engine::Pcre2 => self.stats.pcre_pcre2 += 1,
+                    }
+                    Op::Pcre(PcreOp { re, negated: p.negated, relative: p.relative, anchored: p.anchored })
+                }
+                PayloadOp::IsDataAt(d) => {
+                    Op::IsDataAt { pos: operand(&d.pos, &var_slots)?, negated: d.negated, relative: d.relative }
+                }
+                PayloadOp::ByteTest(t) => Op::ByteTest {
+                    read: ByteRead {
+                        nbytes: t.nbytes,
+                        offset: operand(&t.offset, &var_slots)?,
+                        relative: t.relative,
+                        endian: t.endian,
+                        string: t.string,
+                        bitmask: t.bitmask,
+                    },
+                    op: t.op,
+                    negated: t.negated,
+                    value: operand(&t.value, &var_slots)?,
+                },
+                PayloadOp::ByteJump(j) => Op::ByteJump {
+                    read: ByteRead {
+                        nbytes: j.nbytes,
+                        offset: operand(&j.offset, &var_slots)?,
+                        relative: j.relative,
+                        endian: j.endian,
+                        string: j.string,
+                        bitmask: j.bitmask,
+                    },
+                    multiplier: j.multiplier,
+                    align: j.align,
+                    from_beginning: j.from_beginning,
+                    from_end: j.from_end,
+                    post_offset: j.post_offset,
+                },
+                PayloadOp::ByteExtract(e) => {
+                    if var_slots.len() >= MAX_BYTE_VARS {
+                        return Err(RuleError::bad_value("byte_extract", "too many variables", 1));
+                    }
+                    var_slots.push(e.name.clone());
+                    Op::ByteExtract {
+                        read: ByteRead {
+                            nbytes: e.nbytes,
+                            offset: Operand::Num(e.offset),
+                            relative: e.relative,
+                            endian: e.endian,
+                            string: e.string,
+                            bitmask: e.bitmask,
+                        },
+                        multiplier: e.multiplier,
+                        align: e.align,
+                        slot: (var_slots.len() - 1) as u8,
+                    }
+                }
+                PayloadOp::Bsize(m) => Op::Bsize(*m),
+                PayloadOp::Base64Decode { .. } => {
+                    return Err(RuleError::unsupported("keyword 'base64_decode'", 1));
+                }
+            };
+            match buffers.iter_mut().find(|(b, _)| *b == bop.buffer) {
+                Some((_, ops)) => ops.push(op),
+                None => buffers.push((bop.buffer, vec![op])),
+            }
+        }
+        let fast = choose_fast_pattern(rule);
+        let flowbits = rule
+            .flowbits
+            .iter()
+            .map(|f| {
+                let ids = f
+                    .names
+                    .iter()
+                    .map(|n| {
+                        let next = self.flowbit_ids.len() as u32;
+                        *self.flowbit_ids.entry(n.clone()).or_insert(next)
+                    })
+                    .collect();
+                (f.cmd, ids, f.any)
+            })
+            .collect();
+        let class = rule.meta.classtype.as_deref().and_then(|c| self.classes.get(c));
+        if let (Some(ct), None) = (&rule.meta.classtype, class) {
+            if !self.classes.is_empty() {
+                return Err(RuleError::bad_value("classtype", format!("unknown classtype '{ct}'"), 1));
+            }
+        }
+        Ok(Signature {
+            idx,
+            action: h.action,
+            gid: rule.meta.gid,
+            sid: rule.meta.sid,
+            rev: rule.meta.rev,
+            msg: rule.meta.msg.clone(),
+            category: class.map(|c| c.description.clone()).unwrap_or_default(),
+            severity: rule.meta.priority.or(class.map(|c| c.priority)).unwrap_or(3),
+            metadata: rule.meta.metadata.clone(),
+            references: rule.meta.references.clone(),
+            proto: proto_match(h.proto),
+            src,
+            sport,
+            dst,
+            dport,
+            bidirectional: h.direction == Direction::Both,
+            checks: rule.checks.clone(),
+            flow: rule.flow.unwrap_or_default(),
+            buffers,
+            flowbits,
+            noalert: rule.noalert,
+            threshold: rule.threshold,
+            detection_filter: rule.detection_filter,
+            fast,
+            target: rule.meta.target.clone(),
+        })
+    }
+}
+
+/// Picks the prefilter pattern as Suricata does: an explicit `fast_pattern`,
+/// else the longest non-negated content of the buffer with the most
+/// selective position (ties: the first). Negated contents never qualify.
+fn choose_fast_pattern(rule: &Rule) -> Option<FastPat> {
+    let contents = rule.ops.iter().filter_map(|b| match &b.op {
+        PayloadOp::Content(c) if !c.negated => Some((b.buffer, c)),
+        _ => None,
+    });
+    let mut best: Option<(Buffer, &Content)> = None;
+    for (buf, c) in contents {
+        if c.fast_pattern.is_some() {
+            best = Some((buf, c));
+            break;
+        }
+        if best.is_none_or(|(_, b)| c.pattern.len() > b.pattern.len()) {
+            best = Some((buf, c));
+        }
+    }
+    let (buffer, c) = best?;
+    let bytes = match c.fast_pattern {
+        Some(FastPattern::Chop { offset, length }) => {
+            c.pattern[offset as usize..offset as usize + length as usize].to_vec()
+        }
+        _ => c.pattern.clone(),
+    };
+    let bytes = if c.nocase { bytes.to_ascii_lowercase() } else { bytes };
+    Some(FastPat { buffer, bytes, nocase: c.nocase })
+}

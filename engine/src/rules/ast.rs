@@ -1,0 +1,929 @@
+//! The parsed form of a rule: what the text says, with variables still named.
+//! [`crate::detect`] compiles it into a signature.
+
+use super::netset::{AddrExpr, PortExpr};
+use super::numeric::NumMatch;
+
+/// What to do when the rule matches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Raise an alert.
+    Alert,
+    /// IPS: alert and stop passing the packet (an IDS alerts).
+    Drop,
+    /// IPS: drop and reset (an IDS alerts).
+    Reject,
+    /// IPS reject variants (`rejectsrc`, `rejectdst`, `rejectboth`).
+    RejectBoth,
+    /// Stop inspecting the packet/flow for other rules.
+    Pass,
+    /// Log-only action of Suricata (`config` in 7 is accepted too).
+    Config,
+}
+
+impl Action {
+    /// The name EVE writes in `alert.action` (an IDS reports `allowed`
+    /// for alerts; Suricata writes `allowed` unless it is inline).
+    pub fn eve_name(self) -> &'static str {
+        match self {
+            Action::Pass => "pass",
+            _ => "allowed",
+        }
+    }
+}
+
+/// Application-layer protocols known to the rule header and
+/// `app-layer-protocol`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AppProto {
+    /// HTTP/1.x (and `http1`).
+    Http,
+    /// HTTP/2.
+    Http2,
+    /// DNS over UDP or TCP.
+    Dns,
+    /// TLS.
+    Tls,
+    /// FTP control channel.
+    Ftp,
+    /// FTP data.
+    FtpData,
+    /// SMTP.
+    Smtp,
+    /// SSH.
+    Ssh,
+    /// SMB.
+    Smb,
+    /// DCERPC.
+    Dcerpc,
+    /// IMAP.
+    Imap,
+    /// POP3 (no parser in Suricata 7 either; detected only).
+    Pop3,
+    /// Kerberos 5.
+    Krb5,
+    /// NTP.
+    Ntp,
+    /// DHCP.
+    Dhcp,
+    /// SNMP.
+    Snmp,
+    /// SIP.
+    Sip,
+    /// NFS.
+    Nfs,
+    /// TFTP.
+    Tftp,
+    /// Modbus.
+    Modbus,
+    /// DNP3.
+    Dnp3,
+    /// ENIP/CIP.
+    Enip,
+    /// IKE.
+    Ike,
+    /// RDP.
+    Rdp,
+    /// MQTT.
+    Mqtt,
+    /// RFB (VNC).
+    Rfb,
+    /// QUIC.
+    Quic,
+    /// IRC (detection only).
+    Irc,
+    /// Telnet.
+    Telnet,
+    /// Any other name Suricata accepts; kept for reporting.
+    Failed,
+}
+
+impl AppProto {
+    /// Parses a protocol name as Suricata spells it in headers and
+    /// `app-layer-protocol`.
+    pub fn from_name(s: &str) -> Option<AppProto> {
+        Some(match s {
+            "http" | "http1" => AppProto::Http,
+            "http2" => AppProto::Http2,
+            "dns" => AppProto::Dns,
+            "tls" | "ssl" => AppProto::Tls,
+            "ftp" => AppProto::Ftp,
+            "ftp-data" => AppProto::FtpData,
+            "smtp" => AppProto::Smtp,
+            "ssh" => AppProto::Ssh,
+            "smb" => AppProto::Smb,
+            "dcerpc" => AppProto::Dcerpc,
+            "imap" => AppProto::Imap,
+            "pop3" => AppProto::Pop3,
+            "krb5" => AppProto::Krb5,
+            "ntp" => AppProto::Ntp,
+            "dhcp" => AppProto::Dhcp,
+            "snmp" => AppProto::Snmp,
+            "sip" => AppProto::Sip,
+            "nfs" => AppProto::Nfs,
+            "tftp" => AppProto::Tftp,
+            "modbus" => AppProto::Modbus,
+            "dnp3" => AppProto::Dnp3,
+            "enip" => AppProto::Enip,
+            "ike" => AppProto::Ike,
+            "rdp" => AppProto::Rdp,
+            "mqtt" => AppProto::Mqtt,
+            "rfb" => AppProto::Rfb,
+            "quic" => AppProto::Quic,
+            "irc" => AppProto::Irc,
+            "telnet" => AppProto::Telnet,
+            "failed" => AppProto::Failed,
+            _ => return None,
+        })
+    }
+
+    /// The name EVE writes in `app_proto`.
+    pub fn name(self) -> &'static str {
+        match self {
+            AppProto::Http => "http",
+            AppProto::Http2 => "http2",
+            AppProto::Dns => "dns",
+            AppProto::Tls => "tls",
+            AppProto::Ftp => "ftp",
+            AppProto::FtpData => "ftp-data",
+            AppProto::Smtp => "smtp",
+            AppProto::Ssh => "ssh",
+            AppProto::Smb => "smb",
+            AppProto::Dcerpc => "dcerpc",
+            AppProto::Imap => "imap",
+            AppProto::Pop3 => "pop3",
+            AppProto::Krb5 => "krb5",
+            AppProto::Ntp => "ntp",
+            AppProto::Dhcp => "dhcp",
+            AppProto::Snmp => "snmp",
+            AppProto::Sip => "sip",
+            AppProto::Nfs => "nfs",
+            AppProto::Tftp => "tftp",
+            AppProto::Modbus => "modbus",
+            AppProto::Dnp3 => "dnp3",
+            AppProto::Enip => "enip",
+            AppProto::Ike => "ike",
+            AppProto::Rdp => "rdp",
+            AppProto::Mqtt => "mqtt",
+            AppProto::Rfb => "rfb",
+            AppProto::Quic => "quic",
+            AppProto::Irc => "irc",
+            AppProto::Telnet => "telnet",
+            AppProto::Failed => "failed",
+        }
+    }
+
+    /// Transport the protocol runs over when named in a rule header
+    /// (`alert dns` covers both UDP and TCP).
+    pub fn transports(self) -> (bool, bool) {
+        match self {
+            AppProto::Dns | AppProto::Sip | AppProto::Krb5 | AppProto::Nfs => (true, true),
+            AppProto::Ntp
+            | AppProto::Dhcp
+            | AppProto::Snmp
+            | AppProto::Tftp
+            | AppProto::Ike
+            | AppProto::Quic => (false, true),
+            _ => (true, false),
+        }
+    }
+}
+
+/// The protocol field of the rule header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Proto {
+    /// `ip` (or `pkthdr`): any IP packet.
+    Ip,
+    /// `tcp`: packets and stream.
+    Tcp,
+    /// `tcp-pkt`: TCP packets only.
+    TcpPkt,
+    /// `tcp-stream`: reassembled stream only.
+    TcpStream,
+    /// `udp`.
+    Udp,
+    /// `icmp` (v4 and v6).
+    Icmp,
+    /// `icmpv4`.
+    Icmpv4,
+    /// `icmpv6`.
+    Icmpv6,
+    /// `sctp`.
+    Sctp,
+    /// An application-layer protocol (`http`, `dns`, `tls`, ...).
+    App(AppProto),
+}
+
+/// Direction operator of the header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// `->`
+    ToDst,
+    /// `<>`: either way.
+    Both,
+}
+
+/// The rule header as written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Header {
+    /// Action.
+    pub action: Action,
+    /// Protocol.
+    pub proto: Proto,
+    /// Source addresses.
+    pub src: AddrExpr,
+    /// Source ports.
+    pub sport: PortExpr,
+    /// Direction.
+    pub direction: Direction,
+    /// Destination addresses.
+    pub dst: AddrExpr,
+    /// Destination ports.
+    pub dport: PortExpr,
+}
+
+/// An inspection buffer: what a content, pcre or other payload keyword looks
+/// at. Legacy modifiers (`http_uri`) and sticky buffers (`http.uri`) map to
+/// the same value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Buffer {
+    /// Packet payload or reassembled stream (no buffer selected, `pkt_data`).
+    Payload,
+    /// Normalized request URI.
+    HttpUri,
+    /// Raw request URI.
+    HttpUriRaw,
+    /// Normalized headers (without the request/status line).
+    HttpHeader,
+    /// Raw headers.
+    HttpHeaderRaw,
+    /// Request method.
+    HttpMethod,
+    /// Cookie header value(s).
+    HttpCookie,
+    /// User-Agent header value.
+    HttpUserAgent,
+    /// Host header value, lowercased.
+    HttpHost,
+    /// Host header value as sent.
+    HttpHostRaw,
+    /// Status code as text (`200`).
+    HttpStatCode,
+    /// Status message (`OK`).
+    HttpStatMsg,
+    /// Request body.
+    HttpRequestBody,
+    /// Response body (dechunked, decompressed).
+    HttpResponseBody,
+    /// Whole request line.
+    HttpRequestLine,
+    /// Whole response line.
+    HttpResponseLine,
+    /// HTTP protocol string (`HTTP/1.1`).
+    HttpProtocol,
+    /// Header names only.
+    HttpHeaderNames,
+    /// Accept header.
+    HttpAccept,
+    /// Accept-Encoding header.
+    HttpAcceptEnc,
+    /// Accept-Language header.
+    HttpAcceptLang,
+    /// Connection header.
+    HttpConnection,
+    /// Content-Type header.
+    HttpContentType,
+    /// Content-Length header.
+    HttpContentLen,
+    /// Referer header.
+    HttpReferer,
+    /// Server header.
+    HttpServer,
+    /// Location header.
+    HttpLocation,
+    /// Start of a file's data (HTTP bodies, SMTP attachments...).
+    FileData,
+    /// File name.
+    FileName,
+    /// DNS query name (`dns.query`, `dns_query`).
+    DnsQuery,
+    /// TLS SNI.
+    TlsSni,
+    /// TLS certificate subject.
+    TlsCertSubject,
+    /// TLS certificate issuer.
+    TlsCertIssuer,
+    /// TLS certificate serial.
+    TlsCertSerial,
+    /// TLS certificate SHA1 fingerprint.
+    TlsCertFingerprint,
+    /// JA3 hash (md5 hex).
+    Ja3Hash,
+    /// JA3 string.
+    Ja3String,
+    /// JA3S hash.
+    Ja3sHash,
+    /// JA3S string.
+    Ja3sString,
+    /// JA4 fingerprint.
+    Ja4Hash,
+    /// SSH protocol version string.
+    SshProto,
+    /// SSH software version string.
+    SshSoftware,
+    /// Decoded base64 data from `base64_decode`.
+    Base64Data,
+}
+
+impl Buffer {
+    /// Maps a sticky-buffer keyword (`http.uri`) or its legacy sticky form
+    /// (`file_data`) to its buffer.
+    pub fn from_sticky(kw: &str) -> Option<Buffer> {
+        Some(match kw {
+            "pkt_data" => Buffer::Payload,
+            "http.uri" | "http_uri" => Buffer::HttpUri,
+            "http.uri.raw" | "http_raw_uri" => Buffer::HttpUriRaw,
+            "http.header" | "http_header" => Buffer::HttpHeader,
+            "http.header.raw" | "http_raw_header" => Buffer::HttpHeaderRaw,
+            "http.method" | "http_method" => Buffer::HttpMethod,
+            "http.cookie" | "http_cookie" => Buffer::HttpCookie,
+            "http.user_agent" | "http_user_agent" => Buffer::HttpUserAgent,
+            "http.host" | "http_host" => Buffer::HttpHost,
+            "http.host.raw" | "http_raw_host" => Buffer::HttpHostRaw,
+            "http.stat_code" | "http_stat_code" => Buffer::HttpStatCode,
+            "http.stat_msg" | "http_stat_msg" => Buffer::HttpStatMsg,
+            "http.request_body" | "http_client_body" => Buffer::HttpRequestBody,
+            "http.response_body" | "http_server_body" => Buffer::HttpResponseBody,
+            "http.request_line" | "http_request_line" => Buffer::HttpRequestLine,
+            "http.response_line" | "http_response_line" => Buffer::HttpResponseLine,
+            "http.protocol" => Buffer::HttpProtocol,
+            "http.header_names" => Buffer::HttpHeaderNames,
+            "http.accept" => Buffer::HttpAccept,
+            "http.accept_enc" => Buffer::HttpAcceptEnc,
+            "http.accept_lang" => Buffer::HttpAcceptLang,
+            "http.connection" => Buffer::HttpConnection,
+            "http.content_type" => Buffer::HttpContentType,
+            "http.content_len" => Buffer::HttpContentLen,
+            "http.referer" => Buffer::HttpReferer,
+            "http.server" => Buffer::HttpServer,
+            "http.location" => Buffer::HttpLocation,
+            "file.data" | "file_data" => Buffer::FileData,
+            "file.name" | "filename" => Buffer::FileName,
+            "dns.query" | "dns_query" => Buffer::DnsQuery,
+            "tls.sni" | "tls_sni" => Buffer::TlsSni,
+            "tls.cert_subject" | "tls_cert_subject" => Buffer::TlsCertSubject,
+            "tls.cert_issuer" | "tls_cert_issuer" => Buffer::TlsCertIssuer,
+            "tls.cert_serial" | "tls_cert_serial" => Buffer::TlsCertSerial,
+            "tls.cert_fingerprint" | "tls_cert_fingerprint" => Buffer::TlsCertFingerprint,
+            "ja3.hash" | "ja3_hash" => Buffer::Ja3Hash,
+            "ja3.string" | "ja3_string" => Buffer::Ja3String,
+            "ja3s.hash" => Buffer::Ja3sHash,
+            "ja3s.string" => Buffer::Ja3sString,
+            "ja4.hash" => Buffer::Ja4Hash,
+            "ssh.proto" | "ssh_proto" => Buffer::SshProto,
+            "ssh.software" | "ssh_software" => Buffer::SshSoftware,
+            "base64_data" => Buffer::Base64Data,
+            _ => return None,
+        })
+    }
+
+    /// Maps a legacy content modifier (`http_uri` after a content) to its
+    /// buffer. `rawbytes` is handled by the caller (it keeps the payload).
+    pub fn from_modifier(kw: &str) -> Option<Buffer> {
+        match kw {
+            "http_uri" | "http_raw_uri" | "http_header" | "http_raw_header" | "http_method"
+            | "http_cookie" | "http_user_agent" | "http_host" | "http_raw_host"
+            | "http_stat_code" | "http_stat_msg" | "http_client_body" | "http_server_body" => {
+                Buffer::from_sticky(kw)
+            }
+            _ => None,
+        }
+    }
+
+    /// The app-layer protocol whose parser fills this buffer (None for the
+    /// payload, which every flow has).
+    pub fn app_proto(self) -> Option<AppProto> {
+        use Buffer::*;
+        match self {
+            Payload | Base64Data | FileData | FileName => None,
+            DnsQuery => Some(AppProto::Dns),
+            TlsSni | TlsCertSubject | TlsCertIssuer | TlsCertSerial | TlsCertFingerprint
+            | Ja3Hash | Ja3String | Ja3sHash | Ja3sString | Ja4Hash => Some(AppProto::Tls),
+            SshProto | SshSoftware => Some(AppProto::Ssh),
+            _ => Some(AppProto::Http),
+        }
+    }
+
+    /// Canonical sticky-buffer name, for reports.
+    pub fn name(self) -> &'static str {
+        use Buffer::*;
+        match self {
+            Payload => "pkt_data",
+            HttpUri => "http.uri",
+            HttpUriRaw => "http.uri.raw",
+            HttpHeader => "http.header",
+            HttpHeaderRaw => "http.header.raw",
+            HttpMethod => "http.method",
+            HttpCookie => "http.cookie",
+            HttpUserAgent => "http.user_agent",
+            HttpHost => "http.host",
+            HttpHostRaw => "http.host.raw",
+            HttpStatCode => "http.stat_code",
+            HttpStatMsg => "http.stat_msg",
+            HttpRequestBody => "http.request_body",
+            HttpResponseBody => "http.response_body",
+            HttpRequestLine => "http.request_line",
+            HttpResponseLine => "http.response_line",
+            HttpProtocol => "http.protocol",
+            HttpHeaderNames => "http.header_names",
+            HttpAccept => "http.accept",
+            HttpAcceptEnc => "http.accept_enc",
+            HttpAcceptLang => "http.accept_lang",
+            HttpConnection => "http.connection",
+            HttpContentType => "http.content_type",
+            HttpContentLen => "http.content_len",
+            HttpReferer => "http.referer",
+            HttpServer => "http.server",
+            HttpLocation => "http.location",
+            FileData => "file.data",
+            FileName => "file.name",
+            DnsQuery => "dns.query",
+            TlsSni => "tls.sni",
+            TlsCertSubject => "tls.cert_subject",
+            TlsCertIssuer => "tls.cert_issuer",
+            TlsCertSerial => "tls.cert_serial",
+            TlsCertFingerprint => "tls.cert_fingerprint",
+            Ja3Hash => "ja3.hash",
+            Ja3String => "ja3.string",
+            Ja3sHash => "ja3s.hash",
+            Ja3sString => "ja3s.string",
+            Ja4Hash => "ja4.hash",
+            SshProto => "ssh.proto",
+            SshSoftware => "ssh.software",
+            Base64Data => "base64_data",
+        }
+    }
+}
+
+/// A number or the name of a `byte_extract`/`byte_math` variable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    /// Literal.
+    Num(i64),
+    /// Variable defined earlier in the rule.
+    Var(String),
+}
+
+/// `fast_pattern` as written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FastPattern {
+    /// Use this content for the prefilter.
+    Yes,
+    /// The content is only a prefilter pattern: no verification needed.
+    Only,
+    /// Use `length` bytes from `offset` of the pattern.
+    Chop {
+        /// Start within the pattern.
+        offset: u16,
+        /// Length.
+        length: u16,
+    },
+}
+
+/// A `content` keyword and its modifiers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Content {
+    /// Bytes to find.
+    pub pattern: Vec<u8>,
+    /// `content:!"..."`.
+    pub negated: bool,
+    /// Case-insensitive match.
+    pub nocase: bool,
+    /// Absolute start.
+    pub offset: Option<Value>,
+    /// Absolute search window from offset.
+    pub depth: Option<Value>,
+    /// Relative start after the previous match.
+    pub distance: Option<Value>,
+    /// Relative window after the previous match.
+    pub within: Option<Value>,
+    /// `startswith`: depth = len, offset 0.
+    pub startswith: bool,
+    /// `endswith`: match must end at the buffer end.
+    pub endswith: bool,
+    /// `fast_pattern` request.
+    pub fast_pattern: Option<FastPattern>,
+    /// `rawbytes` (accepted; payload is always raw).
+    pub rawbytes: bool,
+}
+
+impl Content {
+    /// True when the position of this content depends on the previous match.
+    pub fn is_relative(&self) -> bool {
+        self.distance.is_some() || self.within.is_some()
+    }
+}
+
+/// A `pcre` keyword.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pcre {
+    /// The regular expression between the slashes.
+    pub pattern: String,
+    /// `!` before the quotes.
+    pub negated: bool,
+    /// `i`
+    pub caseless: bool,
+    /// `s`
+    pub dotall: bool,
+    /// `m`
+    pub multiline: bool,
+    /// `x`
+    pub extended: bool,
+    /// `A`: anchored at the start of the buffer (or of the relative point).
+    pub anchored: bool,
+    /// `E`: `$` matches only at the very end.
+    pub dollar_endonly: bool,
+    /// `G`: ungreedy.
+    pub ungreedy: bool,
+    /// `R`: relative to the previous match.
+    pub relative: bool,
+    /// `O`: ignore the match limits (accepted).
+    pub override_limits: bool,
+}
+
+/// Endianness of byte keywords.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Endian {
+    /// Big endian (default).
+    Big,
+    /// Little endian.
+    Little,
+    /// DCE/RPC: from the DCE header (treated as little when unknown).
+    Dce,
+}
+
+/// How bytes are read by byte_test/jump/extract.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NumString {
+    /// Binary integer.
+    Binary,
+    /// ASCII hex digits.
+    Hex,
+    /// ASCII decimal digits.
+    Dec,
+    /// ASCII octal digits.
+    Oct,
+}
+
+/// Operator of byte_test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ByteOp {
+    /// `<`
+    Lt,
+    /// `>`
+    Gt,
+    /// `=`
+    Eq,
+    /// `<=`
+    Le,
+    /// `>=`
+    Ge,
+    /// `&` (bitwise and is non-zero)
+    And,
+    /// `^` (bitwise xor is non-zero)
+    Xor,
+}
+
+/// `byte_test`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ByteTest {
+    /// Bytes to read (1..=10 for strings, 1/2/3/4/8 binary).
+    pub nbytes: u8,
+    /// `!` before the operator.
+    pub negated: bool,
+    /// Comparison.
+    pub op: ByteOp,
+    /// Value compared with.
+    pub value: Value,
+    /// Offset to read at.
+    pub offset: Value,
+    /// Relative to the previous match.
+    pub relative: bool,
+    /// Byte order.
+    pub endian: Endian,
+    /// String form.
+    pub string: NumString,
+    /// Bitmask applied before comparing.
+    pub bitmask: Option<u64>,
+}
+
+/// `byte_jump`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ByteJump {
+    /// Bytes to read.
+    pub nbytes: u8,
+    /// Offset to read at.
+    pub offset: Value,
+    /// Relative to the previous match.
+    pub relative: bool,
+    /// Multiply the value.
+    pub multiplier: u32,
+    /// Round up to a multiple of 4.
+    pub align: bool,
+    /// Jump from the buffer start instead of after the bytes read.
+    pub from_beginning: bool,
+    /// Jump from the buffer end.
+    pub from_end: bool,
+    /// Added after the jump.
+    pub post_offset: i64,
+    /// Byte order.
+    pub endian: Endian,
+    /// String form.
+    pub string: NumString,
+    /// Bitmask.
+    pub bitmask: Option<u64>,
+}
+
+/// `byte_extract`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ByteExtract {
+    /// Bytes to read.
+    pub nbytes: u8,
+    /// Offset.
+    pub offset: i64,
+    /// Variable name.
+    pub name: String,
+    /// Relative to the previous match.
+    pub relative: bool,
+    /// Multiply.
+    pub multiplier: u32,
+    /// Round up to 2 or 4.
+    pub align: u8,
+    /// Byte order.
+    pub endian: Endian,
+    /// String form.
+    pub string: NumString,
+    /// Bitmask.
+    pub bitmask: Option<u64>,
+}
+
+/// `isdataat`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IsDataAt {
+    /// Position.
+    pub pos: Value,
+    /// `!`
+    pub negated: bool,
+    /// Relative to the previous match.
+    pub relative: bool,
+    /// `rawbytes` (accepted).
+    pub rawbytes: bool,
+}
+
+/// One payload-inspecting keyword, in rule order, bound to its buffer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PayloadOp {
+    /// content.
+    Content(Content),
+    /// pcre.
+    Pcre(Pcre),
+    /// isdataat.
+    IsDataAt(IsDataAt),
+    /// byte_test.
+    ByteTest(ByteTest),
+    /// byte_jump.
+    ByteJump(ByteJump),
+    /// byte_extract.
+    ByteExtract(ByteExtract),
+    /// bsize: size of the buffer.
+    Bsize(NumMatch<u64>),
+    /// base64_decode (bytes, offset, relative).
+    Base64Decode {
+        /// Bytes to decode (0 = all).
+        bytes: u32,
+        /// Offset.
+        offset: u32,
+        /// Relative.
+        relative: bool,
+    },
+}
+
+/// A payload keyword and the buffer it inspects.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BufferOp {
+    /// Buffer.
+    pub buffer: Buffer,
+    /// Keyword.
+    pub op: PayloadOp,
+}
+
+/// `flow` keyword.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FlowOpts {
+    /// `to_server` / `from_client`.
+    pub to_server: bool,
+    /// `to_client` / `from_server`.
+    pub to_client: bool,
+    /// `established`.
+    pub established: bool,
+    /// `not_established`.
+    pub not_established: bool,
+    /// `stateless`.
+    pub stateless: bool,
+    /// `only_stream`.
+    pub only_stream: bool,
+    /// `no_stream`.
+    pub no_stream: bool,
+    /// `only_frag`.
+    pub only_frag: bool,
+    /// `no_frag`.
+    pub no_frag: bool,
+}
+
+/// Flowbits operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlowbitCmd {
+    /// Set.
+    Set,
+    /// Unset.
+    Unset,
+    /// Toggle.
+    Toggle,
+    /// Condition: set.
+    IsSet,
+    /// Condition: not set.
+    IsNotSet,
+}
+
+/// `flowbits`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Flowbit {
+    /// Operation.
+    pub cmd: FlowbitCmd,
+    /// Names (`a|b` for isset = any of; `a&b` for all of).
+    pub names: Vec<String>,
+    /// True for `|` (any), false for `&`/single (all).
+    pub any: bool,
+}
+
+/// How a threshold tracks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Track {
+    /// by_src
+    BySrc,
+    /// by_dst
+    ByDst,
+    /// by_both
+    ByBoth,
+    /// by_rule
+    ByRule,
+    /// by_flow
+    ByFlow,
+}
+
+/// Threshold type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThresholdKind {
+    /// Alert on the first `count` in each period.
+    Limit,
+    /// Alert every `count`-th.
+    Threshold,
+    /// Alert once per period after `count`.
+    Both,
+    /// `detection_filter`: alert on every hit after `count` in period.
+    DetectionFilter,
+}
+
+/// threshold / detection_filter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Threshold {
+    /// Type.
+    pub kind: ThresholdKind,
+    /// Tracking key.
+    pub track: Track,
+    /// Count.
+    pub count: u32,
+    /// Seconds.
+    pub seconds: u32,
+}
+
+/// Header-level test on the packet (not its payload).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PacketCheck {
+    /// dsize.
+    Dsize(NumMatch<u64>),
+    /// ttl.
+    Ttl(NumMatch<u64>),
+    /// tos.
+    Tos(NumMatch<u64>),
+    /// id (IP id).
+    IpId(NumMatch<u64>),
+    /// ip_proto.
+    IpProto(NumMatch<u64>),
+    /// itype.
+    Itype(NumMatch<u64>),
+    /// icode.
+    Icode(NumMatch<u64>),
+    /// icmp_id.
+    IcmpId(NumMatch<u64>),
+    /// icmp_seq.
+    IcmpSeq(NumMatch<u64>),
+    /// seq.
+    Seq(NumMatch<u64>),
+    /// ack.
+    Ack(NumMatch<u64>),
+    /// window.
+    Window(NumMatch<u64>),
+    /// flags.
+    Flags(TcpFlagsMatch),
+    /// fragbits.
+    Fragbits(FragbitsMatch),
+    /// sameip.
+    SameIp,
+    /// urilen (HTTP; checked where the URI is known).
+    Urilen(NumMatch<u64>, bool),
+    /// stream_size.
+    StreamSize {
+        /// server / client / both / either.
+        side: u8,
+        /// Comparison.
+        cmp: NumMatch<u64>,
+    },
+    /// app-layer-protocol.
+    AppLayerProto {
+        /// Protocol.
+        proto: AppProto,
+        /// `!`
+        negated: bool,
+    },
+}
+
+/// `flags` keyword.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TcpFlagsMatch {
+    /// Flags that must be set.
+    pub set: u8,
+    /// Modifier: `None` exact, `+` all plus others, `*` any, `!` not.
+    pub modifier: u8,
+    /// Flags ignored (after the comma).
+    pub ignore: u8,
+}
+
+/// `fragbits`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FragbitsMatch {
+    /// Bits (RB 4, DF 2, MF 1).
+    pub bits: u8,
+    /// Modifier as in flags.
+    pub modifier: u8,
+}
+
+/// Rule metadata that does not influence matching.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Meta {
+    /// msg.
+    pub msg: String,
+    /// sid.
+    pub sid: u32,
+    /// gid (default 1).
+    pub gid: u32,
+    /// rev.
+    pub rev: u32,
+    /// classtype.
+    pub classtype: Option<String>,
+    /// priority.
+    pub priority: Option<u8>,
+    /// reference: (system, id).
+    pub references: Vec<(String, String)>,
+    /// metadata: `key value` entries.
+    pub metadata: Vec<(String, String)>,
+    /// target: src_ip / dest_ip.
+    pub target: Option<String>,
+    /// tag (accepted).
+    pub tag: Option<String>,
+}
+
+/// A parsed rule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rule {
+    /// Header.
+    pub header: Header,
+    /// Metadata.
+    pub meta: Meta,
+    /// Payload keywords in rule order.
+    pub ops: Vec<BufferOp>,
+    /// Packet header checks.
+    pub checks: Vec<PacketCheck>,
+    /// flow.
+    pub flow: Option<FlowOpts>,
+    /// flowbits.
+    pub flowbits: Vec<Flowbit>,
+    /// flowbits:noalert or noalert.
+    pub noalert: bool,
+    /// threshold / detection_filter.
+    pub threshold: Option<Threshold>,
+    /// detection_filter (separate from threshold: both may be given).
+    pub detection_filter: Option<Threshold>,
+    /// Keywords accepted but without effect on matching, for the report.
+    pub ignored: Vec<String>,
+}

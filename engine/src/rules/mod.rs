@@ -1,0 +1,209 @@
+//! The Suricata 7 rule language: text -> [`Rule`] (nom), variables, and the
+//! load report.
+//!
+//! Loading never stops at a bad rule: each rejection is recorded with its file,
+//! line, column, sid and reason, and the other rules load.
+
+pub mod ast;
+mod classification;
+mod error;
+mod keywords;
+pub mod netset;
+pub mod numeric;
+mod parse;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+pub use ast::Rule;
+pub use classification::{ClassType, Classifications};
+pub use error::RuleError;
+pub use netset::Vars;
+pub use parse::parse_rule;
+
+/// A rule with where it came from.
+#[derive(Clone, Debug)]
+pub struct SourcedRule {
+    /// Parsed rule.
+    pub rule: Rule,
+    /// File it came from (None for inline text).
+    pub file: Option<PathBuf>,
+    /// 1-based first line.
+    pub line: usize,
+    /// Original text (continuations joined).
+    pub text: String,
+}
+
+/// What loading rule files produced.
+#[derive(Debug, Default)]
+pub struct LoadReport {
+    /// Rules parsed.
+    pub rules: Vec<SourcedRule>,
+    /// Rules rejected, with reasons.
+    pub errors: Vec<RuleError>,
+    /// Files that could not be read.
+    pub file_errors: Vec<(PathBuf, String)>,
+}
+
+impl LoadReport {
+    /// Adds every rule of `text`, attributing them to `file`.
+    pub fn add_text(&mut self, text: &str, file: Option<&Path>) {
+        for (line, rule_text) in logical_lines(text) {
+            match parse_rule(&rule_text) {
+                Ok(rule) => self.rules.push(SourcedRule {
+                    rule,
+                    file: file.map(Path::to_path_buf),
+                    line,
+                    text: rule_text,
+                }),
+                Err(mut e) => {
+                    e.file = file.map(Path::to_path_buf);
+                    e.line = line;
+                    self.errors.push(e);
+                }
+            }
+        }
+    }
+
+    /// Reads a rule file (invalid UTF-8 is replaced, not fatal) and adds its
+    /// rules.
+    pub fn add_file(&mut self, path: &Path) {
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                let text = String::from_utf8_lossy(&bytes);
+                self.add_text(&text, Some(path));
+            }
+            Err(e) => self.file_errors.push((path.to_path_buf(), e.to_string())),
+        }
+    }
+
+    /// Adds a file, or every `*.rules` file of a directory (sorted).
+    pub fn add_path(&mut self, path: &Path) {
+        if path.is_dir() {
+            let mut files: Vec<PathBuf> = match std::fs::read_dir(path) {
+                Ok(rd) => rd
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "rules"))
+                    .collect(),
+                Err(e) => {
+                    self.file_errors.push((path.to_path_buf(), e.to_string()));
+                    return;
+                }
+            };
+            files.sort();
+            for f in files {
+                self.add_file(&f);
+            }
+        } else {
+            self.add_file(path);
+        }
+    }
+
+    /// Moves rules whose gid:sid repeats an earlier one into `errors`
+    /// (Suricata keeps the one with the higher rev; on a tie, the first).
+    pub fn remove_duplicates(&mut self) {
+        let mut best: HashMap<(u32, u32), usize> = HashMap::new();
+        let mut drop = vec![false; self.rules.len()];
+        for (i, r) in self.rules.iter().enumerate() {
+            let key = (r.rule.meta.gid, r.rule.meta.sid);
+            match best.get(&key) {
+                Some(&j) => {
+                    if r.rule.meta.rev > self.rules[j].rule.meta.rev {
+                        drop[j] = true;
+                        best.insert(key, i);
+                    } else {
+                        drop[i] = true;
+                    }
+                }
+                None => {
+                    best.insert(key, i);
+                }
+            }
+        }
+        let mut kept = Vec::with_capacity(self.rules.len());
+        for (r, d) in std::mem::take(&mut self.rules).into_iter().zip(drop) {
+            if d {
+                let mut e = RuleError::duplicate(r.rule.meta.gid, r.rule.meta.sid);
+                e.file = r.file.clone();
+                e.line = r.line;
+                e.sid = Some(r.rule.meta.sid);
+                self.errors.push(e);
+            } else {
+                kept.push(r);
+            }
+        }
+        self.rules = kept;
+    }
+}
+
+/// Splits rule text into logical rules: `#` comments and blank lines are
+/// skipped, a line ending in `\` continues on the next. Yields the 1-based
+/// first line of each rule.
+pub fn logical_lines(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut start = 0;
+    for (n, raw) in text.lines().enumerate() {
+        let line = raw.trim_end_matches('\r');
+        if cur.is_empty() {
+            let t = line.trim_start();
+            if t.is_empty() || t.starts_with('#') {
+                continue;
+            }
+            start = n + 1;
+        }
+        if let Some(body) = line.strip_suffix('\\') {
+            cur.push_str(body);
+            continue;
+        }
+        cur.push_str(line);
+        out.push((start, std::mem::take(&mut cur).trim().to_string()));
+    }
+    if !cur.trim().is_empty() {
+        out.push((start, cur.trim().to_string()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn continuation_and_comments() {
+        let t = "# c\n\nalert tcp any any -> any any (msg:\"a\"; \\\n sid:1;)\n  # alert x\nalert udp any any -> any any (sid:2;)\n";
+        let l = logical_lines(t);
+        assert_eq!(l.len(), 2);
+        assert_eq!(l[0].0, 3);
+        assert!(l[0].1.contains("sid:1"));
+        assert_eq!(l[1].0, 6);
+    }
+
+    #[test]
+    fn bad_rules_do_not_stop_loading() {
+        let mut r = LoadReport::default();
+        r.add_text(
+            "alert tcp any any -> any any (msg:\"ok\"; sid:1;)\nalert tcp any any -> any any (msg:\"x\"; foo:bar; sid:2;)\nalert tcp any any -> any any (sid:3;)\n",
+            Some(Path::new("t.rules")),
+        );
+        assert_eq!(r.rules.len(), 2);
+        assert_eq!(r.errors.len(), 1);
+        let e = &r.errors[0];
+        assert_eq!((e.line, e.column, e.sid), (2, 40, Some(2)));
+        assert_eq!(e.to_string(), "t.rules:2:40: sid 2: unknown keyword 'foo'");
+    }
+
+    #[test]
+    fn duplicates_keep_highest_rev() {
+        let mut r = LoadReport::default();
+        r.add_text(
+            "alert tcp any any -> any any (sid:1; rev:1;)\nalert tcp any any -> any any (sid:1; rev:3;)\nalert tcp any any -> any any (sid:1; rev:2;)\n",
+            None,
+        );
+        r.remove_duplicates();
+        assert_eq!(r.rules.len(), 1);
+        assert_eq!(r.rules[0].rule.meta.rev, 3);
+        assert_eq!(r.errors.len(), 2);
+        assert!(r.errors.iter().all(|e| e.is_duplicate()));
+    }
+}
