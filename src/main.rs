@@ -1,1 +1,180 @@
-fn main() {}
+//! mirador: the command line. Parses arguments, builds the engine, picks a
+//! source and sinks. Everything else lives in the `mirador-engine` crate.
+
+mod config;
+mod run;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Rule-based network intrusion detection for mirrored cloud traffic.
+///
+/// Without a subcommand, mirador accepts Suricata's offline form:
+/// `mirador [-c suricata.yaml] [-k none|all] [--set k=v]... -r PCAP -S RULES -l DIR`.
+#[derive(Parser, Debug)]
+#[command(name = "mirador", version, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+    #[command(flatten)]
+    compat: SuricataArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Replay capture files through the rules and write EVE alerts.
+    Replay(ReplayArgs),
+    /// Rule tools.
+    #[command(subcommand)]
+    Rules(RulesCmd),
+}
+
+#[derive(Subcommand, Debug)]
+enum RulesCmd {
+    /// Load rules and report what loads and what is rejected, and why.
+    Check(CheckArgs),
+}
+
+/// Options shared by everything that loads rules.
+#[derive(Args, Debug, Clone, Default)]
+pub struct RuleOpts {
+    /// Rules file or directory of *.rules (repeatable). Default: the bundled rules.
+    #[arg(short = 'S', long = "rules", value_name = "RULES")]
+    pub rules: Vec<PathBuf>,
+    /// Set a variable, e.g. HOME_NET=[10.0.0.0/8] or HTTP_PORTS=80 (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// classification.config to use (default: next to the rules, else the bundled one).
+    #[arg(long, value_name = "FILE")]
+    pub classification: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct ReplayArgs {
+    #[command(flatten)]
+    rules: RuleOpts,
+    /// Write DIR/eve.json (as Suricata's -l).
+    #[arg(short = 'l', long = "log-dir", value_name = "DIR")]
+    log_dir: Option<PathBuf>,
+    /// Write EVE to PATH, or to stdout with '-'.
+    #[arg(long, value_name = "PATH|-")]
+    eve: Option<String>,
+    /// Checksum validation: none (default; mirrors and offload break checksums) or all.
+    #[arg(short = 'k', value_name = "none|all", default_value = "none")]
+    checksums: String,
+    /// Capture files (.pcap or .pcapng), processed in order.
+    #[arg(required = true, value_name = "PCAP")]
+    pcaps: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    /// Exit 0 even when some rules are rejected.
+    #[arg(long)]
+    allow_rejects: bool,
+    /// Print the report as one JSON document.
+    #[arg(long)]
+    json: bool,
+    /// Set a variable (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    vars: Vec<String>,
+    /// Rule files or directories.
+    #[arg(required = true, value_name = "RULES")]
+    rules: Vec<PathBuf>,
+}
+
+/// Suricata's offline command-line form.
+#[derive(Args, Debug, Default)]
+struct SuricataArgs {
+    /// Suricata configuration file (variables and the settings mirador implements are read).
+    #[arg(short = 'c', value_name = "suricata.yaml")]
+    config: Option<PathBuf>,
+    /// Capture file to read.
+    #[arg(short = 'r', value_name = "PCAP")]
+    read: Vec<PathBuf>,
+    /// Rules file (exclusive: replaces the config's rule-files).
+    #[arg(short = 'S', value_name = "RULES")]
+    rules: Vec<PathBuf>,
+    /// Output directory for eve.json.
+    #[arg(short = 'l', value_name = "DIR")]
+    log_dir: Option<PathBuf>,
+    /// Checksum validation: none or all.
+    #[arg(short = 'k', value_name = "none|all")]
+    checksums: Option<String>,
+    /// Override a configuration value (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Suricata run mode (accepted; mirador picks its own).
+    #[arg(long)]
+    runmode: Option<String>,
+    /// Verbose (accepted; repeatable).
+    #[arg(short = 'v', action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// IPS simulation (accepted: mirador is an IDS; actions are logged as Suricata logs them).
+    #[arg(long)]
+    simulate_ips: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.cmd {
+        Some(Cmd::Replay(a)) => run::replay(run::ReplayJob {
+            rules: a.rules,
+            log_dir: a.log_dir,
+            eve: a.eve,
+            checksums: a.checksums,
+            pcaps: a.pcaps,
+            config: None,
+            summary: true,
+        }),
+        Some(Cmd::Rules(RulesCmd::Check(a))) => {
+            run::rules_check(&a.rules, &a.vars, a.allow_rejects, a.json)
+        }
+        None => suricata_compat(cli.compat),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("mirador: error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn suricata_compat(a: SuricataArgs) -> anyhow::Result<ExitCode> {
+    if a.read.is_empty() {
+        anyhow::bail!("nothing to do: give a subcommand (see --help) or Suricata's -r PCAP form");
+    }
+    let cfg = match &a.config {
+        Some(p) => Some(config::SuricataConfig::load(p, &a.set)?),
+        None if !a.set.is_empty() => Some(config::SuricataConfig::from_sets(&a.set)?),
+        None => None,
+    };
+    let mut rules = RuleOpts {
+        rules: a.rules.clone(),
+        vars: Vec::new(),
+        classification: None,
+    };
+    if let Some(c) = &cfg {
+        c.report_ignored();
+        rules.classification = c.classification_file();
+        if rules.rules.is_empty() {
+            rules.rules = c.rule_files();
+        }
+    }
+    if rules.rules.is_empty() {
+        anyhow::bail!("no rules: give -S RULES or rule-files in the configuration");
+    }
+    let _ = (a.runmode, a.verbose, a.simulate_ips);
+    run::replay(run::ReplayJob {
+        rules,
+        log_dir: a.log_dir.or_else(|| Some(PathBuf::from("."))),
+        eve: None,
+        checksums: a.checksums.unwrap_or_else(|| "none".into()),
+        pcaps: a.read,
+        config: cfg,
+        summary: false,
+    })
+}

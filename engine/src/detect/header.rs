@@ -66,13 +66,19 @@ fn check(c: &PacketCheck, pkt: &Packet<'_>, ip: &IpInfo, flow: &FlowView) -> boo
         PacketCheck::Tos(m) => m.matches(ip.tos as u64),
         PacketCheck::IpId(m) => ip.version == 4 && m.matches(ip.id as u64),
         PacketCheck::IpProto(m) => m.matches(ip.proto as u64),
-        PacketCheck::Itype(m) => matches!(pkt.l4, L4::Icmp { itype, .. } if m.matches(itype as u64)),
-        PacketCheck::Icode(m) => matches!(pkt.l4, L4::Icmp { icode, .. } if m.matches(icode as u64)),
+        PacketCheck::Itype(m) => {
+            matches!(pkt.l4, L4::Icmp { itype, .. } if m.matches(itype as u64))
+        }
+        PacketCheck::Icode(m) => {
+            matches!(pkt.l4, L4::Icmp { icode, .. } if m.matches(icode as u64))
+        }
         PacketCheck::IcmpId(m) => matches!(pkt.l4, L4::Icmp { id, .. } if m.matches(id as u64)),
         PacketCheck::IcmpSeq(m) => matches!(pkt.l4, L4::Icmp { seq, .. } if m.matches(seq as u64)),
         PacketCheck::Seq(m) => matches!(pkt.l4, L4::Tcp { seq, .. } if m.matches(seq as u64)),
         PacketCheck::Ack(m) => matches!(pkt.l4, L4::Tcp { ack, .. } if m.matches(ack as u64)),
-        PacketCheck::Window(m) => matches!(pkt.l4, L4::Tcp { window, .. } if m.matches(window as u64)),
+        PacketCheck::Window(m) => {
+            matches!(pkt.l4, L4::Tcp { window, .. } if m.matches(window as u64))
+        }
         PacketCheck::Flags(f) => {
             matches!(pkt.l4, L4::Tcp { flags, .. } if flag_match(flags, f.set, f.modifier, f.ignore))
         }
@@ -82,6 +88,8 @@ fn check(c: &PacketCheck, pkt: &Packet<'_>, ip: &IpInfo, flow: &FlowView) -> boo
         PacketCheck::Urilen(..) => false,
         // Needs stream tracking; not evaluated until reassembly lands.
         PacketCheck::StreamSize { .. } => false,
-        PacketCheck::AppLayerProto { proto, negated } => (flow.app_proto == Some(*proto)) != *negated,
+        PacketCheck::AppLayerProto { proto, negated } => {
+            (flow.app_proto == Some(*proto)) != *negated
+        }
     }
 }

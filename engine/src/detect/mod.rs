@@ -144,10 +144,18 @@ impl Ruleset {
     pub fn from_report(mut report: LoadReport, vars: &Vars, classes: &Classifications) -> Built {
         report.remove_duplicates();
         let parsed = report.rules.len() + report.errors.iter().filter(|e| e.is_duplicate()).count();
-        let mut c = signature::Compiler { vars, classes, flowbit_ids: HashMap::new(), stats: CompileStats::default() };
+        let mut c = signature::Compiler {
+            vars,
+            classes,
+            flowbit_ids: HashMap::new(),
+            stats: CompileStats::default(),
+        };
         let mut sigs = Vec::with_capacity(report.rules.len());
         let mut errors = report.errors;
-        for SourcedRule { rule, file, line, .. } in &report.rules {
+        for SourcedRule {
+            rule, file, line, ..
+        } in &report.rules
+        {
             match c.compile(rule, 0) {
                 Ok(s) => sigs.push(s),
                 Err(mut e) => {
@@ -167,12 +175,18 @@ impl Ruleset {
             names[id as usize] = n;
         }
         let ruleset = Self::index(sigs, names, c.stats);
-        Built { ruleset, errors, parsed, file_errors: report.file_errors }
+        Built {
+            ruleset,
+            errors,
+            parsed,
+            file_errors: report.file_errors,
+        }
     }
 
     fn index(sigs: Vec<Signature>, flowbit_names: Vec<String>, stats: CompileStats) -> Ruleset {
         let mut always = Vec::new();
-        let mut by_buf: Vec<(Buffer, Vec<Vec<u8>>, HashMap<Vec<u8>, usize>, Vec<Vec<u32>>)> = Vec::new();
+        let mut by_buf: Vec<(Buffer, Vec<Vec<u8>>, HashMap<Vec<u8>, usize>, Vec<Vec<u32>>)> =
+            Vec::new();
         for s in &sigs {
             let Some(fp) = &s.fast else {
                 always.push(s.idx);
@@ -199,7 +213,11 @@ impl Ruleset {
             .map(|(buffer, pats, _, sigs_of)| {
                 // Case-insensitive automaton: a superset prefilter; the exact
                 // case is checked by verification.
-                let kind = if pats.len() <= 5000 { Some(AhoCorasickKind::DFA) } else { None };
+                let kind = if pats.len() <= 5000 {
+                    Some(AhoCorasickKind::DFA)
+                } else {
+                    None
+                };
                 let ac = AhoCorasickBuilder::new()
                     .ascii_case_insensitive(true)
                     .match_kind(MatchKind::Standard)
@@ -212,10 +230,20 @@ impl Ruleset {
                             .build(&pats)
                     })
                     .expect("patterns are plain byte strings");
-                Prefilter { buffer, ac, sigs_of }
+                Prefilter {
+                    buffer,
+                    ac,
+                    sigs_of,
+                }
             })
             .collect();
-        Ruleset { sigs, prefilters, always, flowbit_names, stats }
+        Ruleset {
+            sigs,
+            prefilters,
+            always,
+            flowbit_names,
+            stats,
+        }
     }
 
     /// Number of signatures.
@@ -259,7 +287,11 @@ impl Ruleset {
         scratch.candidates.clear();
         let payload = pkt.payload();
         for pf in &self.prefilters {
-            let hay = if pf.buffer == Buffer::Payload { Some(payload) } else { bufs.get(pf.buffer) };
+            let hay = if pf.buffer == Buffer::Payload {
+                Some(payload)
+            } else {
+                bufs.get(pf.buffer)
+            };
             let Some(hay) = hay else { continue };
             if hay.is_empty() {
                 continue;
@@ -299,7 +331,11 @@ impl Ruleset {
 fn payload_matches(s: &Signature, payload: &[u8], bufs: &dyn Buffers) -> bool {
     let mut vars = [0i64; MAX_BYTE_VARS];
     for (b, ops) in &s.buffers {
-        let buf = if *b == Buffer::Payload { Some(payload) } else { bufs.get(*b) };
+        let buf = if *b == Buffer::Payload {
+            Some(payload)
+        } else {
+            bufs.get(*b)
+        };
         let Some(buf) = buf else { return false };
         let mut insp = Inspection::new(buf, vars);
         if !insp.run(ops) {

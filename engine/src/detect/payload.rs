@@ -77,9 +77,24 @@ impl ContentOp {
         startswith: bool,
         endswith: bool,
     ) -> Self {
-        let pattern = if nocase { pattern.to_ascii_lowercase() } else { pattern.to_vec() };
+        let pattern = if nocase {
+            pattern.to_ascii_lowercase()
+        } else {
+            pattern.to_vec()
+        };
         let finder = memmem::Finder::new(&pattern).into_owned();
-        ContentOp { pattern, nocase, negated, offset, depth, distance, within, startswith, endswith, finder }
+        ContentOp {
+            pattern,
+            nocase,
+            negated,
+            offset,
+            depth,
+            distance,
+            within,
+            startswith,
+            endswith,
+            finder,
+        }
     }
 
     fn is_relative(&self) -> bool {
@@ -260,7 +275,9 @@ impl Op {
             Op::Content(c) => c.is_relative(),
             Op::Pcre(p) => p.relative,
             Op::IsDataAt { relative, .. } => *relative,
-            Op::ByteTest { read, .. } | Op::ByteJump { read, .. } | Op::ByteExtract { read, .. } => read.relative,
+            Op::ByteTest { read, .. }
+            | Op::ByteJump { read, .. }
+            | Op::ByteExtract { read, .. } => read.relative,
             Op::Bsize(_) => false,
         }
     }
@@ -277,7 +294,11 @@ pub struct Inspection<'a> {
 impl<'a> Inspection<'a> {
     /// Starts inspecting `buf`.
     pub fn new(buf: &'a [u8], vars: [i64; MAX_BYTE_VARS]) -> Self {
-        Inspection { buf, vars, budget: RECURSION_LIMIT }
+        Inspection {
+            buf,
+            vars,
+            budget: RECURSION_LIMIT,
+        }
     }
 
     /// True when all `ops` match the buffer.
@@ -302,7 +323,8 @@ impl<'a> Inspection<'a> {
                 };
                 if c.negated {
                     let found = if c.endswith {
-                        end >= start + c.pattern.len() && c.find(buf, end - c.pattern.len(), end).is_some()
+                        end >= start + c.pattern.len()
+                            && c.find(buf, end - c.pattern.len(), end).is_some()
                     } else {
                         c.find(buf, start, end).is_some()
                     };
@@ -331,12 +353,16 @@ impl<'a> Inspection<'a> {
             Op::Pcre(p) => {
                 let start = if p.relative { cursor.min(buf.len()) } else { 0 };
                 if p.negated {
-                    let hit = p.re.find_at(buf, start, start).is_some_and(|(s, _)| !p.anchored || s == start);
+                    let hit =
+                        p.re.find_at(buf, start, start)
+                            .is_some_and(|(s, _)| !p.anchored || s == start);
                     return !hit && self.step(ops, idx + 1, cursor);
                 }
                 let mut from = start;
                 loop {
-                    let Some((s, e)) = p.re.find_at(buf, start, from) else { return false };
+                    let Some((s, e)) = p.re.find_at(buf, start, from) else {
+                        return false;
+                    };
                     if p.anchored && s != start {
                         return false;
                     }
@@ -350,14 +376,25 @@ impl<'a> Inspection<'a> {
                     from = s + 1;
                 }
             }
-            Op::IsDataAt { pos, negated, relative } => {
+            Op::IsDataAt {
+                pos,
+                negated,
+                relative,
+            } => {
                 let base = if *relative { cursor as i64 } else { 0 };
                 let at = base + pos.get(&self.vars);
                 let present = at >= 0 && (at as usize) < buf.len();
                 present != *negated && self.step(ops, idx + 1, cursor)
             }
-            Op::ByteTest { read, op, negated, value } => {
-                let Some((v, _)) = read.read(buf, cursor, &self.vars) else { return false };
+            Op::ByteTest {
+                read,
+                op,
+                negated,
+                value,
+            } => {
+                let Some((v, _)) = read.read(buf, cursor, &self.vars) else {
+                    return false;
+                };
                 let want = value.get(&self.vars) as u64;
                 let ok = match op {
                     ByteOp::Lt => v < want,
@@ -370,8 +407,17 @@ impl<'a> Inspection<'a> {
                 };
                 ok != *negated && self.step(ops, idx + 1, cursor)
             }
-            Op::ByteJump { read, multiplier, align, from_beginning, from_end, post_offset } => {
-                let Some((v, after)) = read.read(buf, cursor, &self.vars) else { return false };
+            Op::ByteJump {
+                read,
+                multiplier,
+                align,
+                from_beginning,
+                from_end,
+                post_offset,
+            } => {
+                let Some((v, after)) = read.read(buf, cursor, &self.vars) else {
+                    return false;
+                };
                 let mut jump = (v as i64).saturating_mul(*multiplier as i64);
                 if *align && jump % 4 != 0 {
                     jump += 4 - jump % 4;
@@ -390,8 +436,15 @@ impl<'a> Inspection<'a> {
                 }
                 self.step(ops, idx + 1, target as usize)
             }
-            Op::ByteExtract { read, multiplier, align, slot } => {
-                let Some((v, after)) = read.read(buf, cursor, &self.vars) else { return false };
+            Op::ByteExtract {
+                read,
+                multiplier,
+                align,
+                slot,
+            } => {
+                let Some((v, after)) = read.read(buf, cursor, &self.vars) else {
+                    return false;
+                };
                 let mut v = (v as i64).saturating_mul(*multiplier as i64);
                 if *align > 0 {
                     let a = *align as i64;
@@ -440,11 +493,31 @@ mod tests {
     use super::*;
 
     fn content(p: &str) -> ContentOp {
-        ContentOp::new(p.as_bytes(), false, false, None, None, None, None, false, false)
+        ContentOp::new(
+            p.as_bytes(),
+            false,
+            false,
+            None,
+            None,
+            None,
+            None,
+            false,
+            false,
+        )
     }
 
     fn rel(p: &str, distance: Option<i64>, within: Option<i64>) -> ContentOp {
-        ContentOp::new(p.as_bytes(), false, false, None, None, distance.map(Operand::Num), within.map(Operand::Num), false, false)
+        ContentOp::new(
+            p.as_bytes(),
+            false,
+            false,
+            None,
+            None,
+            distance.map(Operand::Num),
+            within.map(Operand::Num),
+            false,
+            false,
+        )
     }
 
     fn run(ops: &[Op], buf: &str) -> bool {
@@ -454,17 +527,40 @@ mod tests {
     #[test]
     fn backtracks_relative_chain() {
         // First "a" is followed by "x", the second by "b": needs a retry.
-        let ops = [Op::Content(content("a")), Op::Content(rel("b", Some(0), Some(1)))];
+        let ops = [
+            Op::Content(content("a")),
+            Op::Content(rel("b", Some(0), Some(1))),
+        ];
         assert!(run(&ops, "axab"));
         assert!(!run(&ops, "axax"));
     }
 
     #[test]
     fn offset_depth() {
-        let c = ContentOp::new(b"GET", false, false, Some(Operand::Num(0)), Some(Operand::Num(3)), None, None, false, false);
+        let c = ContentOp::new(
+            b"GET",
+            false,
+            false,
+            Some(Operand::Num(0)),
+            Some(Operand::Num(3)),
+            None,
+            None,
+            false,
+            false,
+        );
         assert!(run(&[Op::Content(c.clone())], "GET /"));
         assert!(!run(&[Op::Content(c)], " GET /"));
-        let c = ContentOp::new(b"b", false, false, Some(Operand::Num(2)), None, None, None, false, false);
+        let c = ContentOp::new(
+            b"b",
+            false,
+            false,
+            Some(Operand::Num(2)),
+            None,
+            None,
+            None,
+            false,
+            false,
+        );
         assert!(!run(&[Op::Content(c.clone())], "abxx"));
         assert!(run(&[Op::Content(c)], "aaab"));
     }
@@ -472,7 +568,10 @@ mod tests {
     #[test]
     fn within_counts_from_distance() {
         // distance 2, within 3: window is [end+2, end+5).
-        let ops = [Op::Content(content("a")), Op::Content(rel("bc", Some(2), Some(3)))];
+        let ops = [
+            Op::Content(content("a")),
+            Op::Content(rel("bc", Some(2), Some(3))),
+        ];
         assert!(run(&ops, "a..bc"));
         assert!(run(&ops, "a...bc"));
         assert!(!run(&ops, "a....bc"));
@@ -498,7 +597,10 @@ mod tests {
 
     #[test]
     fn negative_distance() {
-        let ops = [Op::Content(content("bc")), Op::Content(rel("ab", Some(-3), Some(2)))];
+        let ops = [
+            Op::Content(content("bc")),
+            Op::Content(rel("ab", Some(-3), Some(2))),
+        ];
         assert!(run(&ops, "abc"));
     }
 
@@ -512,20 +614,57 @@ mod tests {
             string,
             bitmask: None,
         };
-        let bt = Op::ByteTest { read: read(2, 0, false, NumString::Binary), op: ByteOp::Eq, negated: false, value: Operand::Num(0x0102) };
+        let bt = Op::ByteTest {
+            read: read(2, 0, false, NumString::Binary),
+            op: ByteOp::Eq,
+            negated: false,
+            value: Operand::Num(0x0102),
+        };
         assert!(Inspection::new(&[1, 2, 3], [0; 8]).run(&[bt]));
-        let bt = Op::ByteTest { read: read(3, 0, false, NumString::Dec), op: ByteOp::Gt, negated: false, value: Operand::Num(99) };
+        let bt = Op::ByteTest {
+            read: read(3, 0, false, NumString::Dec),
+            op: ByteOp::Gt,
+            negated: false,
+            value: Operand::Num(99),
+        };
         assert!(Inspection::new(b"123", [0; 8]).run(&[bt]));
         // byte_jump 1 byte, then content relative right after the jump.
-        let bj = Op::ByteJump { read: read(1, 0, false, NumString::Binary), multiplier: 1, align: false, from_beginning: false, from_end: false, post_offset: 0 };
+        let bj = Op::ByteJump {
+            read: read(1, 0, false, NumString::Binary),
+            multiplier: 1,
+            align: false,
+            from_beginning: false,
+            from_end: false,
+            post_offset: 0,
+        };
         let c = rel("X", Some(0), Some(1));
         assert!(Inspection::new(b"\x02abX", [0; 8]).run(&[bj, Op::Content(c)]));
         // byte_extract into slot 0, used as a distance.
-        let be = Op::ByteExtract { read: read(1, 0, false, NumString::Binary), multiplier: 1, align: 0, slot: 0 };
-        let c = ContentOp::new(b"Z", false, false, None, None, Some(Operand::Var(0)), Some(Operand::Num(1)), false, false);
+        let be = Op::ByteExtract {
+            read: read(1, 0, false, NumString::Binary),
+            multiplier: 1,
+            align: 0,
+            slot: 0,
+        };
+        let c = ContentOp::new(
+            b"Z",
+            false,
+            false,
+            None,
+            None,
+            Some(Operand::Var(0)),
+            Some(Operand::Num(1)),
+            false,
+            false,
+        );
         assert!(Inspection::new(b"\x02abZ", [0; 8]).run(&[be, Op::Content(c)]));
         // Reading past the end never matches, even negated.
-        let bt = Op::ByteTest { read: read(4, 0, false, NumString::Binary), op: ByteOp::Eq, negated: true, value: Operand::Num(0) };
+        let bt = Op::ByteTest {
+            read: read(4, 0, false, NumString::Binary),
+            op: ByteOp::Eq,
+            negated: true,
+            value: Operand::Num(0),
+        };
         assert!(!Inspection::new(&[1], [0; 8]).run(&[bt]));
     }
 
@@ -533,11 +672,22 @@ mod tests {
     fn isdataat_relative() {
         let ops = [
             Op::Content(content("ab")),
-            Op::IsDataAt { pos: Operand::Num(2), negated: false, relative: true },
+            Op::IsDataAt {
+                pos: Operand::Num(2),
+                negated: false,
+                relative: true,
+            },
         ];
         assert!(run(&ops, "abxyz"));
         assert!(!run(&ops, "abxy"));
-        let ops = [Op::Content(content("ab")), Op::IsDataAt { pos: Operand::Num(1), negated: true, relative: true }];
+        let ops = [
+            Op::Content(content("ab")),
+            Op::IsDataAt {
+                pos: Operand::Num(1),
+                negated: true,
+                relative: true,
+            },
+        ];
         assert!(run(&ops, "abx"));
     }
 }

@@ -87,7 +87,9 @@ impl Regex {
         if p.dollar_endonly {
             pattern = format!("(*NO_START_OPT){pattern}");
         }
-        b.build(&pattern).map(|r| Regex::Pcre2(Box::new(r))).map_err(|e| e.to_string())
+        b.build(&pattern)
+            .map(|r| Regex::Pcre2(Box::new(r)))
+            .map_err(|e| e.to_string())
     }
 
     /// Which engine runs this regex.
@@ -110,7 +112,11 @@ impl Regex {
         let m = match self {
             Regex::Rust(r) => r.find_at(sub, off).map(|m| (m.start(), m.end())),
             // A PCRE2 error (match limit) counts as no match, as in Suricata.
-            Regex::Pcre2(r) => r.find_at(sub, off).ok().flatten().map(|m| (m.start(), m.end())),
+            Regex::Pcre2(r) => r
+                .find_at(sub, off)
+                .ok()
+                .flatten()
+                .map(|m| (m.start(), m.end())),
         };
         m.map(|(s, e)| (s + start, e + start))
     }
@@ -138,9 +144,18 @@ mod tests {
 
     #[test]
     fn picks_engine() {
-        assert_eq!(Regex::compile(&pcre(r"a\d+b")).unwrap().engine(), Engine::Rust);
-        assert_eq!(Regex::compile(&pcre(r"(a)\1")).unwrap().engine(), Engine::Pcre2);
-        assert_eq!(Regex::compile(&pcre(r"foo(?!bar)")).unwrap().engine(), Engine::Pcre2);
+        assert_eq!(
+            Regex::compile(&pcre(r"a\d+b")).unwrap().engine(),
+            Engine::Rust
+        );
+        assert_eq!(
+            Regex::compile(&pcre(r"(a)\1")).unwrap().engine(),
+            Engine::Pcre2
+        );
+        assert_eq!(
+            Regex::compile(&pcre(r"foo(?!bar)")).unwrap().engine(),
+            Engine::Pcre2
+        );
         assert!(Regex::compile(&pcre(r"(unclosed")).is_err());
     }
 
@@ -150,7 +165,10 @@ mod tests {
         assert!(r.find_at(b"a\xff\x00z", 0, 0).is_some());
         let mut p = pcre("^GET");
         p.caseless = true;
-        assert_eq!(Regex::compile(&p).unwrap().find_at(b"get /", 0, 0), Some((0, 3)));
+        assert_eq!(
+            Regex::compile(&p).unwrap().find_at(b"get /", 0, 0),
+            Some((0, 3))
+        );
         // PCRE `$` also matches before a final newline.
         let r = Regex::compile(&pcre(r"abc$")).unwrap();
         assert!(r.find_at(b"xabc\n", 0, 0).is_some());

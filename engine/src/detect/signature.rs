@@ -99,12 +99,16 @@ pub struct Signature {
 impl Signature {
     /// True when the signature reads a flowbit.
     pub fn reads_flowbits(&self) -> bool {
-        self.flowbits.iter().any(|(c, _, _)| matches!(c, FlowbitCmd::IsSet | FlowbitCmd::IsNotSet))
+        self.flowbits
+            .iter()
+            .any(|(c, _, _)| matches!(c, FlowbitCmd::IsSet | FlowbitCmd::IsNotSet))
     }
 
     /// True when the signature changes a flowbit.
     pub fn writes_flowbits(&self) -> bool {
-        self.flowbits.iter().any(|(c, _, _)| !matches!(c, FlowbitCmd::IsSet | FlowbitCmd::IsNotSet))
+        self.flowbits
+            .iter()
+            .any(|(c, _, _)| !matches!(c, FlowbitCmd::IsSet | FlowbitCmd::IsNotSet))
     }
 
     /// True when some of its ops look at an app-layer buffer.
@@ -150,7 +154,11 @@ impl Compiler<'_> {
         let dst = self.vars.resolve_addr(&h.dst).map_err(vars_err)?;
         let sport = self.vars.resolve_port(&h.sport).map_err(vars_err)?;
         let dport = self.vars.resolve_port(&h.dport).map_err(vars_err)?;
-        if let Some(u) = rule.ignored.iter().find_map(|i| i.strip_prefix("unimplemented:")) {
+        if let Some(u) = rule
+            .ignored
+            .iter()
+            .find_map(|i| i.strip_prefix("unimplemented:"))
+        {
             return Err(RuleError::unsupported(format!("keyword '{u}'"), 1));
         }
         let mut buffers: Vec<(Buffer, Vec<Op>)> = Vec::new();
@@ -158,24 +166,31 @@ impl Compiler<'_> {
         let operand = |v: &Value, slots: &Vec<String>| -> Result<Operand, RuleError> {
             Ok(match v {
                 Value::Num(n) => Operand::Num(*n),
-                Value::Var(name) => Operand::Var(
-                    slots
-                        .iter()
-                        .position(|s| s == name)
-                        .ok_or_else(|| RuleError::bad_value("byte_extract", format!("unknown variable {name}"), 1))?
-                        as u8,
-                ),
+                Value::Var(name) => {
+                    Operand::Var(slots.iter().position(|s| s == name).ok_or_else(|| {
+                        RuleError::bad_value("byte_extract", format!("unknown variable {name}"), 1)
+                    })? as u8)
+                }
             })
         };
         for bop in &rule.ops {
             let op = match &bop.op {
                 PayloadOp::Content(c) => {
                     let (offset, depth) = if c.startswith {
-                        (Some(Operand::Num(0)), Some(Operand::Num(c.pattern.len() as i64)))
+                        (
+                            Some(Operand::Num(0)),
+                            Some(Operand::Num(c.pattern.len() as i64)),
+                        )
                     } else {
                         (
-                            c.offset.as_ref().map(|v| operand(v, &var_slots)).transpose()?,
-                            c.depth.as_ref().map(|v| operand(v, &var_slots)).transpose()?,
+                            c.offset
+                                .as_ref()
+                                .map(|v| operand(v, &var_slots))
+                                .transpose()?,
+                            c.depth
+                                .as_ref()
+                                .map(|v| operand(v, &var_slots))
+                                .transpose()?,
                         )
                     };
                     Op::Content(ContentOp::new(
@@ -184,8 +199,14 @@ impl Compiler<'_> {
                         c.negated,
                         offset,
                         depth,
-                        c.distance.as_ref().map(|v| operand(v, &var_slots)).transpose()?,
-                        c.within.as_ref().map(|v| operand(v, &var_slots)).transpose()?,
+                        c.distance
+                            .as_ref()
+                            .map(|v| operand(v, &var_slots))
+                            .transpose()?,
+                        c.within
+                            .as_ref()
+                            .map(|v| operand(v, &var_slots))
+                            .transpose()?,
                         false,
                         c.endswith,
                     ))
@@ -196,11 +217,18 @@ impl Compiler<'_> {
                         Engine::Rust => self.stats.pcre_rust += 1,
                         Engine::Pcre2 => self.stats.pcre_pcre2 += 1,
                     }
-                    Op::Pcre(PcreOp { re, negated: p.negated, relative: p.relative, anchored: p.anchored })
+                    Op::Pcre(PcreOp {
+                        re,
+                        negated: p.negated,
+                        relative: p.relative,
+                        anchored: p.anchored,
+                    })
                 }
-                PayloadOp::IsDataAt(d) => {
-                    Op::IsDataAt { pos: operand(&d.pos, &var_slots)?, negated: d.negated, relative: d.relative }
-                }
+                PayloadOp::IsDataAt(d) => Op::IsDataAt {
+                    pos: operand(&d.pos, &var_slots)?,
+                    negated: d.negated,
+                    relative: d.relative,
+                },
                 PayloadOp::ByteTest(t) => Op::ByteTest {
                     read: ByteRead {
                         nbytes: t.nbytes,
@@ -231,7 +259,11 @@ impl Compiler<'_> {
                 },
                 PayloadOp::ByteExtract(e) => {
                     if var_slots.len() >= MAX_BYTE_VARS {
-                        return Err(RuleError::bad_value("byte_extract", "too many variables", 1));
+                        return Err(RuleError::bad_value(
+                            "byte_extract",
+                            "too many variables",
+                            1,
+                        ));
                     }
                     var_slots.push(e.name.clone());
                     Op::ByteExtract {
@@ -274,10 +306,18 @@ impl Compiler<'_> {
                 (f.cmd, ids, f.any)
             })
             .collect();
-        let class = rule.meta.classtype.as_deref().and_then(|c| self.classes.get(c));
+        let class = rule
+            .meta
+            .classtype
+            .as_deref()
+            .and_then(|c| self.classes.get(c));
         if let (Some(ct), None) = (&rule.meta.classtype, class) {
             if !self.classes.is_empty() {
-                return Err(RuleError::bad_value("classtype", format!("unknown classtype '{ct}'"), 1));
+                return Err(RuleError::bad_value(
+                    "classtype",
+                    format!("unknown classtype '{ct}'"),
+                    1,
+                ));
             }
         }
         Ok(Signature {
@@ -288,7 +328,11 @@ impl Compiler<'_> {
             rev: rule.meta.rev,
             msg: rule.meta.msg.clone(),
             category: class.map(|c| c.description.clone()).unwrap_or_default(),
-            severity: rule.meta.priority.or(class.map(|c| c.priority)).unwrap_or(3),
+            severity: rule
+                .meta
+                .priority
+                .or(class.map(|c| c.priority))
+                .unwrap_or(3),
             metadata: rule.meta.metadata.clone(),
             references: rule.meta.references.clone(),
             proto: proto_match(h.proto),
@@ -335,6 +379,14 @@ fn choose_fast_pattern(rule: &Rule) -> Option<FastPat> {
         }
         _ => c.pattern.clone(),
     };
-    let bytes = if c.nocase { bytes.to_ascii_lowercase() } else { bytes };
-    Some(FastPat { buffer, bytes, nocase: c.nocase })
+    let bytes = if c.nocase {
+        bytes.to_ascii_lowercase()
+    } else {
+        bytes
+    };
+    Some(FastPat {
+        buffer,
+        bytes,
+        nocase: c.nocase,
+    })
 }

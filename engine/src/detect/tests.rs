@@ -6,9 +6,23 @@ use crate::rules::Vars;
 
 fn packet(payload: &[u8], proto: u8, sport: u16, dport: u16) -> Packet<'_> {
     let l4 = match proto {
-        6 => L4::Tcp { sport, dport, seq: 1000, ack: 2000, flags: 0x18, window: 512, urgent: 0 },
+        6 => L4::Tcp {
+            sport,
+            dport,
+            seq: 1000,
+            ack: 2000,
+            flags: 0x18,
+            window: 512,
+            urgent: 0,
+        },
         17 => L4::Udp { sport, dport },
-        1 => L4::Icmp { itype: 8, icode: 0, id: 7, seq: 1, v6: false },
+        1 => L4::Icmp {
+            itype: 8,
+            icode: 0,
+            id: 7,
+            seq: 1,
+            v6: false,
+        },
         _ => L4::Other,
     };
     Packet {
@@ -40,18 +54,33 @@ fn ruleset(rules: &str) -> Ruleset {
     let mut r = LoadReport::default();
     r.add_text(rules, None);
     let b = Ruleset::from_report(r, &Vars::default(), &Classifications::default());
-    assert!(b.errors.is_empty(), "{:?}", b.errors.iter().map(|e| e.to_string()).collect::<Vec<_>>());
+    assert!(
+        b.errors.is_empty(),
+        "{:?}",
+        b.errors.iter().map(|e| e.to_string()).collect::<Vec<_>>()
+    );
     b.ruleset
 }
 
 fn hits(rules: &str, pkt: &Packet<'_>, flow: FlowView) -> Vec<u32> {
     let rs = ruleset(rules);
     let mut out = Vec::new();
-    rs.inspect(pkt, flow, &NoBuffers, &mut FlowState::default(), &mut Scratch::default(), &mut out);
+    rs.inspect(
+        pkt,
+        flow,
+        &NoBuffers,
+        &mut FlowState::default(),
+        &mut Scratch::default(),
+        &mut out,
+    );
     out.iter().map(|m| rs.sig(m.sig).sid).collect()
 }
 
-const TO_SERVER: FlowView = FlowView { to_server: true, established: true, app_proto: None };
+const TO_SERVER: FlowView = FlowView {
+    to_server: true,
+    established: true,
+    app_proto: None,
+};
 
 macro_rules! case {
     ($name:ident, $opts:expr, $payload:expr, $hit:expr) => {
@@ -78,38 +107,128 @@ macro_rules! case {
 case!(content_plain, r#"content:"admin";"#, b"GET /admin", true);
 case!(content_missing, r#"content:"root";"#, b"GET /admin", false);
 case!(content_case, r#"content:"ADMIN";"#, b"GET /admin", false);
-case!(content_nocase, r#"content:"ADMIN"; nocase;"#, b"GET /admin", true);
+case!(
+    content_nocase,
+    r#"content:"ADMIN"; nocase;"#,
+    b"GET /admin",
+    true
+);
 case!(content_hex, r#"content:"|47 45|T";"#, b"GET /", true);
-case!(content_negated, r#"content:"GET"; content:!"POST";"#, b"GET /", true);
-case!(content_negated_hit, r#"content:"GET"; content:!"admin";"#, b"GET /admin", false);
+case!(
+    content_negated,
+    r#"content:"GET"; content:!"POST";"#,
+    b"GET /",
+    true
+);
+case!(
+    content_negated_hit,
+    r#"content:"GET"; content:!"admin";"#,
+    b"GET /admin",
+    false
+);
 case!(depth_ok, r#"content:"GET"; depth:3;"#, b"GET /", true);
 case!(depth_miss, r#"content:"GET"; depth:3;"#, b" GET /", false);
-case!(offset_ok, r#"content:"/"; offset:4; depth:1;"#, b"GET /", true);
-case!(distance_within, r#"content:"GET"; content:"admin"; distance:2; within:5;"#, b"GET /admin", true);
-case!(distance_too_far, r#"content:"GET"; content:"admin"; distance:0; within:5;"#, b"GET /xx/admin", false);
-case!(backtrack, r#"content:"a"; content:"b"; distance:0; within:1;"#, b"axxab", true);
-case!(fast_pattern_only, r#"content:"x"; content:"admin"; fast_pattern:only;"#, b"x admin", true);
-case!(fast_pattern_chop, r#"content:"xxadminyy"; fast_pattern:2,5;"#, b"xxadminyy", true);
-case!(startswith_kw, r#"content:"GET"; startswith;"#, b"GET /", true);
-case!(endswith_kw, r#"content:"min"; endswith;"#, b"GET /admin", true);
+case!(
+    offset_ok,
+    r#"content:"/"; offset:4; depth:1;"#,
+    b"GET /",
+    true
+);
+case!(
+    distance_within,
+    r#"content:"GET"; content:"admin"; distance:2; within:5;"#,
+    b"GET /admin",
+    true
+);
+case!(
+    distance_too_far,
+    r#"content:"GET"; content:"admin"; distance:0; within:5;"#,
+    b"GET /xx/admin",
+    false
+);
+case!(
+    backtrack,
+    r#"content:"a"; content:"b"; distance:0; within:1;"#,
+    b"axxab",
+    true
+);
+case!(
+    fast_pattern_only,
+    r#"content:"x"; content:"admin"; fast_pattern:only;"#,
+    b"x admin",
+    true
+);
+case!(
+    fast_pattern_chop,
+    r#"content:"xxadminyy"; fast_pattern:2,5;"#,
+    b"xxadminyy",
+    true
+);
+case!(
+    startswith_kw,
+    r#"content:"GET"; startswith;"#,
+    b"GET /",
+    true
+);
+case!(
+    endswith_kw,
+    r#"content:"min"; endswith;"#,
+    b"GET /admin",
+    true
+);
 case!(escaped, r#"content:"a\;b\"c";"#, b"xa;b\"c", true);
 
 // PCRE
 case!(pcre_plain, r#"pcre:"/ad[a-z]+n/";"#, b"GET /admin", true);
 case!(pcre_caseless, r#"pcre:"/ADMIN/i";"#, b"GET /admin", true);
-case!(pcre_negated, r#"content:"GET"; pcre:!"/root/";"#, b"GET /admin", true);
-case!(pcre_relative, r#"content:"GET"; pcre:"/^ \/adm/R";"#, b"GET /admin", true);
-case!(pcre_relative_miss, r#"content:"admin"; pcre:"/^GET/R";"#, b"GET /admin", false);
+case!(
+    pcre_negated,
+    r#"content:"GET"; pcre:!"/root/";"#,
+    b"GET /admin",
+    true
+);
+case!(
+    pcre_relative,
+    r#"content:"GET"; pcre:"/^ \/adm/R";"#,
+    b"GET /admin",
+    true
+);
+case!(
+    pcre_relative_miss,
+    r#"content:"admin"; pcre:"/^GET/R";"#,
+    b"GET /admin",
+    false
+);
 case!(pcre_backref, r#"pcre:"/(ad)min\/\1/";"#, b"/admin/ad", true);
 
 // BYTE KEYWORDS
 case!(isdataat_abs, r#"isdataat:4;"#, b"GET /", true);
 case!(isdataat_abs_miss, r#"isdataat:5;"#, b"GET /", false);
-case!(isdataat_rel_neg, r#"content:"GET"; isdataat:!3,relative;"#, b"GET /", true);
+case!(
+    isdataat_rel_neg,
+    r#"content:"GET"; isdataat:!3,relative;"#,
+    b"GET /",
+    true
+);
 case!(byte_test_eq, r#"byte_test:1,=,0x47,0;"#, b"GET /", true);
-case!(byte_test_string, r#"content:"len="; byte_test:3,>,100,0,relative,string,dec;"#, b"len=200", true);
-case!(byte_jump_rel, r#"byte_jump:1,0; content:"Z"; within:1;"#, b"\x02abZ", true);
-case!(byte_extract_var, r#"byte_extract:1,0,n; content:"Z"; distance:n; within:1;"#, b"\x02abZ", true);
+case!(
+    byte_test_string,
+    r#"content:"len="; byte_test:3,>,100,0,relative,string,dec;"#,
+    b"len=200",
+    true
+);
+case!(
+    byte_jump_rel,
+    r#"byte_jump:1,0; content:"Z"; within:1;"#,
+    b"\x02abZ",
+    true
+);
+case!(
+    byte_extract_var,
+    r#"byte_extract:1,0,n; content:"Z"; distance:n; within:1;"#,
+    b"\x02abZ",
+    true
+);
 case!(bsize_payload, r#"content:"G"; bsize:5;"#, b"GET /", true);
 
 // HEADER CHECKS
@@ -120,7 +239,13 @@ case!(flags_pa, r#"flags:PA;"#, b"x", true);
 case!(flags_plus, r#"flags:A+;"#, b"x", true);
 case!(flags_exact_miss, r#"flags:A;"#, b"x", false);
 case!(fragbits_df, r#"fragbits:D;"#, b"x", true);
-case!(itype_echo, "icmp", r#"itype:8; icode:0; icmp_id:7; icmp_seq:1;"#, b"ping", true);
+case!(
+    itype_echo,
+    "icmp",
+    r#"itype:8; icode:0; icmp_id:7; icmp_seq:1;"#,
+    b"ping",
+    true
+);
 case!(itype_tcp_miss, r#"itype:8;"#, b"x", false);
 case!(window_eq, r#"window:512;"#, b"x", true);
 case!(seq_ack, r#"seq:1000; ack:2000;"#, b"x", true);
@@ -131,12 +256,39 @@ case!(ip_proto_name, r#"ip_proto:tcp;"#, b"x", true);
 #[test]
 fn header_addresses_ports_and_bidir() {
     let pkt = packet(b"x", 6, 49152, 80);
-    assert_eq!(hits("alert tcp $HOME_NET any -> $EXTERNAL_NET 80 (sid:1;)", &pkt, TO_SERVER), [1]);
-    assert!(hits("alert tcp $EXTERNAL_NET any -> $HOME_NET any (sid:1;)", &pkt, TO_SERVER).is_empty());
-    assert_eq!(hits("alert tcp $EXTERNAL_NET 80 <> $HOME_NET any (sid:1;)", &pkt, TO_SERVER), [1]);
+    assert_eq!(
+        hits(
+            "alert tcp $HOME_NET any -> $EXTERNAL_NET 80 (sid:1;)",
+            &pkt,
+            TO_SERVER
+        ),
+        [1]
+    );
+    assert!(hits(
+        "alert tcp $EXTERNAL_NET any -> $HOME_NET any (sid:1;)",
+        &pkt,
+        TO_SERVER
+    )
+    .is_empty());
+    assert_eq!(
+        hits(
+            "alert tcp $EXTERNAL_NET 80 <> $HOME_NET any (sid:1;)",
+            &pkt,
+            TO_SERVER
+        ),
+        [1]
+    );
     assert!(hits("alert udp any any -> any any (sid:1;)", &pkt, TO_SERVER).is_empty());
-    assert!(hits("alert tcp any any -> any [!80,443] (sid:1;)", &pkt, TO_SERVER).is_empty());
-    assert_eq!(hits("alert ip any any -> any any (sid:1;)", &pkt, TO_SERVER), [1]);
+    assert!(hits(
+        "alert tcp any any -> any [!80,443] (sid:1;)",
+        &pkt,
+        TO_SERVER
+    )
+    .is_empty());
+    assert_eq!(
+        hits("alert ip any any -> any any (sid:1;)", &pkt, TO_SERVER),
+        [1]
+    );
 }
 
 #[test]
@@ -161,9 +313,30 @@ fn flowbits_across_packets() {
     let mut st = FlowState::default();
     let mut sc = Scratch::default();
     let mut out = Vec::new();
-    rs.inspect(&packet(b"cmd", 6, 1, 2), TO_SERVER, &NoBuffers, &mut st, &mut sc, &mut out);
-    rs.inspect(&packet(b"login", 6, 1, 2), TO_SERVER, &NoBuffers, &mut st, &mut sc, &mut out);
-    rs.inspect(&packet(b"cmd", 6, 1, 2), TO_SERVER, &NoBuffers, &mut st, &mut sc, &mut out);
+    rs.inspect(
+        &packet(b"cmd", 6, 1, 2),
+        TO_SERVER,
+        &NoBuffers,
+        &mut st,
+        &mut sc,
+        &mut out,
+    );
+    rs.inspect(
+        &packet(b"login", 6, 1, 2),
+        TO_SERVER,
+        &NoBuffers,
+        &mut st,
+        &mut sc,
+        &mut out,
+    );
+    rs.inspect(
+        &packet(b"cmd", 6, 1, 2),
+        TO_SERVER,
+        &NoBuffers,
+        &mut st,
+        &mut sc,
+        &mut out,
+    );
     let sids: Vec<u32> = out.iter().map(|m| rs.sig(m.sig).sid).collect();
     assert_eq!(sids, [3, 2]);
 }
@@ -183,9 +356,23 @@ fn app_buffer_rules_need_their_buffer() {
     );
     let mut out = Vec::new();
     let pkt = packet(b"nothing here", 6, 1, 80);
-    rs.inspect(&pkt, TO_SERVER, &NoBuffers, &mut FlowState::default(), &mut Scratch::default(), &mut out);
+    rs.inspect(
+        &pkt,
+        TO_SERVER,
+        &NoBuffers,
+        &mut FlowState::default(),
+        &mut Scratch::default(),
+        &mut out,
+    );
     assert!(out.is_empty());
-    rs.inspect(&pkt, TO_SERVER, &Uri, &mut FlowState::default(), &mut Scratch::default(), &mut out);
+    rs.inspect(
+        &pkt,
+        TO_SERVER,
+        &Uri,
+        &mut FlowState::default(),
+        &mut Scratch::default(),
+        &mut out,
+    );
     assert_eq!(out.len(), 3);
 }
 

@@ -29,7 +29,16 @@ pub struct Thresholds {
 
 impl Thresholds {
     /// Decides whether the hit of signature `sig` at `ts_secs` alerts.
-    pub fn allow(&mut self, sig: u32, which: u8, t: &Threshold, ts_secs: i64, src: IpAddr, dst: IpAddr, flow: u64) -> bool {
+    pub fn allow(
+        &mut self,
+        sig: u32,
+        which: u8,
+        t: &Threshold,
+        ts_secs: i64,
+        src: IpAddr,
+        dst: IpAddr,
+        flow: u64,
+    ) -> bool {
         let (a, b) = match t.track {
             Track::BySrc => (Some(src), None),
             Track::ByDst => (Some(dst), None),
@@ -44,7 +53,10 @@ impl Thresholds {
             self.overflow += 1;
             return true;
         }
-        let e = self.map.entry(key).or_insert(Entry { start: ts_secs, count: 0 });
+        let e = self.map.entry(key).or_insert(Entry {
+            start: ts_secs,
+            count: 0,
+        });
         let expired = ts_secs - e.start >= seconds && e.count > 0;
         if expired || e.count == 0 {
             e.start = ts_secs;
@@ -74,32 +86,52 @@ mod tests {
     use super::*;
 
     fn t(kind: ThresholdKind, count: u32, seconds: u32) -> Threshold {
-        Threshold { kind, track: Track::BySrc, count, seconds }
+        Threshold {
+            kind,
+            track: Track::BySrc,
+            count,
+            seconds,
+        }
     }
 
     fn run(th: Threshold, times: &[i64]) -> Vec<bool> {
         let mut s = Thresholds::default();
         let ip: IpAddr = "10.0.0.1".parse().unwrap();
-        times.iter().map(|&ts| s.allow(0, 0, &th, ts, ip, ip, 0)).collect()
+        times
+            .iter()
+            .map(|&ts| s.allow(0, 0, &th, ts, ip, ip, 0))
+            .collect()
     }
 
     #[test]
     fn limit() {
-        assert_eq!(run(t(ThresholdKind::Limit, 2, 60), &[0, 1, 2, 3, 61]), [true, true, false, false, true]);
+        assert_eq!(
+            run(t(ThresholdKind::Limit, 2, 60), &[0, 1, 2, 3, 61]),
+            [true, true, false, false, true]
+        );
     }
 
     #[test]
     fn threshold_every_nth() {
-        assert_eq!(run(t(ThresholdKind::Threshold, 3, 60), &[0, 1, 2, 3, 4, 5]), [false, false, true, false, false, true]);
+        assert_eq!(
+            run(t(ThresholdKind::Threshold, 3, 60), &[0, 1, 2, 3, 4, 5]),
+            [false, false, true, false, false, true]
+        );
     }
 
     #[test]
     fn both_once_per_window() {
-        assert_eq!(run(t(ThresholdKind::Both, 2, 60), &[0, 1, 2, 3, 70, 71]), [false, true, false, false, false, true]);
+        assert_eq!(
+            run(t(ThresholdKind::Both, 2, 60), &[0, 1, 2, 3, 70, 71]),
+            [false, true, false, false, false, true]
+        );
     }
 
     #[test]
     fn detection_filter() {
-        assert_eq!(run(t(ThresholdKind::DetectionFilter, 2, 60), &[0, 1, 2, 3]), [false, false, true, true]);
+        assert_eq!(
+            run(t(ThresholdKind::DetectionFilter, 2, 60), &[0, 1, 2, 3]),
+            [false, false, true, true]
+        );
     }
 }

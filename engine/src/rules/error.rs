@@ -38,7 +38,13 @@ pub(crate) enum RuleErrorKind {
 
 impl RuleError {
     pub(crate) fn new(kind: RuleErrorKind, column: usize) -> Self {
-        RuleError { file: None, line: 0, column, sid: None, kind }
+        RuleError {
+            file: None,
+            line: 0,
+            column,
+            sid: None,
+            kind,
+        }
     }
 
     pub(crate) fn syntax(msg: impl Into<String>, column: usize) -> Self {
@@ -50,7 +56,13 @@ impl RuleError {
     }
 
     pub(crate) fn bad_value(kw: &str, reason: impl Into<String>, column: usize) -> Self {
-        Self::new(RuleErrorKind::BadValue { keyword: kw.to_string(), reason: reason.into() }, column)
+        Self::new(
+            RuleErrorKind::BadValue {
+                keyword: kw.to_string(),
+                reason: reason.into(),
+            },
+            column,
+        )
     }
 
     pub(crate) fn unsupported(what: impl Into<String>, column: usize) -> Self {
@@ -83,7 +95,9 @@ impl RuleError {
         match &self.kind {
             RuleErrorKind::Syntax(m) => m.clone(),
             RuleErrorKind::UnknownKeyword(k) => format!("unknown keyword '{k}'"),
-            RuleErrorKind::BadValue { keyword, reason } => format!("invalid value for '{keyword}': {reason}"),
+            RuleErrorKind::BadValue { keyword, reason } => {
+                format!("invalid value for '{keyword}': {reason}")
+            }
             RuleErrorKind::Unsupported(w) => format!("not supported yet: {w}"),
             RuleErrorKind::Vars(m) => m.clone(),
             RuleErrorKind::DuplicateSid { gid, sid } => format!("duplicate signature {gid}:{sid}"),

@@ -1,0 +1,326 @@
+//! Flows: a symmetric key over the innermost IP layer plus the tunnel's VNI,
+//! per-direction counters, TCP handshake state, timeouts in packet time, and
+//! a bound on the number of flows.
+//!
+//! Both directions of a connection map to one [`Flow`]; the side that opened
+//! it (SYN sender, else first packet's sender) is the client, so `to_server`
+//! means what Suricata's `flow:to_server` means.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use crate::decode::{tcp_flags, Packet, L4};
+use crate::detect::FlowState;
+use crate::rules::ast::AppProto;
+use crate::source::Timestamp;
+
+/// Default bound on live flows; the oldest idle flow is evicted beyond it
+/// (Suricata's default memcap of 32 MiB holds roughly this many).
+pub const DEFAULT_MAX_FLOWS: usize = 65_536;
+
+/// Timeouts in seconds, by state, as Suricata's defaults
+/// (`flow-timeouts.default`): new 30, established 300, closed 0; TCP
+/// established 3600, closed 120; UDP established 300.
+#[derive(Clone, Copy, Debug)]
+pub struct Timeouts {
+    /// Any protocol before it is established.
+    pub new: i64,
+    /// TCP established.
+    pub tcp_established: i64,
+    /// TCP after FIN/RST.
+    pub tcp_closed: i64,
+    /// UDP and others once seen both ways.
+    pub other_established: i64,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            new: 30,
+            tcp_established: 3600,
+            tcp_closed: 120,
+            other_established: 300,
+        }
+    }
+}
+
+/// Symmetric flow key: the lower (address, port) first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FlowKey {
+    lo: (IpAddr, u16),
+    hi: (IpAddr, u16),
+    proto: u8,
+    vni: u32,
+    vlan: u16,
+}
+
+impl FlowKey {
+    /// Key of a decoded packet (None when it has no IP layer).
+    pub fn of(pkt: &Packet<'_>) -> Option<FlowKey> {
+        let ip = pkt.ip.as_ref()?;
+        let (sp, dp) = match pkt.l4 {
+            L4::Icmp { .. } => (0, 0),
+            l4 => l4.ports(),
+        };
+        let a = (ip.src, sp);
+        let b = (ip.dst, dp);
+        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        let vni = pkt.tunnel().map_or(0, |t| t.vni);
+        let vlan = pkt.vlans().first().copied().unwrap_or(0);
+        Some(FlowKey {
+            lo,
+            hi,
+            proto: ip.proto,
+            vni,
+            vlan,
+        })
+    }
+
+    /// A stable hash of the key (for sharding and flow ids); the same for
+    /// both directions, whatever the process or thread count.
+    pub fn hash64(&self) -> u64 {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut eat = |bytes: &[u8]| {
+            for &b in bytes {
+                h ^= b as u64;
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+        };
+        for (ip, port) in [self.lo, self.hi] {
+            match ip {
+                IpAddr::V4(a) => eat(&a.octets()),
+                IpAddr::V6(a) => eat(&a.octets()),
+            }
+            eat(&port.to_be_bytes());
+        }
+        eat(&[self.proto]);
+        eat(&self.vni.to_be_bytes());
+        eat(&self.vlan.to_be_bytes());
+        h
+    }
+}
+
+/// TCP connection tracking, enough for `flow:established`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TcpState {
+    /// Nothing or only data seen without a handshake.
+    None,
+    /// SYN from the client.
+    SynSent,
+    /// SYN/ACK from the server.
+    SynRecv,
+    /// Handshake completed.
+    Established,
+    /// FIN or RST seen.
+    Closed,
+}
+
+/// One flow.
+#[derive(Debug)]
+pub struct Flow {
+    /// Flow id written in EVE (stable for the flow's life).
+    pub id: u64,
+    /// Client address and port.
+    pub client: (IpAddr, u16),
+    /// First packet time.
+    pub start: Timestamp,
+    /// Last packet time.
+    pub last: Timestamp,
+    /// Packets client -> server.
+    pub pkts_toserver: u64,
+    /// Packets server -> client.
+    pub pkts_toclient: u64,
+    /// Bytes client -> server.
+    pub bytes_toserver: u64,
+    /// Bytes server -> client.
+    pub bytes_toclient: u64,
+    /// TCP state.
+    pub tcp: TcpState,
+    /// Detected application protocol.
+    pub app_proto: Option<AppProto>,
+    /// Detection state (flowbits).
+    pub detect: FlowState,
+    /// IP protocol.
+    pub proto: u8,
+}
+
+impl Flow {
+    /// Established in Suricata's sense for this protocol.
+    pub fn established(&self) -> bool {
+        if self.proto == 6 {
+            self.tcp == TcpState::Established
+        } else {
+            self.pkts_toserver > 0 && self.pkts_toclient > 0
+        }
+    }
+
+    fn timeout(&self, t: &Timeouts) -> i64 {
+        match (self.proto, self.tcp) {
+            (6, TcpState::Established) => t.tcp_established,
+            (6, TcpState::Closed) => t.tcp_closed,
+            (6, _) => t.new,
+            _ if self.established() => t.other_established,
+            _ => t.new,
+        }
+    }
+}
+
+/// Counters of the flow table.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FlowCounters {
+    /// Flows created.
+    pub created: u64,
+    /// Flows removed by timeout.
+    pub timed_out: u64,
+    /// Flows evicted because the table was full.
+    pub evicted: u64,
+}
+
+/// The flow table of one worker.
+pub struct FlowTable {
+    flows: HashMap<FlowKey, Flow>,
+    max_flows: usize,
+    timeouts: Timeouts,
+    last_sweep: i64,
+    /// Counters.
+    pub counters: FlowCounters,
+}
+
+/// What the table tells about the packet just added.
+#[derive(Clone, Copy, Debug)]
+pub struct Update {
+    /// Key of the flow.
+    pub key: FlowKey,
+    /// The packet goes client -> server.
+    pub to_server: bool,
+}
+
+impl FlowTable {
+    /// A table holding at most `max_flows` flows.
+    pub fn new(max_flows: usize, timeouts: Timeouts) -> Self {
+        FlowTable {
+            flows: HashMap::new(),
+            max_flows: max_flows.max(1),
+            timeouts,
+            last_sweep: i64::MIN,
+            counters: FlowCounters::default(),
+        }
+    }
+
+    /// Number of live flows.
+    pub fn len(&self) -> usize {
+        self.flows.len()
+    }
+
+    /// True when no flow is live.
+    pub fn is_empty(&self) -> bool {
+        self.flows.is_empty()
+    }
+
+    /// The flow of a key.
+    pub fn get_mut(&mut self, key: &FlowKey) -> Option<&mut Flow> {
+        self.flows.get_mut(key)
+    }
+
+    /// Accounts the packet to its flow (creating it) and advances TCP state.
+    /// `bytes` is what Suricata counts for the packet (frame length, or the
+    /// inner IP length when tunnelled).
+    pub fn update(&mut self, pkt: &Packet<'_>, ts: Timestamp, bytes: u64) -> Option<Update> {
+        let key = FlowKey::of(pkt)?;
+        let ip = pkt.ip.as_ref()?;
+        self.sweep(ts);
+        if !self.flows.contains_key(&key) {
+            if self.flows.len() >= self.max_flows {
+                self.evict_oldest();
+            }
+            let (sp, dp) = match pkt.l4 {
+                L4::Icmp { .. } => (0, 0),
+                l4 => l4.ports(),
+            };
+            // A SYN/ACK first means we missed the SYN: the receiver is the
+            // client.
+            let client = match pkt.l4 {
+                L4::Tcp { flags, .. }
+                    if flags & (tcp_flags::SYN | tcp_flags::ACK)
+                        == tcp_flags::SYN | tcp_flags::ACK =>
+                {
+                    (ip.dst, dp)
+                }
+                _ => (ip.src, sp),
+            };
+            let id = (key.hash64() ^ (ts.as_micros() as u64).rotate_left(17)) & ((1 << 51) - 1);
+            self.flows.insert(
+                key,
+                Flow {
+                    id,
+                    client,
+                    start: ts,
+                    last: ts,
+                    pkts_toserver: 0,
+                    pkts_toclient: 0,
+                    bytes_toserver: 0,
+                    bytes_toclient: 0,
+                    tcp: TcpState::None,
+                    app_proto: None,
+                    detect: FlowState::default(),
+                    proto: ip.proto,
+                },
+            );
+            self.counters.created += 1;
+        }
+        let f = self.flows.get_mut(&key)?;
+        let sport = match pkt.l4 {
+            L4::Icmp { .. } => 0,
+            l4 => l4.ports().0,
+        };
+        let to_server = (ip.src, sport) == f.client;
+        f.last = ts;
+        if to_server {
+            f.pkts_toserver += 1;
+            f.bytes_toserver += bytes;
+        } else {
+            f.pkts_toclient += 1;
+            f.bytes_toclient += bytes;
+        }
+        if let L4::Tcp { flags, .. } = pkt.l4 {
+            let syn = flags & tcp_flags::SYN != 0;
+            let ack = flags & tcp_flags::ACK != 0;
+            f.tcp = match f.tcp {
+                _ if flags & (tcp_flags::RST | tcp_flags::FIN) != 0 && f.tcp != TcpState::None => {
+                    TcpState::Closed
+                }
+                TcpState::None if syn && !ack && to_server => TcpState::SynSent,
+                TcpState::SynSent if syn && ack && !to_server => TcpState::SynRecv,
+                TcpState::SynRecv if ack && !syn && to_server => TcpState::Established,
+                s => s,
+            };
+        }
+        Some(Update { key, to_server })
+    }
+
+    fn evict_oldest(&mut self) {
+        if let Some(k) = self
+            .flows
+            .iter()
+            .min_by_key(|(_, f)| (f.last, f.id))
+            .map(|(k, _)| *k)
+        {
+            self.flows.remove(&k);
+            self.counters.evicted += 1;
+        }
+    }
+
+    /// Removes flows idle past their timeout; runs at most once per second
+    /// of packet time.
+    fn sweep(&mut self, now: Timestamp) {
+        if now.secs <= self.last_sweep {
+            return;
+        }
+        self.last_sweep = now.secs;
+        let t = self.timeouts;
+        let before = self.flows.len();
+        self.flows
+            .retain(|_, f| now.secs - f.last.secs <= f.timeout(&t));
+        self.counters.timed_out += (before - self.flows.len()) as u64;
+    }
+}

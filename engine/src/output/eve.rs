@@ -1,0 +1,221 @@
+//! EVE JSON record types: serialize-only, borrowed, in the field order and
+//! with the field names and types Suricata 7 writes. This module is the one
+//! place to diff against Suricata's EVE schema.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+
+use crate::source::Timestamp;
+
+/// Formats packet time as Suricata does: `2024-01-01T00:00:00.003000+0000`
+/// (UTC).
+pub fn format_ts(ts: Timestamp) -> String {
+    let t =
+        jiff::Timestamp::from_microsecond(ts.as_micros()).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    t.to_zoned(jiff::tz::TimeZone::UTC)
+        .strftime("%Y-%m-%dT%H:%M:%S.%6f+0000")
+        .to_string()
+}
+
+/// Formats an address as Suricata does: IPv4 dotted, IPv6 fully expanded
+/// with leading zeros (`2001:0db8:0000:...`).
+pub fn format_ip(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(a) => a.to_string(),
+        IpAddr::V6(a) => {
+            let s = a.segments();
+            format!(
+                "{:04x}:{:04x}:{:04x}:{:04x}:{:04x}:{:04x}:{:04x}:{:04x}",
+                s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]
+            )
+        }
+    }
+}
+
+/// Name of an IP protocol as EVE's `proto` writes it.
+pub fn proto_name(p: u8) -> String {
+    match p {
+        1 => "ICMP".into(),
+        6 => "TCP".into(),
+        17 => "UDP".into(),
+        58 => "IPv6-ICMP".into(),
+        132 => "SCTP".into(),
+        47 => "GRE".into(),
+        50 => "ESP".into(),
+        51 => "AH".into(),
+        n => n.to_string(),
+    }
+}
+
+/// Rule metadata as EVE writes it: `{key: [values...]}`.
+pub struct Metadata<'a>(pub &'a [(String, String)]);
+
+impl Serialize for Metadata<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (k, v) in self.0 {
+            m.entry(k.as_str()).or_default().push(v.as_str());
+        }
+        let mut map = s.serialize_map(Some(m.len()))?;
+        for (k, v) in m {
+            map.serialize_entry(k, &v)?;
+        }
+        map.end()
+    }
+}
+
+/// `alert` object.
+#[derive(Serialize)]
+pub struct AlertBody<'a> {
+    /// "allowed" (IDS) or "blocked".
+    pub action: &'a str,
+    /// gid.
+    pub gid: u32,
+    /// sid.
+    pub signature_id: u32,
+    /// rev.
+    pub rev: u32,
+    /// msg.
+    pub signature: &'a str,
+    /// Class description.
+    pub category: &'a str,
+    /// Priority.
+    pub severity: u8,
+    /// Rule metadata.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Metadata<'a>>,
+}
+
+/// `tunnel` object: the outermost tunnel's outer packet.
+#[derive(Serialize)]
+pub struct TunnelObj {
+    /// Outer source.
+    pub src_ip: String,
+    /// Outer source port.
+    pub src_port: u16,
+    /// Outer destination.
+    pub dest_ip: String,
+    /// Outer destination port.
+    pub dest_port: u16,
+    /// Outer transport ("UDP").
+    pub proto: &'static str,
+    /// Number of tunnel layers.
+    pub depth: usize,
+    /// Packet number in the capture.
+    pub pcap_cnt: u64,
+    /// Where the outer packet came from.
+    pub pkt_src: &'static str,
+    /// VNI of the innermost tunnel (mirador addition: the mirror session).
+    pub vni: u32,
+    /// Encapsulation of the innermost tunnel ("VXLAN" / "GENEVE").
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+}
+
+/// `flow` object inside an alert.
+#[derive(Serialize)]
+pub struct FlowObj {
+    /// Packets client -> server.
+    pub pkts_toserver: u64,
+    /// Packets server -> client.
+    pub pkts_toclient: u64,
+    /// Bytes client -> server.
+    pub bytes_toserver: u64,
+    /// Bytes server -> client.
+    pub bytes_toclient: u64,
+    /// First packet time.
+    pub start: String,
+    /// Client address.
+    pub src_ip: String,
+    /// Server address.
+    pub dest_ip: String,
+    /// Client port.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub src_port: Option<u16>,
+    /// Server port.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dest_port: Option<u16>,
+}
+
+/// An `event_type: "alert"` record.
+#[derive(Serialize)]
+pub struct EveAlert<'a> {
+    /// Packet time.
+    pub timestamp: String,
+    /// Flow id.
+    pub flow_id: u64,
+    /// Packet number (absent for tunnelled packets: it moves into `tunnel`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pcap_cnt: Option<u64>,
+    /// "alert".
+    pub event_type: &'static str,
+    /// VLAN ids.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vlan: Option<Vec<u16>>,
+    /// Packet source address.
+    pub src_ip: String,
+    /// Packet source port.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub src_port: Option<u16>,
+    /// Packet destination address.
+    pub dest_ip: String,
+    /// Packet destination port.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dest_port: Option<u16>,
+    /// Transport protocol name.
+    pub proto: String,
+    /// ICMP type.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icmp_type: Option<u8>,
+    /// ICMP code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icmp_code: Option<u8>,
+    /// "wire/pcap", or the encapsulation for tunnelled packets.
+    pub pkt_src: &'static str,
+    /// Alert.
+    pub alert: AlertBody<'a>,
+    /// Tunnel.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tunnel: Option<TunnelObj>,
+    /// Application protocol.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_proto: Option<&'static str>,
+    /// "to_server" / "to_client".
+    pub direction: &'static str,
+    /// Flow.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flow: Option<FlowObj>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_like_suricata() {
+        assert_eq!(
+            format_ts(Timestamp {
+                secs: 1_704_067_200,
+                micros: 3000
+            }),
+            "2024-01-01T00:00:00.003000+0000"
+        );
+        assert_eq!(
+            format_ip("2001:db8::5".parse().unwrap()),
+            "2001:0db8:0000:0000:0000:0000:0000:0005"
+        );
+        assert_eq!(format_ip("10.0.0.5".parse().unwrap()), "10.0.0.5");
+        let md = vec![
+            ("created_at".to_string(), "2024_01_01".to_string()),
+            ("tag".into(), "a".into()),
+            ("tag".into(), "b".into()),
+        ];
+        assert_eq!(
+            serde_json::to_string(&Metadata(&md)).unwrap(),
+            r#"{"created_at":["2024_01_01"],"tag":["a","b"]}"#
+        );
+    }
+}

@@ -1,0 +1,185 @@
+//! Output: EVE records and the sinks they go to.
+//!
+//! Detection produces matches; this module turns them into EVE JSON lines
+//! ([`eve`]) and writes them to a [`Sink`]. Sinks are flushed on exit so no
+//! record is lost on a clean shutdown.
+
+pub mod eve;
+
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+use crate::decode::{Packet, TunnelKind, L4};
+use crate::detect::Signature;
+use crate::flow::Flow;
+use crate::source::Timestamp;
+use eve::{format_ip, format_ts, proto_name, AlertBody, EveAlert, FlowObj, Metadata, TunnelObj};
+
+/// Where EVE lines go.
+pub trait Sink: Send {
+    /// Writes one record (a JSON object without the newline).
+    ///
+    /// # Errors
+    /// I/O errors of the underlying writer.
+    fn write_record(&mut self, json: &str) -> io::Result<()>;
+
+    /// Flushes buffered records.
+    ///
+    /// # Errors
+    /// I/O errors of the underlying writer.
+    fn flush(&mut self) -> io::Result<()>;
+}
+
+/// A buffered writer sink: file (append) or stdout.
+pub struct WriterSink {
+    out: BufWriter<Box<dyn Write + Send>>,
+}
+
+impl WriterSink {
+    /// Appends to `path` (created if missing), as Suricata's eve-log does.
+    ///
+    /// # Errors
+    /// When the file cannot be opened.
+    pub fn append(path: &Path) -> io::Result<Self> {
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        Ok(WriterSink {
+            out: BufWriter::with_capacity(1 << 16, Box::new(f)),
+        })
+    }
+
+    /// Writes to standard output.
+    pub fn stdout() -> Self {
+        WriterSink {
+            out: BufWriter::with_capacity(1 << 16, Box::new(io::stdout())),
+        }
+    }
+}
+
+impl Sink for WriterSink {
+    fn write_record(&mut self, json: &str) -> io::Result<()> {
+        self.out.write_all(json.as_bytes())?;
+        self.out.write_all(b"\n")
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// Collects records in memory (tests, embedding).
+#[derive(Default)]
+pub struct VecSink(pub Vec<String>);
+
+impl Sink for VecSink {
+    fn write_record(&mut self, json: &str) -> io::Result<()> {
+        self.0.push(json.to_string());
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Everything an alert record is made of.
+pub struct AlertInput<'a> {
+    /// Packet time.
+    pub ts: Timestamp,
+    /// Packet number in the capture (1-based).
+    pub pcap_cnt: u64,
+    /// Decoded packet.
+    pub pkt: &'a Packet<'a>,
+    /// The signature.
+    pub sig: &'a Signature,
+    /// The packet's flow.
+    pub flow: Option<&'a Flow>,
+    /// Packet direction relative to the flow.
+    pub to_server: bool,
+}
+
+/// Renders an alert as one EVE JSON line.
+pub fn render_alert(a: &AlertInput<'_>) -> String {
+    let pkt = a.pkt;
+    let ip = pkt.ip.as_ref().expect("alerts are raised on IP packets");
+    let has_ports = matches!(pkt.l4, L4::Tcp { .. } | L4::Udp { .. });
+    let (sp, dp) = pkt.l4.ports();
+    let (icmp_type, icmp_code) = match pkt.l4 {
+        L4::Icmp { itype, icode, .. } => (Some(itype), Some(icode)),
+        _ => (None, None),
+    };
+    let tunnel = pkt.tunnels.as_slice();
+    let tunnel_obj = tunnel.first().map(|outer| TunnelObj {
+        src_ip: format_ip(outer.src),
+        src_port: outer.sport,
+        dest_ip: format_ip(outer.dst),
+        dest_port: outer.dport,
+        proto: "UDP",
+        depth: tunnel.len(),
+        pcap_cnt: a.pcap_cnt,
+        pkt_src: "wire/pcap",
+        vni: tunnel.last().map_or(0, |t| t.vni),
+        kind: tunnel.last().map_or("VXLAN", |t| t.kind.name()),
+    });
+    let pkt_src = match tunnel.last().map(|t| t.kind) {
+        None => "wire/pcap",
+        Some(TunnelKind::Vxlan) => "vxlan encapsulation",
+        Some(TunnelKind::Geneve) => "geneve encapsulation",
+    };
+    let s = a.sig;
+    let flow = a.flow.map(|f| {
+        let server_is_dst = a.to_server;
+        let (cli, srv, cp, spt) = if server_is_dst {
+            (ip.src, ip.dst, sp, dp)
+        } else {
+            (ip.dst, ip.src, dp, sp)
+        };
+        FlowObj {
+            pkts_toserver: f.pkts_toserver,
+            pkts_toclient: f.pkts_toclient,
+            bytes_toserver: f.bytes_toserver,
+            bytes_toclient: f.bytes_toclient,
+            start: format_ts(f.start),
+            src_ip: format_ip(cli),
+            dest_ip: format_ip(srv),
+            src_port: has_ports.then_some(cp),
+            dest_port: has_ports.then_some(spt),
+        }
+    });
+    let rec = EveAlert {
+        timestamp: format_ts(a.ts),
+        flow_id: a.flow.map_or(0, |f| f.id),
+        pcap_cnt: tunnel_obj.is_none().then_some(a.pcap_cnt),
+        event_type: "alert",
+        vlan: (pkt.vlan_count > 0).then(|| pkt.vlans().to_vec()),
+        src_ip: format_ip(ip.src),
+        src_port: has_ports.then_some(sp),
+        dest_ip: format_ip(ip.dst),
+        dest_port: has_ports.then_some(dp),
+        proto: proto_name(ip.proto),
+        icmp_type,
+        icmp_code,
+        pkt_src,
+        alert: AlertBody {
+            action: s.action.eve_name(),
+            gid: s.gid,
+            signature_id: s.sid,
+            rev: s.rev,
+            signature: &s.msg,
+            category: &s.category,
+            severity: s.severity,
+            metadata: (!s.metadata.is_empty()).then_some(Metadata(&s.metadata)),
+        },
+        tunnel: tunnel_obj,
+        app_proto: a.flow.and_then(|f| f.app_proto).map(|p| p.name()),
+        direction: if a.to_server {
+            "to_server"
+        } else {
+            "to_client"
+        },
+        flow,
+    };
+    serde_json::to_string(&rec).expect("EVE records serialize")
+}

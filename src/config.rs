@@ -1,0 +1,254 @@
+//! Reading a Suricata `suricata.yaml`: the settings mirador implements
+//! (address and port groups, classification file, rule files) are taken;
+//! the rest is named once on stderr and ignored.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde_yaml::{Mapping, Value};
+
+/// Top-level keys mirador reads.
+const USED_KEYS: &[&str] = &[
+    "vars",
+    "classification-file",
+    "default-rule-path",
+    "rule-files",
+    "include",
+    "%YAML",
+];
+
+/// Nested includes beyond this are refused (a cycle).
+const MAX_INCLUDE_DEPTH: usize = 8;
+
+/// A loaded Suricata configuration.
+#[derive(Debug, Clone)]
+pub struct SuricataConfig {
+    root: Value,
+    base: PathBuf,
+}
+
+fn read_yaml(path: &Path) -> Result<Value> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    // libyaml accepts the `%YAML 1.1` directive Suricata files start with;
+    // an empty document is an empty mapping.
+    let v: Value =
+        serde_yaml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    Ok(if v.is_null() {
+        Value::Mapping(Mapping::new())
+    } else {
+        v
+    })
+}
+
+fn merge(into: &mut Value, from: Value) {
+    match (into, from) {
+        (Value::Mapping(a), Value::Mapping(b)) => {
+            for (k, v) in b {
+                match a.get_mut(&k) {
+                    Some(existing) if existing.is_mapping() && v.is_mapping() => merge(existing, v),
+                    _ => {
+                        a.insert(k, v);
+                    }
+                }
+            }
+        }
+        (slot, v) => *slot = v,
+    }
+}
+
+fn load_with_includes(path: &Path, depth: usize) -> Result<Value> {
+    if depth > MAX_INCLUDE_DEPTH {
+        anyhow::bail!(
+            "{}: includes nest deeper than {MAX_INCLUDE_DEPTH}",
+            path.display()
+        );
+    }
+    let mut v = read_yaml(path)?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let includes: Vec<String> = match v.get("include") {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Sequence(list)) => list
+            .iter()
+            .filter_map(|x| x.as_str().map(String::from))
+            .collect(),
+        _ => Vec::new(),
+    };
+    for inc in includes {
+        let p = base.join(&inc);
+        let sub = load_with_includes(&p, depth + 1)?;
+        merge(&mut v, sub);
+    }
+    Ok(v)
+}
+
+/// Sets a dotted key (`a.b.0.c`) to a scalar, creating maps on the way.
+fn set_path(root: &mut Value, key: &str, value: &str) {
+    let mut cur = root;
+    for part in key.split('.') {
+        let index = part.parse::<usize>().ok().filter(|_| cur.is_sequence());
+        cur = match index {
+            Some(i) => {
+                let seq = cur.as_sequence_mut().expect("checked is_sequence");
+                if i >= seq.len() {
+                    seq.resize(i + 1, Value::Null);
+                }
+                &mut seq[i]
+            }
+            None => {
+                if !cur.is_mapping() {
+                    *cur = Value::Mapping(Mapping::new());
+                }
+                let m = cur.as_mapping_mut().expect("just made a mapping");
+                m.entry(Value::String(part.to_string()))
+                    .or_insert(Value::Null)
+            }
+        };
+    }
+    *cur = serde_yaml::from_str(value).unwrap_or_else(|_| Value::String(value.to_string()));
+}
+
+fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+impl SuricataConfig {
+    /// Loads a file, its includes, then applies `--set` overrides.
+    pub fn load(path: &Path, sets: &[String]) -> Result<Self> {
+        let root = load_with_includes(path, 0)?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let mut c = SuricataConfig { root, base };
+        c.apply_sets(sets)?;
+        Ok(c)
+    }
+
+    /// A configuration made of `--set` overrides only.
+    pub fn from_sets(sets: &[String]) -> Result<Self> {
+        let mut c = SuricataConfig {
+            root: Value::Mapping(Mapping::new()),
+            base: PathBuf::from("."),
+        };
+        c.apply_sets(sets)?;
+        Ok(c)
+    }
+
+    fn apply_sets(&mut self, sets: &[String]) -> Result<()> {
+        for s in sets {
+            let (k, v) = s
+                .split_once('=')
+                .with_context(|| format!("--set expects key=value, got '{s}'"))?;
+            set_path(&mut self.root, k.trim(), v.trim());
+        }
+        Ok(())
+    }
+
+    /// Names the top-level settings mirador does not implement, once.
+    pub fn report_ignored(&self) {
+        let Some(m) = self.root.as_mapping() else {
+            return;
+        };
+        let ignored: Vec<&str> = m
+            .keys()
+            .filter_map(|k| k.as_str())
+            .filter(|k| !USED_KEYS.contains(k))
+            .collect();
+        if !ignored.is_empty() {
+            eprintln!(
+                "mirador: configuration settings not implemented, ignored: {}",
+                ignored.join(", ")
+            );
+        }
+    }
+
+    /// Address and port groups: (is_port, name, value).
+    pub fn vars(&self) -> Vec<(bool, String, String)> {
+        let mut out = Vec::new();
+        for (group, is_port) in [("address-groups", false), ("port-groups", true)] {
+            if let Some(m) = self
+                .root
+                .get("vars")
+                .and_then(|v| v.get(group))
+                .and_then(Value::as_mapping)
+            {
+                for (k, v) in m {
+                    if let (Some(k), Some(v)) = (k.as_str(), scalar(v)) {
+                        out.push((is_port, k.to_string(), v));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// `classification-file`, resolved against the config's folder.
+    pub fn classification_file(&self) -> Option<PathBuf> {
+        let p = self
+            .root
+            .get("classification-file")
+            .and_then(Value::as_str)?;
+        let p = self.base.join(p);
+        p.exists().then_some(p)
+    }
+
+    /// `rule-files` under `default-rule-path`.
+    pub fn rule_files(&self) -> Vec<PathBuf> {
+        let dir = self
+            .root
+            .get("default-rule-path")
+            .and_then(Value::as_str)
+            .map(|d| self.base.join(d))
+            .unwrap_or_else(|| self.base.clone());
+        match self.root.get("rule-files") {
+            Some(Value::Sequence(s)) => s
+                .iter()
+                .filter_map(Value::as_str)
+                .map(|f| dir.join(f))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_vars_includes_and_sets() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(
+            d.path().join("main.yaml"),
+            "%YAML 1.1\n---\nvars:\n  address-groups:\n    HOME_NET: \"[10.0.0.0/8]\"\n  port-groups:\n    HTTP_PORTS: 8080\ninclude: extra.yaml\noutputs:\n  - eve-log:\n      enabled: yes\n",
+        )
+        .unwrap();
+        std::fs::write(
+            d.path().join("extra.yaml"),
+            "vars:\n  address-groups:\n    DNS_SERVERS: \"[1.1.1.1]\"\n",
+        )
+        .unwrap();
+        let c = SuricataConfig::load(
+            &d.path().join("main.yaml"),
+            &["vars.address-groups.EXTERNAL_NET=any".into()],
+        )
+        .unwrap();
+        let v = c.vars();
+        assert!(v.contains(&(false, "HOME_NET".into(), "[10.0.0.0/8]".into())));
+        assert!(v.contains(&(true, "HTTP_PORTS".into(), "8080".into())));
+        assert!(v.contains(&(false, "DNS_SERVERS".into(), "[1.1.1.1]".into())));
+        assert!(v.contains(&(false, "EXTERNAL_NET".into(), "any".into())));
+    }
+
+    #[test]
+    fn set_creates_paths_and_indexes_lists() {
+        let mut v: Value = serde_yaml::from_str("outputs:\n  - a: 1\n  - b: 2\n").unwrap();
+        set_path(&mut v, "outputs.1.b", "3");
+        set_path(&mut v, "stream.midstream", "true");
+        assert_eq!(v["outputs"][1]["b"], Value::Number(3.into()));
+        assert_eq!(v["stream"]["midstream"], Value::Bool(true));
+    }
+}

@@ -1,0 +1,235 @@
+//! The jobs behind the commands: replay and rules check.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use mirador_engine::detect::{Built, Ruleset};
+use mirador_engine::output::{Sink, WriterSink};
+use mirador_engine::pipeline::{EngineConfig, Replay, Stats};
+use mirador_engine::rules::{Classifications, LoadReport, RuleError, Vars};
+
+use crate::config::SuricataConfig;
+use crate::RuleOpts;
+
+/// The bundled ruleset, compiled into the binary so `mirador replay` works
+/// from any directory.
+const BUNDLED_RULES: &str = include_str!("../rules/mirador.rules");
+/// The bundled classification table.
+const BUNDLED_CLASSIFICATION: &str = include_str!("../rules/classification.config");
+
+pub struct ReplayJob {
+    pub rules: RuleOpts,
+    pub log_dir: Option<PathBuf>,
+    pub eve: Option<String>,
+    pub checksums: String,
+    pub pcaps: Vec<PathBuf>,
+    pub config: Option<SuricataConfig>,
+    /// Print the human summary on stderr.
+    pub summary: bool,
+}
+
+fn parse_var(s: &str) -> Result<(&str, &str)> {
+    s.split_once('=')
+        .map(|(k, v)| (k.trim(), v.trim()))
+        .with_context(|| format!("--var expects NAME=VALUE, got '{s}'"))
+}
+
+fn build_vars(cli: &[String], cfg: Option<&SuricataConfig>) -> Result<Vars> {
+    let mut vars = Vars::default();
+    if let Some(c) = cfg {
+        for (is_port, k, v) in c.vars() {
+            if is_port {
+                vars.set_port(&k, &v);
+            } else {
+                vars.set_addr(&k, &v);
+            }
+        }
+    }
+    for s in cli {
+        let (k, v) = parse_var(s)?;
+        vars.set(k, v);
+    }
+    Ok(vars)
+}
+
+fn load_classifications(explicit: Option<&Path>, rules: &[PathBuf]) -> Result<Classifications> {
+    let candidate = explicit.map(Path::to_path_buf).or_else(|| {
+        rules.iter().find_map(|r| {
+            let dir = if r.is_dir() {
+                r.clone()
+            } else {
+                r.parent()?.to_path_buf()
+            };
+            let p = dir.join("classification.config");
+            p.exists().then_some(p)
+        })
+    });
+    let text = match &candidate {
+        Some(p) => {
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?
+        }
+        None => BUNDLED_CLASSIFICATION.to_string(),
+    };
+    let (c, bad) = Classifications::parse(&text);
+    for (line, t) in bad {
+        eprintln!("mirador: classification line {line} ignored: {t}");
+    }
+    Ok(c)
+}
+
+fn load_rules(opts: &RuleOpts, cfg: Option<&SuricataConfig>) -> Result<Built> {
+    let vars = build_vars(&opts.vars, cfg)?;
+    let classes = load_classifications(opts.classification.as_deref(), &opts.rules)?;
+    let mut report = LoadReport::default();
+    if opts.rules.is_empty() {
+        report.add_text(BUNDLED_RULES, Some(Path::new("<bundled>/mirador.rules")));
+    }
+    for p in &opts.rules {
+        report.add_path(p);
+    }
+    Ok(Ruleset::from_report(report, &vars, &classes))
+}
+
+fn print_rejections(errors: &[RuleError], limit: usize) {
+    for e in errors.iter().take(limit) {
+        eprintln!("mirador: rule rejected: {e}");
+    }
+    if errors.len() > limit {
+        eprintln!(
+            "mirador: ... and {} more rejected rules (see `mirador rules check`)",
+            errors.len() - limit
+        );
+    }
+}
+
+pub fn replay(job: ReplayJob) -> Result<ExitCode> {
+    let built = load_rules(&job.rules, job.config.as_ref())?;
+    for (p, e) in &built.file_errors {
+        anyhow::bail!("cannot read rules {}: {e}", p.display());
+    }
+    match job.checksums.as_str() {
+        "none" | "all" | "auto" => {}
+        other => anyhow::bail!("-k takes none or all, not '{other}'"),
+    }
+    print_rejections(&built.errors, 20);
+    let ruleset = built.ruleset;
+    let mut sink: Box<dyn Sink> = match (&job.eve, &job.log_dir) {
+        (Some(e), _) if e == "-" => Box::new(WriterSink::stdout()),
+        (Some(e), _) => {
+            Box::new(WriterSink::append(Path::new(e)).with_context(|| format!("opening {e}"))?)
+        }
+        (None, Some(dir)) => {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            let p = dir.join("eve.json");
+            Box::new(WriterSink::append(&p).with_context(|| format!("opening {}", p.display()))?)
+        }
+        (None, None) => Box::new(WriterSink::stdout()),
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))
+            .context("installing signal handlers")?;
+    }
+    let mut engine = Replay::new(&ruleset, &EngineConfig::default());
+    for p in &job.pcaps {
+        engine.run_file(p, sink.as_mut(), &stop);
+    }
+    sink.flush().context("flushing EVE output")?;
+    let stats = &engine.stats;
+    for e in &stats.source_errors {
+        eprintln!("mirador: {e}");
+    }
+    let to_stdout = job.eve.as_deref() == Some("-") || (job.eve.is_none() && job.log_dir.is_none());
+    if job.summary && (to_stdout || std::io::IsTerminal::is_terminal(&std::io::stderr())) {
+        print_summary(stats, ruleset.len(), built.errors.len());
+    }
+    let all_failed = !stats.source_errors.is_empty() && stats.packets == 0;
+    Ok(if all_failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn print_summary(s: &Stats, loaded: usize, rejected: usize) {
+    let errors: u64 = s.decode_errors.values().sum();
+    eprintln!(
+        "mirador: {} packets ({} bytes), {} IP, {} tunnelled, {} truncated, {} decode errors; {} flows; {} rules loaded, {} rejected; {} alerts",
+        s.packets, s.bytes, s.ip_packets, s.tunnelled, s.truncated, errors, s.flows, loaded, rejected, s.alerts
+    );
+    for (name, n) in &s.decode_errors {
+        eprintln!("  decode error {name}: {n}");
+    }
+    for ((gid, sid), (n, msg)) in &s.by_sig {
+        eprintln!("  {n:>6}  [{gid}:{sid}] {msg}");
+    }
+}
+
+pub fn rules_check(
+    paths: &[PathBuf],
+    vars: &[String],
+    allow_rejects: bool,
+    json: bool,
+) -> Result<ExitCode> {
+    let opts = RuleOpts {
+        rules: paths.to_vec(),
+        vars: vars.to_vec(),
+        classification: None,
+    };
+    let t0 = std::time::Instant::now();
+    let built = load_rules(&opts, None)?;
+    let elapsed = t0.elapsed();
+    let mut by_reason: BTreeMap<String, usize> = BTreeMap::new();
+    for e in &built.errors {
+        *by_reason.entry(e.category()).or_default() += 1;
+    }
+    let mut reasons: Vec<(String, usize)> = by_reason.into_iter().collect();
+    reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let loaded = built.ruleset.len();
+    let rejected = built.errors.len();
+    if json {
+        let doc = serde_json::json!({
+            "loaded": loaded,
+            "rejected": rejected,
+            "files_unreadable": built.file_errors.iter().map(|(p, e)| serde_json::json!({"file": p, "error": e})).collect::<Vec<_>>(),
+            "pcre": {"regex": built.ruleset.stats.pcre_rust, "pcre2": built.ruleset.stats.pcre_pcre2},
+            "load_seconds": elapsed.as_secs_f64(),
+            "reasons": reasons.iter().map(|(r, n)| serde_json::json!({"reason": r, "count": n})).collect::<Vec<_>>(),
+            "rejections": built.errors.iter().map(|e| serde_json::json!({
+                "file": e.file, "line": e.line, "column": e.column, "sid": e.sid, "reason": e.reason(),
+            })).collect::<Vec<_>>(),
+        });
+        println!("{doc}");
+    } else {
+        println!("{loaded} rules loaded, {rejected} rejected");
+        println!(
+            "pcre: {} by the regex crate, {} by PCRE2; loaded in {:.2} s",
+            built.ruleset.stats.pcre_rust,
+            built.ruleset.stats.pcre_pcre2,
+            elapsed.as_secs_f64()
+        );
+        for (p, e) in &built.file_errors {
+            println!("unreadable: {}: {e}", p.display());
+        }
+        if !reasons.is_empty() {
+            println!("\nrejected, by reason:");
+            for (r, n) in &reasons {
+                println!("{n:>7}  {r}");
+            }
+            println!("\nrejected rules:");
+            for e in &built.errors {
+                println!("{e}");
+            }
+        }
+    }
+    let failed = (rejected > 0 && !allow_rejects) || !built.file_errors.is_empty();
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
