@@ -8,11 +8,14 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::decode::{self, Packet};
+use crate::applayer::{self, Probe};
+use crate::decode::{self, Packet, TunnelKind, L4};
 use crate::detect::threshold::Thresholds;
 use crate::detect::{FlowView, Match, NoBuffers, Ruleset, Scratch};
+use crate::flow::Flow;
 use crate::flow::{FlowTable, Timeouts, DEFAULT_MAX_FLOWS};
 use crate::output::{render_alert, AlertInput, Sink};
+use crate::rules::ast::AppProto;
 use crate::source::{FileSource, Record, SourceError};
 
 /// Engine settings that are not rules.
@@ -143,15 +146,29 @@ impl<'r> Replay<'r> {
         }
         // Suricata counts the whole frame, or the inner IP packet when the
         // frame came through a tunnel.
-        let bytes = if pkt.tunnels.is_empty() {
-            rec.data.len() as u64
-        } else {
-            ip.claimed_len.min(rec.data.len() - ip.header.start) as u64
+        // Tunnelled packets count from the inner frame: VXLAN from after the
+        // inner Ethernet addresses (VLAN tags included), GENEVE from its
+        // inner Ethernet header (as Suricata counts them).
+        let bytes = match pkt.tunnel().map(|t| t.kind) {
+            None => rec.data.len() as u64,
+            Some(kind) => {
+                let ip_len = ip.claimed_len.min(rec.data.len() - ip.header.start) as u64;
+                let tags = 4 * pkt.vlan_count as u64;
+                let eth = if kind == TunnelKind::Geneve { 14 } else { 0 };
+                (ip_len + tags + eth).min(ip.header.start as u64 + ip_len)
+            }
         };
         let Some(up) = self.flows.update(&pkt, rec.ts, bytes) else {
             return;
         };
         let flow = self.flows.get_mut(&up.key).expect("flow just updated");
+        // UDP is detected on the packet itself; TCP data is parsed once the
+        // other side acknowledges it, so (as in Suricata's IDS mode) the
+        // packet carrying the first data does not see the result yet.
+        let is_tcp = matches!(pkt.l4, L4::Tcp { .. });
+        if !is_tcp {
+            detect_app_proto(flow, &pkt, up.to_server);
+        }
         let view = FlowView {
             to_server: up.to_server,
             established: flow.established(),
@@ -166,6 +183,10 @@ impl<'r> Replay<'r> {
             &mut self.scratch,
             &mut self.matches,
         );
+        let app_before = flow.app_proto;
+        if is_tcp {
+            detect_app_proto(flow, &pkt, up.to_server);
+        }
         if self.matches.is_empty() {
             return;
         }
@@ -188,6 +209,7 @@ impl<'r> Replay<'r> {
                 pkt: &pkt,
                 sig,
                 flow,
+                app_proto: app_before,
                 to_server: up.to_server,
             });
             if sink.write_record(&line).is_err() {
@@ -199,6 +221,28 @@ impl<'r> Replay<'r> {
                 .entry((sig.gid, sig.sid))
                 .or_insert_with(|| (0, sig.msg.clone()))
                 .0 += 1;
+        }
+    }
+}
+
+/// Names the flow's protocol from the payload of this packet, once.
+fn detect_app_proto(flow: &mut Flow, pkt: &Packet<'_>, to_server: bool) {
+    let transport = matches!(pkt.l4, L4::Tcp { .. } | L4::Udp { .. });
+    if !transport || flow.app_proto.is_some() || pkt.payload.is_empty() {
+        return;
+    }
+    let (sp, dp) = pkt.l4.ports();
+    let tcp = matches!(pkt.l4, L4::Tcp { .. });
+    match applayer::probe(pkt.payload(), tcp, sp, dp) {
+        Probe::Found(p) => flow.app_proto = Some(p),
+        Probe::NeedMore => {}
+        Probe::Unknown => {
+            flow.app_unknown |= if to_server { 1 } else { 2 };
+            // UDP gives up on the first unknown payload; TCP once both
+            // directions sent something unrecognisable.
+            if !tcp || flow.app_unknown == 3 {
+                flow.app_proto = Some(AppProto::Failed);
+            }
         }
     }
 }

@@ -136,8 +136,11 @@ pub struct Flow {
     pub bytes_toclient: u64,
     /// TCP state.
     pub tcp: TcpState,
-    /// Detected application protocol.
+    /// Detected application protocol (`Failed` once detection gave up).
     pub app_proto: Option<AppProto>,
+    /// Directions whose first payload was probed without result
+    /// (bit 0 to server, bit 1 to client).
+    pub app_unknown: u8,
     /// Detection state (flowbits).
     pub detect: FlowState,
     /// IP protocol.
@@ -262,6 +265,7 @@ impl FlowTable {
                     bytes_toclient: 0,
                     tcp: TcpState::None,
                     app_proto: None,
+                    app_unknown: 0,
                     detect: FlowState::default(),
                     proto: ip.proto,
                 },

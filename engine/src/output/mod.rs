@@ -96,6 +96,8 @@ pub struct AlertInput<'a> {
     pub sig: &'a Signature,
     /// The packet's flow.
     pub flow: Option<&'a Flow>,
+    /// The flow's application protocol as this packet saw it.
+    pub app_proto: Option<crate::rules::ast::AppProto>,
     /// Packet direction relative to the flow.
     pub to_server: bool,
 }
@@ -173,7 +175,7 @@ pub fn render_alert(a: &AlertInput<'_>) -> String {
             metadata: (!s.metadata.is_empty()).then_some(Metadata(&s.metadata)),
         },
         tunnel: tunnel_obj,
-        app_proto: a.flow.and_then(|f| f.app_proto).map(|p| p.name()),
+        app_proto: a.app_proto.map(|p| p.name()),
         direction: if a.to_server {
             "to_server"
         } else {

@@ -881,9 +881,10 @@ impl Builder {
             | "flow.pkts"
             | "flow.bytes"
             | "bypass" => {
-                // Parsed keywords whose evaluation is not built yet; the rule
-                // is kept in the plan so the report can say which.
-                self.rule.ignored.push(format!("unimplemented:{name}"));
+                // Known Suricata keywords whose evaluation is not built yet:
+                // the rule is rejected with the keyword's position rather
+                // than loaded with the keyword ignored.
+                return Err(RuleError::unsupported(format!("keyword '{name}'"), col));
             }
             _ if IGNORED_KEYWORDS.contains(&name) => {
                 if name == "tag" {

@@ -1,0 +1,158 @@
+//! Protocol detection: look at the first payload of each direction and name
+//! the protocol by its content, as Suricata's pattern/probing-parser
+//! detection does; the port is only a hint for protocols without a
+//! distinctive first bytes (DNS).
+
+use crate::rules::ast::AppProto;
+
+/// Outcome of probing one payload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Probe {
+    /// The protocol is known.
+    Found(AppProto),
+    /// Not enough data to tell yet.
+    NeedMore,
+    /// This payload is not a protocol mirador recognises.
+    Unknown,
+}
+
+const HTTP_METHODS: &[&[u8]] = &[
+    b"GET ",
+    b"POST ",
+    b"HEAD ",
+    b"PUT ",
+    b"DELETE ",
+    b"OPTIONS ",
+    b"CONNECT ",
+    b"TRACE ",
+    b"PATCH ",
+    b"PROPFIND ",
+    b"PROPPATCH ",
+    b"MKCOL ",
+    b"COPY ",
+    b"MOVE ",
+    b"LOCK ",
+    b"UNLOCK ",
+    b"SEARCH ",
+];
+
+fn starts_with_ci(hay: &[u8], needle: &[u8]) -> bool {
+    hay.len() >= needle.len() && hay[..needle.len()].eq_ignore_ascii_case(needle)
+}
+
+fn looks_like_dns(p: &[u8]) -> bool {
+    if p.len() < 12 {
+        return false;
+    }
+    let qd = u16::from_be_bytes([p[4], p[5]]);
+    let opcode = (p[2] >> 3) & 0x0f;
+    qd >= 1 && qd <= 16 && opcode <= 6
+}
+
+/// Probes one payload. `tcp` selects TCP framing (DNS over TCP has a
+/// length prefix); ports are the packet's.
+pub fn probe(p: &[u8], tcp: bool, sport: u16, dport: u16) -> Probe {
+    if p.is_empty() {
+        return Probe::NeedMore;
+    }
+    if HTTP_METHODS.iter().any(|m| starts_with_ci(p, m)) || p.starts_with(b"HTTP/1.") {
+        return Probe::Found(AppProto::Http);
+    }
+    if p.starts_with(b"PRI * HTTP/2.0") {
+        return Probe::Found(AppProto::Http2);
+    }
+    if p.starts_with(b"SSH-") {
+        return Probe::Found(AppProto::Ssh);
+    }
+    if tcp && p.len() >= 3 && matches!(p[0], 0x14..=0x17) && p[1] == 3 && p[2] <= 4 {
+        return Probe::Found(AppProto::Tls);
+    }
+    if tcp && p.len() >= 3 && p[0] == 0x80 && p[2] == 0x01 {
+        // SSLv2-framed ClientHello.
+        return Probe::Found(AppProto::Tls);
+    }
+    if tcp
+        && p.len() >= 8
+        && (&p[4..8] == b"\xffSMB" || &p[4..8] == b"\xfeSMB" || &p[4..8] == b"\xfdSMB")
+    {
+        return Probe::Found(AppProto::Smb);
+    }
+    if tcp
+        && p.len() >= 2
+        && p[0] == 5
+        && p[1] <= 1
+        && p.len() >= 16
+        && matches!(p[2], 0 | 2 | 3 | 11 | 12 | 14)
+    {
+        return Probe::Found(AppProto::Dcerpc);
+    }
+    let port = |n: u16| sport == n || dport == n;
+    if tcp && (port(25) || port(587) || port(465)) {
+        if p.starts_with(b"220") || starts_with_ci(p, b"EHLO") || starts_with_ci(p, b"HELO") {
+            return Probe::Found(AppProto::Smtp);
+        }
+    }
+    if tcp && port(21) && (p.starts_with(b"220") || starts_with_ci(p, b"USER ")) {
+        return Probe::Found(AppProto::Ftp);
+    }
+    if tcp
+        && port(143)
+        && (p.starts_with(b"* OK")
+            || p.windows(6)
+                .take(20)
+                .any(|w| w.eq_ignore_ascii_case(b"LOGIN ")))
+    {
+        return Probe::Found(AppProto::Imap);
+    }
+    if tcp && port(110) && (p.starts_with(b"+OK") || starts_with_ci(p, b"USER ")) {
+        return Probe::Found(AppProto::Pop3);
+    }
+    if port(53) {
+        let msg = if tcp { p.get(2..).unwrap_or(&[]) } else { p };
+        if looks_like_dns(msg) {
+            return Probe::Found(AppProto::Dns);
+        }
+    }
+    if tcp && p.len() < 4 {
+        return Probe::NeedMore;
+    }
+    Probe::Unknown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn by_content() {
+        assert_eq!(
+            probe(b"GET / HTTP/1.1\r\n", true, 40000, 8080),
+            Probe::Found(AppProto::Http)
+        );
+        assert_eq!(
+            probe(b"HTTP/1.1 200 OK\r\n", true, 8080, 40000),
+            Probe::Found(AppProto::Http)
+        );
+        assert_eq!(
+            probe(b"\x16\x03\x01\x00\x10", true, 1, 2),
+            Probe::Found(AppProto::Tls)
+        );
+        assert_eq!(
+            probe(b"SSH-2.0-OpenSSH", true, 1, 2),
+            Probe::Found(AppProto::Ssh)
+        );
+        assert_eq!(
+            probe(b"220 mail ESMTP\r\n", true, 25, 40000),
+            Probe::Found(AppProto::Smtp)
+        );
+        assert_eq!(probe(b"hello world", true, 1, 2), Probe::Unknown);
+        assert_eq!(probe(b"", true, 1, 2), Probe::NeedMore);
+    }
+
+    #[test]
+    fn dns_by_port_and_shape() {
+        let q = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x04evil\x00\x00\x01\x00\x01";
+        assert_eq!(probe(q, false, 53000, 53), Probe::Found(AppProto::Dns));
+        assert_eq!(probe(q, false, 53000, 5353), Probe::Unknown);
+    }
+}
