@@ -112,6 +112,9 @@ struct SuricataArgs {
     /// Verbose (accepted; repeatable).
     #[arg(short = 'v', action = clap::ArgAction::Count)]
     verbose: u8,
+    /// Directory for datasets state (accepted; datasets are not implemented yet).
+    #[arg(long = "data-dir", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
     /// IPS simulation (accepted: mirador is an IDS; actions are logged as Suricata logs them).
     #[arg(long)]
     simulate_ips: bool,
@@ -167,7 +170,7 @@ fn suricata_compat(a: SuricataArgs) -> anyhow::Result<ExitCode> {
     if rules.rules.is_empty() {
         anyhow::bail!("no rules: give -S RULES or rule-files in the configuration");
     }
-    let _ = (a.runmode, a.verbose, a.simulate_ips);
+    let _ = (a.runmode, a.verbose, a.simulate_ips, a.data_dir);
     run::replay(run::ReplayJob {
         rules,
         log_dir: a.log_dir.or_else(|| Some(PathBuf::from("."))),

@@ -108,7 +108,7 @@ fn print_rejections(errors: &[RuleError], limit: usize) {
 
 pub fn replay(job: ReplayJob) -> Result<ExitCode> {
     let built = load_rules(&job.rules, job.config.as_ref())?;
-    for (p, e) in &built.file_errors {
+    if let Some((p, e)) = built.file_errors.first() {
         anyhow::bail!("cannot read rules {}: {e}", p.display());
     }
     match job.checksums.as_str() {

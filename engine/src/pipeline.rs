@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::applayer::{self, Probe};
 use crate::decode::{self, Packet, TunnelKind, L4};
-use crate::detect::threshold::Thresholds;
+use crate::detect::threshold::{Hit, Thresholds};
 use crate::detect::{FlowView, Match, NoBuffers, Ruleset, Scratch};
 use crate::flow::Flow;
 use crate::flow::{FlowTable, Timeouts, DEFAULT_MAX_FLOWS};
@@ -257,13 +257,20 @@ fn thresholds_allow(
     let Some(ip) = pkt.ip.as_ref() else {
         return true;
     };
+    let hit = Hit {
+        sig: sig.idx,
+        ts_secs: secs,
+        src: ip.src,
+        dst: ip.dst,
+        flow,
+    };
     let mut ok = true;
     if let Some(th) = &sig.detection_filter {
-        ok &= t.allow(sig.idx, 1, th, secs, ip.src, ip.dst, flow);
+        ok &= t.allow(&hit, 1, th);
     }
     if ok {
         if let Some(th) = &sig.threshold {
-            ok &= t.allow(sig.idx, 0, th, secs, ip.src, ip.dst, flow);
+            ok &= t.allow(&hit, 0, th);
         }
     }
     ok

@@ -46,7 +46,7 @@ fn looks_like_dns(p: &[u8]) -> bool {
     }
     let qd = u16::from_be_bytes([p[4], p[5]]);
     let opcode = (p[2] >> 3) & 0x0f;
-    qd >= 1 && qd <= 16 && opcode <= 6
+    (1..=16).contains(&qd) && opcode <= 6
 }
 
 /// Probes one payload. `tcp` selects TCP framing (DNS over TCP has a
@@ -87,10 +87,11 @@ pub fn probe(p: &[u8], tcp: bool, sport: u16, dport: u16) -> Probe {
         return Probe::Found(AppProto::Dcerpc);
     }
     let port = |n: u16| sport == n || dport == n;
-    if tcp && (port(25) || port(587) || port(465)) {
-        if p.starts_with(b"220") || starts_with_ci(p, b"EHLO") || starts_with_ci(p, b"HELO") {
-            return Probe::Found(AppProto::Smtp);
-        }
+    if tcp
+        && (port(25) || port(587) || port(465))
+        && (p.starts_with(b"220") || starts_with_ci(p, b"EHLO") || starts_with_ci(p, b"HELO"))
+    {
+        return Probe::Found(AppProto::Smtp);
     }
     if tcp && port(21) && (p.starts_with(b"220") || starts_with_ci(p, b"USER ")) {
         return Probe::Found(AppProto::Ftp);

@@ -185,8 +185,9 @@ impl Ruleset {
 
     fn index(sigs: Vec<Signature>, flowbit_names: Vec<String>, stats: CompileStats) -> Ruleset {
         let mut always = Vec::new();
-        let mut by_buf: Vec<(Buffer, Vec<Vec<u8>>, HashMap<Vec<u8>, usize>, Vec<Vec<u32>>)> =
-            Vec::new();
+        /// Per buffer: patterns, their ids, and the signatures of each.
+        type Group = (Buffer, Vec<Vec<u8>>, HashMap<Vec<u8>, usize>, Vec<Vec<u32>>);
+        let mut by_buf: Vec<Group> = Vec::new();
         for s in &sigs {
             let Some(fp) = &s.fast else {
                 always.push(s.idx);

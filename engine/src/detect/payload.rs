@@ -214,8 +214,8 @@ impl ByteRead {
 /// One compiled payload keyword.
 #[derive(Debug)]
 pub enum Op {
-    /// content.
-    Content(ContentOp),
+    /// content (boxed: its searcher is large).
+    Content(Box<ContentOp>),
     /// pcre.
     Pcre(PcreOp),
     /// isdataat.
@@ -492,6 +492,10 @@ impl<'a> Inspection<'a> {
 mod tests {
     use super::*;
 
+    fn op(c: ContentOp) -> Op {
+        Op::Content(Box::new(c))
+    }
+
     fn content(p: &str) -> ContentOp {
         ContentOp::new(
             p.as_bytes(),
@@ -527,10 +531,7 @@ mod tests {
     #[test]
     fn backtracks_relative_chain() {
         // First "a" is followed by "x", the second by "b": needs a retry.
-        let ops = [
-            Op::Content(content("a")),
-            Op::Content(rel("b", Some(0), Some(1))),
-        ];
+        let ops = [op(content("a")), op(rel("b", Some(0), Some(1)))];
         assert!(run(&ops, "axab"));
         assert!(!run(&ops, "axax"));
     }
@@ -548,8 +549,8 @@ mod tests {
             false,
             false,
         );
-        assert!(run(&[Op::Content(c.clone())], "GET /"));
-        assert!(!run(&[Op::Content(c)], " GET /"));
+        assert!(run(&[op(c.clone())], "GET /"));
+        assert!(!run(&[op(c)], " GET /"));
         let c = ContentOp::new(
             b"b",
             false,
@@ -561,17 +562,14 @@ mod tests {
             false,
             false,
         );
-        assert!(!run(&[Op::Content(c.clone())], "abxx"));
-        assert!(run(&[Op::Content(c)], "aaab"));
+        assert!(!run(&[op(c.clone())], "abxx"));
+        assert!(run(&[op(c)], "aaab"));
     }
 
     #[test]
     fn within_counts_from_distance() {
         // distance 2, within 3: window is [end+2, end+5).
-        let ops = [
-            Op::Content(content("a")),
-            Op::Content(rel("bc", Some(2), Some(3))),
-        ];
+        let ops = [op(content("a")), op(rel("bc", Some(2), Some(3)))];
         assert!(run(&ops, "a..bc"));
         assert!(run(&ops, "a...bc"));
         assert!(!run(&ops, "a....bc"));
@@ -581,26 +579,23 @@ mod tests {
     #[test]
     fn negated_and_nocase() {
         let neg = ContentOp::new(b"evil", true, true, None, None, None, None, false, false);
-        assert!(run(&[Op::Content(neg.clone())], "good"));
-        assert!(!run(&[Op::Content(neg)], "so EVIL"));
+        assert!(run(&[op(neg.clone())], "good"));
+        assert!(!run(&[op(neg)], "so EVIL"));
     }
 
     #[test]
     fn startswith_endswith() {
         let s = ContentOp::new(b"GET", false, false, None, None, None, None, true, false);
-        assert!(run(&[Op::Content(s.clone())], "GET x"));
-        assert!(!run(&[Op::Content(s)], "xGET"));
+        assert!(run(&[op(s.clone())], "GET x"));
+        assert!(!run(&[op(s)], "xGET"));
         let e = ContentOp::new(b".exe", false, false, None, None, None, None, false, true);
-        assert!(run(&[Op::Content(e.clone())], "a.exe"));
-        assert!(!run(&[Op::Content(e)], "a.exe "));
+        assert!(run(&[op(e.clone())], "a.exe"));
+        assert!(!run(&[op(e)], "a.exe "));
     }
 
     #[test]
     fn negative_distance() {
-        let ops = [
-            Op::Content(content("bc")),
-            Op::Content(rel("ab", Some(-3), Some(2))),
-        ];
+        let ops = [op(content("bc")), op(rel("ab", Some(-3), Some(2)))];
         assert!(run(&ops, "abc"));
     }
 
@@ -638,7 +633,7 @@ mod tests {
             post_offset: 0,
         };
         let c = rel("X", Some(0), Some(1));
-        assert!(Inspection::new(b"\x02abX", [0; 8]).run(&[bj, Op::Content(c)]));
+        assert!(Inspection::new(b"\x02abX", [0; 8]).run(&[bj, op(c)]));
         // byte_extract into slot 0, used as a distance.
         let be = Op::ByteExtract {
             read: read(1, 0, false, NumString::Binary),
@@ -657,7 +652,7 @@ mod tests {
             false,
             false,
         );
-        assert!(Inspection::new(b"\x02abZ", [0; 8]).run(&[be, Op::Content(c)]));
+        assert!(Inspection::new(b"\x02abZ", [0; 8]).run(&[be, op(c)]));
         // Reading past the end never matches, even negated.
         let bt = Op::ByteTest {
             read: read(4, 0, false, NumString::Binary),
@@ -671,7 +666,7 @@ mod tests {
     #[test]
     fn isdataat_relative() {
         let ops = [
-            Op::Content(content("ab")),
+            op(content("ab")),
             Op::IsDataAt {
                 pos: Operand::Num(2),
                 negated: false,
@@ -681,7 +676,7 @@ mod tests {
         assert!(run(&ops, "abxyz"));
         assert!(!run(&ops, "abxy"));
         let ops = [
-            Op::Content(content("ab")),
+            op(content("ab")),
             Op::IsDataAt {
                 pos: Operand::Num(1),
                 negated: true,

@@ -193,7 +193,7 @@ impl Compiler<'_> {
                                 .transpose()?,
                         )
                     };
-                    Op::Content(ContentOp::new(
+                    Op::Content(Box::new(ContentOp::new(
                         &c.pattern,
                         c.nocase,
                         c.negated,
@@ -209,7 +209,7 @@ impl Compiler<'_> {
                             .transpose()?,
                         false,
                         c.endswith,
-                    ))
+                    )))
                 }
                 PayloadOp::Pcre(p) => {
                     let re = Regex::compile(p).map_err(|e| RuleError::bad_value("pcre", e, 1))?;

@@ -19,6 +19,21 @@ struct Entry {
     count: u32,
 }
 
+/// One signature hit, as thresholds see it.
+#[derive(Clone, Copy, Debug)]
+pub struct Hit {
+    /// Signature index.
+    pub sig: u32,
+    /// Packet time, seconds.
+    pub ts_secs: i64,
+    /// Packet source.
+    pub src: IpAddr,
+    /// Packet destination.
+    pub dst: IpAddr,
+    /// Flow id.
+    pub flow: u64,
+}
+
 /// Threshold state for all signatures.
 #[derive(Default)]
 pub struct Thresholds {
@@ -29,16 +44,14 @@ pub struct Thresholds {
 
 impl Thresholds {
     /// Decides whether the hit of signature `sig` at `ts_secs` alerts.
-    pub fn allow(
-        &mut self,
-        sig: u32,
-        which: u8,
-        t: &Threshold,
-        ts_secs: i64,
-        src: IpAddr,
-        dst: IpAddr,
-        flow: u64,
-    ) -> bool {
+    pub fn allow(&mut self, hit: &Hit, which: u8, t: &Threshold) -> bool {
+        let Hit {
+            sig,
+            ts_secs,
+            src,
+            dst,
+            flow,
+        } = *hit;
         let (a, b) = match t.track {
             Track::BySrc => (Some(src), None),
             Track::ByDst => (Some(dst), None),
@@ -99,7 +112,19 @@ mod tests {
         let ip: IpAddr = "10.0.0.1".parse().unwrap();
         times
             .iter()
-            .map(|&ts| s.allow(0, 0, &th, ts, ip, ip, 0))
+            .map(|&ts| {
+                s.allow(
+                    &Hit {
+                        sig: 0,
+                        ts_secs: ts,
+                        src: ip,
+                        dst: ip,
+                        flow: 0,
+                    },
+                    0,
+                    &th,
+                )
+            })
             .collect()
     }
 
