@@ -1,6 +1,13 @@
 //! Application layer: protocol detection by content (not only by port), and
 //! the parsers that fill the buffers rules inspect.
+//!
+//! Each protocol folder has the same files: `parser.rs` (pure nom/httparse,
+//! bytes in, structs out), `state.rs` (transactions, direction, gaps),
+//! `buffers.rs` (sticky-buffer getters) and `eve.rs` (its EVE object).
 
 mod detect;
+pub mod dns;
+pub mod http;
+pub mod tls;
 
 pub use detect::{probe, Probe};

@@ -6,6 +6,8 @@
 //! it (SYN sender, else first packet's sender) is the client, so `to_server`
 //! means what Suricata's `flow:to_server` means.
 
+pub mod stream;
+
 use std::collections::HashMap;
 use std::net::IpAddr;
 
