@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use rayon::prelude::*;
 
 pub use signature::{CompileStats, FastPat, ProtoMatch, Signature};
 
@@ -23,6 +24,9 @@ use crate::decode::Packet;
 use crate::rules::ast::{AppProto, Buffer, FlowbitCmd};
 use crate::rules::{Classifications, LoadReport, RuleError, SourcedRule, Vars};
 use payload::{Inspection, MAX_BYTE_VARS};
+
+/// Prefilter groups with at most this many patterns are built as a DFA.
+pub const DFA_MAX_PATTERNS: usize = 500;
 
 /// What the flow knows about the packet, as detection needs it.
 #[derive(Clone, Copy, Debug, Default)]
@@ -144,20 +148,41 @@ impl Ruleset {
     pub fn from_report(mut report: LoadReport, vars: &Vars, classes: &Classifications) -> Built {
         report.remove_duplicates();
         let parsed = report.rules.len() + report.errors.iter().filter(|e| e.is_duplicate()).count();
-        let mut c = signature::Compiler {
-            vars,
-            classes,
-            flowbit_ids: HashMap::new(),
-            stats: CompileStats::default(),
-        };
+        let c = signature::Compiler { vars, classes };
+        // Parallel compile (regexes and patterns dominate); interning of
+        // flowbit names and ordering stay sequential and deterministic.
+        let results: Vec<_> = report
+            .rules
+            .par_iter()
+            .map(|r| c.compile(&r.rule))
+            .collect();
         let mut sigs = Vec::with_capacity(report.rules.len());
         let mut errors = report.errors;
-        for SourcedRule {
-            rule, file, line, ..
-        } in &report.rules
+        let mut flowbit_ids: HashMap<String, u32> = HashMap::new();
+        for (
+            res,
+            SourcedRule {
+                rule, file, line, ..
+            },
+        ) in results.into_iter().zip(&report.rules)
         {
-            match c.compile(rule, 0) {
-                Ok(s) => sigs.push(s),
+            match res {
+                Ok((mut s, named)) => {
+                    s.flowbits = named
+                        .into_iter()
+                        .map(|(cmd, names, any)| {
+                            let ids = names
+                                .into_iter()
+                                .map(|n| {
+                                    let next = flowbit_ids.len() as u32;
+                                    *flowbit_ids.entry(n).or_insert(next)
+                                })
+                                .collect();
+                            (cmd, ids, any)
+                        })
+                        .collect();
+                    sigs.push(s);
+                }
                 Err(mut e) => {
                     e.file = file.clone();
                     e.line = *line;
@@ -167,14 +192,25 @@ impl Ruleset {
             }
         }
         sigs.sort_by_key(flowbit_rank);
+        let mut stats = CompileStats::default();
         for (i, s) in sigs.iter_mut().enumerate() {
             s.idx = i as u32;
+            for (_, ops) in &s.buffers {
+                for op in ops {
+                    if let payload::Op::Pcre(p) = op {
+                        match p.re.engine() {
+                            regex::Engine::Rust => stats.pcre_rust += 1,
+                            regex::Engine::Pcre2 => stats.pcre_pcre2 += 1,
+                        }
+                    }
+                }
+            }
         }
-        let mut names = vec![String::new(); c.flowbit_ids.len()];
-        for (n, id) in c.flowbit_ids {
+        let mut names = vec![String::new(); flowbit_ids.len()];
+        for (n, id) in flowbit_ids {
             names[id as usize] = n;
         }
-        let ruleset = Self::index(sigs, names, c.stats);
+        let ruleset = Self::index(sigs, names, stats);
         Built {
             ruleset,
             errors,
@@ -210,14 +246,17 @@ impl Ruleset {
             sigs_of[id].push(s.idx);
         }
         let prefilters = by_buf
-            .into_iter()
+            .into_par_iter()
             .map(|(buffer, pats, _, sigs_of)| {
                 // Case-insensitive automaton: a superset prefilter; the exact
                 // case is checked by verification.
-                let kind = if pats.len() <= 5000 {
+                // A DFA scans fastest but grows with the pattern count; big
+                // groups (thousands of URI patterns) use the contiguous NFA,
+                // a fraction of the memory at a modest scan cost.
+                let kind = if pats.len() <= DFA_MAX_PATTERNS {
                     Some(AhoCorasickKind::DFA)
                 } else {
-                    None
+                    Some(AhoCorasickKind::ContiguousNFA)
                 };
                 let ac = AhoCorasickBuilder::new()
                     .ascii_case_insensitive(true)

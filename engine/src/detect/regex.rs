@@ -3,6 +3,8 @@
 //! groups, ...). Both run in byte mode without Unicode, as Suricata's PCRE
 //! does.
 
+use std::sync::OnceLock;
+
 use crate::rules::ast::Pcre;
 
 /// Which engine compiled a pcre.
@@ -14,20 +16,30 @@ pub enum Engine {
     Pcre2,
 }
 
-/// A compiled pcre.
-pub enum Regex {
-    /// regex crate.
+/// A pcre, validated at load and compiled on first use.
+///
+/// Most pcre keywords of a large ruleset never run (their rule's fast
+/// pattern never matches), so compiling them up front would cost load time
+/// and memory for nothing. Load only checks that the chosen engine accepts
+/// the pattern; the first inspection compiles it once for all workers.
+pub struct Regex {
+    engine: Engine,
+    source: String,
+    pcre: Pcre,
+    compiled: OnceLock<Compiled>,
+}
+
+enum Compiled {
     Rust(regex::bytes::Regex),
-    /// pcre2.
     Pcre2(Box<pcre2::bytes::Regex>),
+    /// Validation passed but the real compile failed (a size limit): the
+    /// keyword never matches.
+    Failed,
 }
 
 impl std::fmt::Debug for Regex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Regex::Rust(r) => write!(f, "Rust({})", r.as_str()),
-            Regex::Pcre2(r) => write!(f, "Pcre2({})", r.as_str()),
-        }
+        write!(f, "{:?}({})", self.engine, self.source)
     }
 }
 
@@ -35,69 +47,103 @@ impl std::fmt::Debug for Regex {
 /// falling back to PCRE2; large alternations of ET rules fit in this.
 const RUST_SIZE_LIMIT: usize = 4 << 20;
 
+fn rust_source(p: &Pcre) -> String {
+    let mut flags = String::from("(?");
+    if p.caseless {
+        flags.push('i');
+    }
+    if p.dotall {
+        flags.push('s');
+    }
+    if p.multiline {
+        flags.push('m');
+    }
+    if p.extended {
+        flags.push('x');
+    }
+    if p.ungreedy {
+        flags.push('U');
+    }
+    flags.push_str("-u)");
+    format!("{flags}{}", p.pattern)
+}
+
+fn pcre2_builder(p: &Pcre, jit: bool) -> (pcre2::bytes::RegexBuilder, String) {
+    let mut b = pcre2::bytes::RegexBuilder::new();
+    b.caseless(p.caseless)
+        .dotall(p.dotall)
+        .multi_line(p.multiline)
+        .extended(p.extended)
+        .utf(false)
+        .ucp(false);
+    b.jit_if_available(jit);
+    let mut pattern = p.pattern.clone();
+    if p.ungreedy {
+        pattern = format!("(?U){pattern}");
+    }
+    if p.dollar_endonly {
+        pattern = format!("(*NO_START_OPT){pattern}");
+    }
+    (b, pattern)
+}
+
 impl Regex {
-    /// Compiles a pcre keyword.
+    /// Checks a pcre keyword and picks its engine.
     ///
     /// # Errors
     /// When neither engine accepts the pattern.
     pub fn compile(p: &Pcre) -> Result<Regex, String> {
-        // The regex crate has no `E` (dollar end only: its `$` already
-        // means the very end) and differs from PCRE on `$` before a final
-        // newline; patterns using `$` without `m` go to PCRE2 to be exact.
+        // The regex crate differs from PCRE on `$` before a final newline;
+        // patterns using `$` without `m` go to PCRE2 to be exact.
         let dollar_sensitive = !p.multiline && !p.dollar_endonly && p.pattern.contains('$');
         if !dollar_sensitive {
-            let mut flags = String::from("(?");
-            if p.caseless {
-                flags.push('i');
-            }
-            if p.dotall {
-                flags.push('s');
-            }
-            if p.multiline {
-                flags.push('m');
-            }
-            if p.extended {
-                flags.push('x');
-            }
-            if p.ungreedy {
-                flags.push('U');
-            }
-            flags.push_str("-u)");
-            let src = format!("{flags}{}", p.pattern);
-            if let Ok(r) = regex::bytes::RegexBuilder::new(&src)
+            let src = rust_source(p);
+            let ok = regex_syntax::ParserBuilder::new()
                 .unicode(false)
-                .size_limit(RUST_SIZE_LIMIT)
+                .utf8(false)
                 .build()
-            {
-                return Ok(Regex::Rust(r));
+                .parse(&src)
+                .is_ok();
+            if ok {
+                return Ok(Regex {
+                    engine: Engine::Rust,
+                    source: src,
+                    pcre: p.clone(),
+                    compiled: OnceLock::new(),
+                });
             }
         }
-        let mut b = pcre2::bytes::RegexBuilder::new();
-        b.caseless(p.caseless)
-            .dotall(p.dotall)
-            .multi_line(p.multiline)
-            .extended(p.extended)
-            .utf(false)
-            .ucp(false);
-        b.jit_if_available(true);
-        let mut pattern = p.pattern.clone();
-        if p.ungreedy {
-            pattern = format!("(?U){pattern}");
-        }
-        if p.dollar_endonly {
-            pattern = format!("(*NO_START_OPT){pattern}");
-        }
-        b.build(&pattern)
-            .map(|r| Regex::Pcre2(Box::new(r)))
-            .map_err(|e| e.to_string())
+        let (b, pattern) = pcre2_builder(p, false);
+        b.build(&pattern).map_err(|e| e.to_string())?;
+        Ok(Regex {
+            engine: Engine::Pcre2,
+            source: pattern,
+            pcre: p.clone(),
+            compiled: OnceLock::new(),
+        })
     }
 
     /// Which engine runs this regex.
     pub fn engine(&self) -> Engine {
-        match self {
-            Regex::Rust(_) => Engine::Rust,
-            Regex::Pcre2(_) => Engine::Pcre2,
-        }
+        self.engine
+    }
+
+    fn compiled(&self) -> &Compiled {
+        self.compiled.get_or_init(|| {
+            if self.engine == Engine::Rust {
+                if let Ok(r) = regex::bytes::RegexBuilder::new(&self.source)
+                    .unicode(false)
+                    .size_limit(RUST_SIZE_LIMIT)
+                    .build()
+                {
+                    return Compiled::Rust(r);
+                }
+            }
+            let (b, pattern) = pcre2_builder(&self.pcre, true);
+            b.build(&pattern)
+                .map(|r| Compiled::Pcre2(Box::new(r)))
+                .unwrap_or(Compiled::Failed)
+        })
     }
 
     /// First match at or after `from` in the subject `hay[start..]` (so `^`
@@ -109,14 +155,15 @@ impl Regex {
         if off > sub.len() {
             return None;
         }
-        let m = match self {
-            Regex::Rust(r) => r.find_at(sub, off).map(|m| (m.start(), m.end())),
+        let m = match self.compiled() {
+            Compiled::Rust(r) => r.find_at(sub, off).map(|m| (m.start(), m.end())),
             // A PCRE2 error (match limit) counts as no match, as in Suricata.
-            Regex::Pcre2(r) => r
+            Compiled::Pcre2(r) => r
                 .find_at(sub, off)
                 .ok()
                 .flatten()
                 .map(|m| (m.start(), m.end())),
+            Compiled::Failed => None,
         };
         m.map(|(s, e)| (s + start, e + start))
     }

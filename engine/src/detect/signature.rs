@@ -1,10 +1,8 @@
 //! Rule -> Signature: variables resolved, patterns and regexes compiled, ops
 //! grouped per buffer, and the fast pattern chosen.
 
-use std::collections::HashMap;
-
 use super::payload::{ByteRead, ContentOp, Op, Operand, PcreOp, MAX_BYTE_VARS};
-use super::regex::{Engine, Regex};
+use super::regex::Regex;
 use crate::rules::ast::*;
 use crate::rules::netset::{IpSet, PortSet};
 use crate::rules::{Classifications, RuleError, Vars};
@@ -129,9 +127,10 @@ pub struct CompileStats {
 pub(crate) struct Compiler<'a> {
     pub vars: &'a Vars,
     pub classes: &'a Classifications,
-    pub flowbit_ids: HashMap<String, u32>,
-    pub stats: CompileStats,
 }
+
+/// Flowbit operations with names not yet interned.
+pub(crate) type NamedFlowbits = Vec<(FlowbitCmd, Vec<String>, bool)>;
 
 fn proto_match(p: Proto) -> ProtoMatch {
     match p {
@@ -147,20 +146,13 @@ fn proto_match(p: Proto) -> ProtoMatch {
 }
 
 impl Compiler<'_> {
-    pub fn compile(&mut self, rule: &Rule, idx: u32) -> Result<Signature, RuleError> {
+    pub fn compile(&self, rule: &Rule) -> Result<(Signature, NamedFlowbits), RuleError> {
         let h = &rule.header;
         let vars_err = |e: String| RuleError::vars(e, 1);
         let src = self.vars.resolve_addr(&h.src).map_err(vars_err)?;
         let dst = self.vars.resolve_addr(&h.dst).map_err(vars_err)?;
         let sport = self.vars.resolve_port(&h.sport).map_err(vars_err)?;
         let dport = self.vars.resolve_port(&h.dport).map_err(vars_err)?;
-        if let Some(u) = rule
-            .ignored
-            .iter()
-            .find_map(|i| i.strip_prefix("unimplemented:"))
-        {
-            return Err(RuleError::unsupported(format!("keyword '{u}'"), 1));
-        }
         let mut buffers: Vec<(Buffer, Vec<Op>)> = Vec::new();
         let mut var_slots: Vec<String> = Vec::new();
         let operand = |v: &Value, slots: &Vec<String>| -> Result<Operand, RuleError> {
@@ -213,10 +205,6 @@ impl Compiler<'_> {
                 }
                 PayloadOp::Pcre(p) => {
                     let re = Regex::compile(p).map_err(|e| RuleError::bad_value("pcre", e, 1))?;
-                    match re.engine() {
-                        Engine::Rust => self.stats.pcre_rust += 1,
-                        Engine::Pcre2 => self.stats.pcre_pcre2 += 1,
-                    }
                     Op::Pcre(PcreOp {
                         re,
                         negated: p.negated,
@@ -291,20 +279,10 @@ impl Compiler<'_> {
             }
         }
         let fast = choose_fast_pattern(rule);
-        let flowbits = rule
+        let flowbits: NamedFlowbits = rule
             .flowbits
             .iter()
-            .map(|f| {
-                let ids = f
-                    .names
-                    .iter()
-                    .map(|n| {
-                        let next = self.flowbit_ids.len() as u32;
-                        *self.flowbit_ids.entry(n.clone()).or_insert(next)
-                    })
-                    .collect();
-                (f.cmd, ids, f.any)
-            })
+            .map(|f| (f.cmd, f.names.clone(), f.any))
             .collect();
         let class = rule
             .meta
@@ -320,37 +298,40 @@ impl Compiler<'_> {
                 ));
             }
         }
-        Ok(Signature {
-            idx,
-            action: h.action,
-            gid: rule.meta.gid,
-            sid: rule.meta.sid,
-            rev: rule.meta.rev,
-            msg: rule.meta.msg.clone(),
-            category: class.map(|c| c.description.clone()).unwrap_or_default(),
-            severity: rule
-                .meta
-                .priority
-                .or(class.map(|c| c.priority))
-                .unwrap_or(3),
-            metadata: rule.meta.metadata.clone(),
-            references: rule.meta.references.clone(),
-            proto: proto_match(h.proto),
-            src,
-            sport,
-            dst,
-            dport,
-            bidirectional: h.direction == Direction::Both,
-            checks: rule.checks.clone(),
-            flow: rule.flow.unwrap_or_default(),
-            buffers,
+        Ok((
+            Signature {
+                idx: 0,
+                action: h.action,
+                gid: rule.meta.gid,
+                sid: rule.meta.sid,
+                rev: rule.meta.rev,
+                msg: rule.meta.msg.clone(),
+                category: class.map(|c| c.description.clone()).unwrap_or_default(),
+                severity: rule
+                    .meta
+                    .priority
+                    .or(class.map(|c| c.priority))
+                    .unwrap_or(3),
+                metadata: rule.meta.metadata.clone(),
+                references: rule.meta.references.clone(),
+                proto: proto_match(h.proto),
+                src,
+                sport,
+                dst,
+                dport,
+                bidirectional: h.direction == Direction::Both,
+                checks: rule.checks.clone(),
+                flow: rule.flow.unwrap_or_default(),
+                buffers,
+                flowbits: Vec::new(),
+                noalert: rule.noalert,
+                threshold: rule.threshold,
+                detection_filter: rule.detection_filter,
+                fast,
+                target: rule.meta.target.clone(),
+            },
             flowbits,
-            noalert: rule.noalert,
-            threshold: rule.threshold,
-            detection_filter: rule.detection_filter,
-            fast,
-            target: rule.meta.target.clone(),
-        })
+        ))
     }
 }
 

@@ -20,6 +20,8 @@ struct Builder {
     last_op: Option<usize>,
     seen_sid: bool,
     byte_vars: Vec<String>,
+    /// Number of ops when the current sticky buffer was selected.
+    ops_at_sticky: usize,
 }
 
 pub(crate) fn build(header: Header, opts: &[RawOption<'_>]) -> Result<Rule, RuleError> {
@@ -44,6 +46,7 @@ pub(crate) fn build(header: Header, opts: &[RawOption<'_>]) -> Result<Rule, Rule
         last_op: None,
         seen_sid: false,
         byte_vars: Vec::new(),
+        ops_at_sticky: 0,
     };
     for o in opts {
         b.option(o)?;
@@ -178,6 +181,21 @@ impl Builder {
             PayloadOp::Content(c) => Ok(c),
             _ => Err(RuleError::bad_value(kw, "no preceding content", col)),
         }
+    }
+
+    /// Selects a sticky buffer. Like Suricata, a sticky buffer followed by
+    /// another one without any keyword inspecting it is an error.
+    fn set_sticky(&mut self, b: Option<Buffer>, col: usize) -> Result<(), RuleError> {
+        if self.sticky.is_some() && self.rule.ops.len() == self.ops_at_sticky {
+            return Err(RuleError::syntax(
+                "previous sticky buffer has no matches",
+                col,
+            ));
+        }
+        self.sticky = b;
+        self.ops_at_sticky = self.rule.ops.len();
+        self.last_content = None;
+        Ok(())
     }
 
     fn current_buffer(&self) -> Buffer {
@@ -540,8 +558,7 @@ impl Builder {
             }
             "base64_data" => {
                 Self::no_value(o)?;
-                self.sticky = Some(Buffer::Base64Data);
-                self.last_content = None;
+                self.set_sticky(Some(Buffer::Base64Data), col)?;
             }
             "flow" => {
                 let mut f = self.rule.flow.unwrap_or_default();
@@ -767,13 +784,11 @@ impl Builder {
             }
             "file_data" | "file.data" | "pkt_data" | "base64_data_sticky" => {
                 Self::no_value(o)?;
-                self.sticky = Buffer::from_sticky(name);
-                self.last_content = None;
+                self.set_sticky(Buffer::from_sticky(name), col)?;
             }
             _ if name.contains('.') && Buffer::from_sticky(name).is_some() => {
                 Self::no_value(o)?;
-                self.sticky = Buffer::from_sticky(name);
-                self.last_content = None;
+                self.set_sticky(Buffer::from_sticky(name), col)?;
             }
             _ if Buffer::from_modifier(name).is_some() => {
                 Self::no_value(o)?;
@@ -805,8 +820,7 @@ impl Builder {
                         return Ok(());
                     }
                 }
-                self.sticky = Some(Buffer::DnsQuery);
-                self.last_content = None;
+                self.set_sticky(Some(Buffer::DnsQuery), col)?;
             }
             "ssl_version"
             | "ssl_state"

@@ -48,8 +48,11 @@ pub struct LoadReport {
 impl LoadReport {
     /// Adds every rule of `text`, attributing them to `file`.
     pub fn add_text(&mut self, text: &str, file: Option<&Path>) {
-        for (line, rule_text) in logical_lines(text) {
-            match parse_rule(&rule_text) {
+        use rayon::prelude::*;
+        let lines = logical_lines(text);
+        let parsed: Vec<_> = lines.par_iter().map(|(_, t)| parse_rule(t)).collect();
+        for ((line, rule_text), res) in lines.into_iter().zip(parsed) {
+            match res {
                 Ok(rule) => self.rules.push(SourcedRule {
                     rule,
                     file: file.map(Path::to_path_buf),
