@@ -2,11 +2,18 @@
 //! the packet checks (dsize, ttl, flags, itype, ...).
 
 use super::signature::{ProtoMatch, Signature};
-use super::FlowView;
+use super::{Buffers, FlowView};
 use crate::decode::{IpInfo, Packet, L4};
 use crate::rules::ast::PacketCheck;
+use std::net::IpAddr;
 
-pub(super) fn matches(s: &Signature, pkt: &Packet<'_>, ip: &IpInfo, flow: &FlowView) -> bool {
+pub(super) fn matches(
+    s: &Signature,
+    pkt: &Packet<'_>,
+    ip: &IpInfo,
+    flow: &FlowView,
+    bufs: &dyn Buffers,
+) -> bool {
     let proto_ok = match s.proto {
         ProtoMatch::Ip => true,
         ProtoMatch::Tcp => ip.proto == 6,
@@ -46,7 +53,7 @@ pub(super) fn matches(s: &Signature, pkt: &Packet<'_>, ip: &IpInfo, flow: &FlowV
     if (f.only_frag && !ip.is_fragment) || (f.no_frag && ip.is_fragment) {
         return false;
     }
-    s.checks.iter().all(|c| check(c, pkt, ip, flow))
+    s.checks.iter().all(|c| check(c, pkt, ip, flow, bufs))
 }
 
 fn flag_match(value: u8, set: u8, modifier: u8, ignore: u8) -> bool {
@@ -59,7 +66,13 @@ fn flag_match(value: u8, set: u8, modifier: u8, ignore: u8) -> bool {
     }
 }
 
-fn check(c: &PacketCheck, pkt: &Packet<'_>, ip: &IpInfo, flow: &FlowView) -> bool {
+fn check(
+    c: &PacketCheck,
+    pkt: &Packet<'_>,
+    ip: &IpInfo,
+    flow: &FlowView,
+    bufs: &dyn Buffers,
+) -> bool {
     match c {
         PacketCheck::Dsize(m) => m.matches(pkt.payload.len() as u64),
         PacketCheck::Ttl(m) => m.matches(ip.ttl as u64),
@@ -91,5 +104,46 @@ fn check(c: &PacketCheck, pkt: &Packet<'_>, ip: &IpInfo, flow: &FlowView) -> boo
         PacketCheck::AppLayerProto { proto, negated } => {
             (flow.app_proto == Some(*proto)) != *negated
         }
+        PacketCheck::SslVersion { mask, negated } => match bufs.ssl_versions() {
+            Some(v) => (v & mask != 0) != *negated,
+            None => false,
+        },
+        PacketCheck::SslState { any_of, none_of } => match bufs.ssl_states() {
+            Some(st) => (*any_of == 0 || st & any_of != 0) && st & none_of == 0,
+            None => false,
+        },
+        PacketCheck::SshVersion { buffer, prefix } => bufs.get(*buffer).is_some_and(|v| {
+            v.len() >= prefix.len() && v[..prefix.len()].eq_ignore_ascii_case(prefix)
+        }),
+        PacketCheck::FtpBounce => ftp_bounce(pkt.payload(), ip.src),
     }
+}
+
+/// A `PORT h1,h2,h3,h4,p1,p2` command whose address is not the client's own
+/// (an FTP bounce).
+fn ftp_bounce(payload: &[u8], client: IpAddr) -> bool {
+    let Some(pos) = payload
+        .windows(5)
+        .position(|w| w.eq_ignore_ascii_case(b"PORT "))
+    else {
+        return false;
+    };
+    let args = &payload[pos + 5..];
+    let end = args
+        .iter()
+        .position(|&c| c == b'\r' || c == b'\n')
+        .unwrap_or(args.len());
+    let Ok(text) = std::str::from_utf8(&args[..end]) else {
+        return false;
+    };
+    let nums: Vec<u8> = text
+        .trim()
+        .split(',')
+        .filter_map(|n| n.trim().parse().ok())
+        .collect();
+    if nums.len() != 6 {
+        return false;
+    }
+    let addr = IpAddr::from([nums[0], nums[1], nums[2], nums[3]]);
+    addr != client
 }

@@ -6,6 +6,7 @@
 //! Detection knows nothing of JSON: it reports matches as [`Match`] values
 //! (signature index) and leaves formatting to [`crate::output`].
 
+mod asn1;
 mod header;
 pub mod payload;
 pub mod regex;
@@ -39,10 +40,22 @@ pub struct FlowView {
     pub app_proto: Option<AppProto>,
 }
 
-/// Buffers other than the packet payload, filled by app-layer parsers.
+/// Buffers other than the packet payload, filled by app-layer parsers, and
+/// the app-layer facts some keywords test.
 pub trait Buffers {
     /// The buffer's bytes for this packet/transaction, if it exists.
     fn get(&self, b: Buffer) -> Option<&[u8]>;
+
+    /// TLS record versions seen on the flow (`ssl_version` bits), None when
+    /// the flow is not TLS.
+    fn ssl_versions(&self) -> Option<u8> {
+        None
+    }
+
+    /// TLS handshake messages seen on the flow (`ssl_state` bits).
+    fn ssl_states(&self) -> Option<u8> {
+        None
+    }
 }
 
 /// No app-layer buffers.
@@ -351,7 +364,7 @@ impl Ruleset {
         scratch.candidates.dedup();
         for &idx in &scratch.candidates {
             let s = &self.sigs[idx as usize];
-            if !header::matches(s, pkt, ip, &flow) {
+            if !header::matches(s, pkt, ip, &flow, bufs) {
                 continue;
             }
             if !payload_matches(s, payload, bufs) {

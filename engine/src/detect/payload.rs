@@ -266,6 +266,8 @@ pub enum Op {
     },
     /// bsize.
     Bsize(NumMatch<u64>),
+    /// asn1.
+    Asn1(crate::rules::ast::Asn1Opts),
 }
 
 impl Op {
@@ -279,6 +281,7 @@ impl Op {
             | Op::ByteJump { read, .. }
             | Op::ByteExtract { read, .. } => read.relative,
             Op::Bsize(_) => false,
+            Op::Asn1(a) => a.relative_offset.is_some(),
         }
     }
 }
@@ -456,6 +459,16 @@ impl<'a> Inspection<'a> {
                 self.step(ops, idx + 1, after)
             }
             Op::Bsize(m) => m.matches(buf.len() as u64) && self.step(ops, idx + 1, cursor),
+            Op::Asn1(a) => {
+                let at = match (a.absolute_offset, a.relative_offset) {
+                    (Some(o), _) => o,
+                    (None, Some(r)) => cursor as i64 + r,
+                    (None, None) => 0,
+                };
+                at >= 0
+                    && super::asn1::matches(a, buf, at as usize)
+                    && self.step(ops, idx + 1, cursor)
+            }
         }
     }
 

@@ -269,6 +269,7 @@ impl Compiler<'_> {
                     }
                 }
                 PayloadOp::Bsize(m) => Op::Bsize(*m),
+                PayloadOp::Asn1(a) => Op::Asn1(*a),
                 PayloadOp::Base64Decode { .. } => {
                     return Err(RuleError::unsupported("keyword 'base64_decode'", 1));
                 }

@@ -381,3 +381,97 @@ fn ruleset_is_send_sync() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Ruleset>();
 }
+
+// KEYWORDS NEEDING APP-LAYER FACTS OR SPECIAL DECODING
+case!(
+    ftpbounce_other_host,
+    r#"content:"PORT"; ftpbounce;"#,
+    b"PORT 192,168,1,9,4,1\r\n",
+    true
+);
+case!(
+    ftpbounce_own_host,
+    r#"content:"PORT"; ftpbounce;"#,
+    b"PORT 10,0,0,5,4,1\r\n",
+    false
+);
+case!(
+    asn1_oversize,
+    r#"content:"|30|"; asn1:oversize_length 100, relative_offset -1;"#,
+    b"\x30\x82\x01\x00",
+    true
+);
+case!(
+    asn1_bitstring,
+    r#"asn1:bitstring_overflow, absolute_offset 0;"#,
+    b"\x03\x02\x09\xff",
+    true
+);
+case!(
+    asn1_clean,
+    r#"asn1:bitstring_overflow, oversize_length 10, absolute_offset 0;"#,
+    b"\x04\x02AB",
+    false
+);
+
+struct Tls;
+impl Buffers for Tls {
+    fn get(&self, b: Buffer) -> Option<&[u8]> {
+        (b == Buffer::SshSoftware).then_some(b"PuTTY_Release_0.70".as_slice())
+    }
+    fn ssl_versions(&self) -> Option<u8> {
+        Some(crate::rules::ast::SSL_V3)
+    }
+    fn ssl_states(&self) -> Option<u8> {
+        Some(crate::rules::ast::SSL_CLIENT_HELLO | crate::rules::ast::SSL_SERVER_HELLO)
+    }
+}
+
+#[test]
+fn app_facts() {
+    let rs = ruleset(
+        "alert tcp any any -> any any (ssl_version:sslv3; sid:1;)\n\
+         alert tcp any any -> any any (ssl_version:tls1.2,tls1.3; sid:2;)\n\
+         alert tcp any any -> any any (ssl_state:server_hello; sid:3;)\n\
+         alert tcp any any -> any any (ssl_state:client_keyx; sid:4;)\n\
+         alert tcp any any -> any any (ssh.softwareversion:\"PUTTY\"; sid:5;)\n\
+         alert tcp any any -> any any (ssl_state:!client_keyx; sid:6;)\n",
+    );
+    let pkt = packet(b"x", 6, 1, 443);
+    let mut out = Vec::new();
+    rs.inspect(
+        &pkt,
+        TO_SERVER,
+        &Tls,
+        &mut FlowState::default(),
+        &mut Scratch::default(),
+        &mut out,
+    );
+    let mut sids: Vec<u32> = out.iter().map(|m| rs.sig(m.sig).sid).collect();
+    sids.sort();
+    assert_eq!(sids, [1, 3, 5, 6]);
+    out.clear();
+    rs.inspect(
+        &pkt,
+        TO_SERVER,
+        &NoBuffers,
+        &mut FlowState::default(),
+        &mut Scratch::default(),
+        &mut out,
+    );
+    assert!(out.is_empty(), "no TLS state: none of them match");
+}
+
+#[test]
+fn sticky_buffer_without_match_is_rejected() {
+    let mut r = LoadReport::default();
+    r.add_text(
+        "alert http any any -> any any (file_data; file_data; content:\"x\"; sid:1;)\n",
+        None,
+    );
+    assert_eq!(r.errors.len(), 1);
+    assert!(r.errors[0]
+        .reason()
+        .contains("previous sticky buffer has no matches"));
+    assert_eq!(r.errors[0].column, 43);
+}

@@ -697,6 +697,8 @@ pub enum PayloadOp {
     ByteExtract(ByteExtract),
     /// bsize: size of the buffer.
     Bsize(NumMatch<u64>),
+    /// asn1.
+    Asn1(Asn1Opts),
     /// base64_decode (bytes, offset, relative).
     Base64Decode {
         /// Bytes to decode (0 = all).
@@ -849,6 +851,30 @@ pub enum PacketCheck {
         /// Comparison.
         cmp: NumMatch<u64>,
     },
+    /// ssl_version: any of the versions in `mask` (see [`SSL_V2`]...).
+    SslVersion {
+        /// Versions.
+        mask: u8,
+        /// `!` given: none of them.
+        negated: bool,
+    },
+    /// ssl_state: handshake states seen ([`SSL_CLIENT_HELLO`]...).
+    SslState {
+        /// At least one of these.
+        any_of: u8,
+        /// None of these.
+        none_of: u8,
+    },
+    /// ssh.softwareversion / ssh.protoversion: the banner field starts with
+    /// `prefix`.
+    SshVersion {
+        /// Buffer (SshSoftware or SshProto).
+        buffer: Buffer,
+        /// Expected start.
+        prefix: Vec<u8>,
+    },
+    /// ftpbounce: a PORT command naming another host than the client.
+    FtpBounce,
     /// app-layer-protocol.
     AppLayerProto {
         /// Protocol.
@@ -856,6 +882,45 @@ pub enum PacketCheck {
         /// `!`
         negated: bool,
     },
+}
+
+/// `ssl_version` bits.
+pub const SSL_V2: u8 = 1;
+/// SSLv3.
+pub const SSL_V3: u8 = 2;
+/// TLS 1.0.
+pub const TLS_1_0: u8 = 4;
+/// TLS 1.1.
+pub const TLS_1_1: u8 = 8;
+/// TLS 1.2.
+pub const TLS_1_2: u8 = 16;
+/// TLS 1.3.
+pub const TLS_1_3: u8 = 32;
+
+/// `ssl_state` bits.
+pub const SSL_CLIENT_HELLO: u8 = 1;
+/// Server hello seen.
+pub const SSL_SERVER_HELLO: u8 = 2;
+/// Client key exchange seen.
+pub const SSL_CLIENT_KEYX: u8 = 4;
+/// Server key exchange seen.
+pub const SSL_SERVER_KEYX: u8 = 8;
+/// Another handshake message seen.
+pub const SSL_UNKNOWN: u8 = 16;
+
+/// `asn1` options.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Asn1Opts {
+    /// BIT STRING whose unused-bits count is impossible.
+    pub bitstring_overflow: bool,
+    /// REAL encoded as a decimal string longer than a double's buffer.
+    pub double_overflow: bool,
+    /// Any element longer than this.
+    pub oversize_length: Option<u64>,
+    /// Decode from this offset of the buffer.
+    pub absolute_offset: Option<i64>,
+    /// Decode from this offset after the previous match.
+    pub relative_offset: Option<i64>,
 }
 
 /// `flags` keyword.

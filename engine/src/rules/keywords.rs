@@ -822,11 +822,80 @@ impl Builder {
                 }
                 self.set_sticky(Some(Buffer::DnsQuery), col)?;
             }
-            "ssl_version"
-            | "ssl_state"
-            | "asn1"
-            | "ftpbounce"
-            | "tls.version"
+            "ssl_version" => {
+                let mut mask = 0u8;
+                let mut negated = false;
+                for p in Self::need_value(o)?.split(',').map(str::trim) {
+                    let (neg, p) = match p.strip_prefix('!') {
+                        Some(r) => (true, r),
+                        None => (false, p),
+                    };
+                    negated |= neg;
+                    mask |= match p {
+                        "sslv2" => SSL_V2,
+                        "sslv3" => SSL_V3,
+                        "tls1.0" => TLS_1_0,
+                        "tls1.1" => TLS_1_1,
+                        "tls1.2" => TLS_1_2,
+                        "tls1.3" => TLS_1_3,
+                        other => return Err(bad(format!("unknown version '{other}'"))),
+                    };
+                }
+                self.rule
+                    .checks
+                    .push(PacketCheck::SslVersion { mask, negated });
+            }
+            "ssl_state" => {
+                let mut any_of = 0u8;
+                let mut none_of = 0u8;
+                for p in Self::need_value(o)?.split([',', '|']).map(str::trim) {
+                    let (neg, p) = match p.strip_prefix('!') {
+                        Some(r) => (true, r),
+                        None => (false, p),
+                    };
+                    let bit = match p {
+                        "client_hello" => SSL_CLIENT_HELLO,
+                        "server_hello" => SSL_SERVER_HELLO,
+                        "client_keyx" => SSL_CLIENT_KEYX,
+                        "server_keyx" => SSL_SERVER_KEYX,
+                        "unknown" => SSL_UNKNOWN,
+                        other => return Err(bad(format!("unknown state '{other}'"))),
+                    };
+                    if neg {
+                        none_of |= bit;
+                    } else {
+                        any_of |= bit;
+                    }
+                }
+                self.rule
+                    .checks
+                    .push(PacketCheck::SslState { any_of, none_of });
+            }
+            "ssh.softwareversion" | "ssh.protoversion" => {
+                let v = unquote(Self::need_value(o)?).to_string();
+                if v.is_empty() {
+                    return Err(bad("a version string is required".into()));
+                }
+                let buffer = if name == "ssh.softwareversion" {
+                    Buffer::SshSoftware
+                } else {
+                    Buffer::SshProto
+                };
+                self.rule.checks.push(PacketCheck::SshVersion {
+                    buffer,
+                    prefix: v.into_bytes(),
+                });
+            }
+            "ftpbounce" => {
+                Self::no_value(o)?;
+                self.rule.checks.push(PacketCheck::FtpBounce);
+            }
+            "asn1" => {
+                let a = parse_asn1(Self::need_value(o)?).map_err(bad)?;
+                let buffer = self.current_buffer_for_relative(a.relative_offset.is_some());
+                self.push_op(buffer, PayloadOp::Asn1(a));
+            }
+            "tls.version"
             | "tls.subject"
             | "tls.issuerdn"
             | "tls.fingerprint"
@@ -835,8 +904,6 @@ impl Builder {
             | "tls_cert_notafter"
             | "tls_cert_expired"
             | "tls_cert_valid"
-            | "ssh.protoversion"
-            | "ssh.softwareversion"
             | "xbits"
             | "hostbits"
             | "iprep"
@@ -943,6 +1010,33 @@ impl Builder {
         // byte_* without a prior match in a sticky buffer, so keep this loose.
         Ok(())
     }
+}
+
+fn parse_asn1(v: &str) -> Result<Asn1Opts, String> {
+    let mut a = Asn1Opts::default();
+    for p in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (k, val) = match p.split_once(char::is_whitespace) {
+            Some((k, v)) => (k, Some(v.trim())),
+            None => (p, None),
+        };
+        let num = |val: Option<&str>| -> Result<i64, String> {
+            val.ok_or(format!("'{k}' needs a number"))?
+                .parse::<i64>()
+                .map_err(|_| format!("invalid number in '{p}'"))
+        };
+        match k {
+            "bitstring_overflow" => a.bitstring_overflow = true,
+            "double_overflow" => a.double_overflow = true,
+            "oversize_length" => a.oversize_length = Some(num(val)?.max(0) as u64),
+            "absolute_offset" => a.absolute_offset = Some(num(val)?),
+            "relative_offset" => a.relative_offset = Some(num(val)?),
+            other => return Err(format!("unknown asn1 option '{other}'")),
+        }
+    }
+    if a.absolute_offset.is_some() && a.relative_offset.is_some() {
+        return Err("absolute_offset and relative_offset are exclusive".into());
+    }
+    Ok(a)
 }
 
 fn ip_proto_by_name(s: &str) -> Option<u8> {
