@@ -8,6 +8,7 @@
 
 mod asn1;
 mod header;
+mod ipindex;
 pub mod payload;
 pub mod regex;
 mod signature;
@@ -23,11 +24,39 @@ pub use signature::{CompileStats, FastPat, ProtoMatch, Signature};
 
 use crate::decode::Packet;
 use crate::rules::ast::{AppProto, Buffer, FlowbitCmd};
+use crate::rules::netset::IpSet;
 use crate::rules::{Classifications, LoadReport, RuleError, SourcedRule, Vars};
 use payload::{Inspection, MAX_BYTE_VARS};
 
 /// Prefilter groups with at most this many patterns are built as a DFA.
 pub const DFA_MAX_PATTERNS: usize = 500;
+
+/// Number of protocol slots of the no-fast-pattern lists.
+const PROTO_SLOTS: usize = 4;
+
+/// Slot of an IP protocol: TCP, UDP, ICMP (v4 and v6), other.
+fn proto_slot(p: u8) -> usize {
+    match p {
+        6 => 0,
+        17 => 1,
+        1 | 58 => 2,
+        _ => 3,
+    }
+}
+
+fn sig_in_slot(s: &Signature, slot: usize) -> bool {
+    match s.proto {
+        ProtoMatch::Ip => true,
+        ProtoMatch::Tcp => slot == 0,
+        ProtoMatch::Udp => slot == 1,
+        ProtoMatch::Icmp | ProtoMatch::Icmpv4 | ProtoMatch::Icmpv6 => slot == 2,
+        ProtoMatch::Sctp => slot == 3,
+        ProtoMatch::App(a) => {
+            let (tcp, udp) = a.transports();
+            (tcp && slot == 0) || (udp && slot == 1)
+        }
+    }
+}
 
 /// What the flow knows about the packet, as detection needs it.
 #[derive(Clone, Copy, Debug, Default)]
@@ -109,8 +138,13 @@ struct Prefilter {
 pub struct Ruleset {
     sigs: Vec<Signature>,
     prefilters: Vec<Prefilter>,
-    /// Signatures with no fast pattern: always candidates.
-    always: Vec<u32>,
+    /// Signatures with no fast pattern: always candidates, split by the IP
+    /// protocol they can match ([`proto_slot`]) so a packet only walks its own.
+    always: [Vec<u32>; PROTO_SLOTS],
+    /// No-fast-pattern signatures with a small address set, by the packet's
+    /// source and destination address.
+    by_src: ipindex::IpIndex,
+    by_dst: ipindex::IpIndex,
     flowbit_names: Vec<String>,
     /// Compile statistics.
     pub stats: CompileStats,
@@ -233,13 +267,31 @@ impl Ruleset {
     }
 
     fn index(sigs: Vec<Signature>, flowbit_names: Vec<String>, stats: CompileStats) -> Ruleset {
-        let mut always = Vec::new();
+        let mut always: [Vec<u32>; PROTO_SLOTS] = Default::default();
+        let mut by_src: Vec<(&IpSet, u32)> = Vec::new();
+        let mut by_dst: Vec<(&IpSet, u32)> = Vec::new();
         /// Per buffer: patterns, their ids, and the signatures of each.
         type Group = (Buffer, Vec<Vec<u8>>, HashMap<Vec<u8>, usize>, Vec<Vec<u32>>);
         let mut by_buf: Vec<Group> = Vec::new();
         for s in &sigs {
             let Some(fp) = &s.fast else {
-                always.push(s.idx);
+                let (src_small, dst_small) =
+                    (ipindex::indexable(&s.src), ipindex::indexable(&s.dst));
+                if src_small || dst_small {
+                    let set = if src_small { &s.src } else { &s.dst };
+                    if src_small || s.bidirectional {
+                        by_src.push((set, s.idx));
+                    }
+                    if dst_small && !src_small || s.bidirectional {
+                        by_dst.push((set, s.idx));
+                    }
+                    continue;
+                }
+                for (slot, list) in always.iter_mut().enumerate() {
+                    if sig_in_slot(s, slot) {
+                        list.push(s.idx);
+                    }
+                }
                 continue;
             };
             let pos = match by_buf.iter().position(|(b, ..)| *b == fp.buffer) {
@@ -258,6 +310,8 @@ impl Ruleset {
             });
             sigs_of[id].push(s.idx);
         }
+        let by_src = ipindex::IpIndex::build(&by_src);
+        let by_dst = ipindex::IpIndex::build(&by_dst);
         let prefilters = by_buf
             .into_par_iter()
             .map(|(buffer, pats, _, sigs_of)| {
@@ -294,6 +348,8 @@ impl Ruleset {
             sigs,
             prefilters,
             always,
+            by_src,
+            by_dst,
             flowbit_names,
             stats,
         }
@@ -349,17 +405,31 @@ impl Ruleset {
             if hay.is_empty() {
                 continue;
             }
-            scratch.seen_pats.clear();
-            scratch.seen_pats.resize(pf.sigs_of.len(), false);
+            if scratch.seen_pats.len() < pf.sigs_of.len() {
+                scratch.seen_pats.resize(pf.sigs_of.len(), false);
+            }
+            scratch.touched.clear();
             for m in pf.ac.find_overlapping_iter(hay) {
                 let pid = m.pattern().as_usize();
                 if !scratch.seen_pats[pid] {
                     scratch.seen_pats[pid] = true;
+                    scratch.touched.push(pid as u32);
                     scratch.candidates.extend_from_slice(&pf.sigs_of[pid]);
                 }
             }
+            for &pid in &scratch.touched {
+                scratch.seen_pats[pid as usize] = false;
+            }
         }
-        scratch.candidates.extend_from_slice(&self.always);
+        scratch
+            .candidates
+            .extend_from_slice(&self.always[proto_slot(ip.proto)]);
+        scratch
+            .candidates
+            .extend_from_slice(self.by_src.get(ip.src));
+        scratch
+            .candidates
+            .extend_from_slice(self.by_dst.get(ip.dst));
         scratch.candidates.sort_unstable();
         scratch.candidates.dedup();
         for &idx in &scratch.candidates {
@@ -443,6 +513,8 @@ fn apply_flowbits(s: &Signature, st: &mut FlowState) {
 pub struct Scratch {
     candidates: Vec<u32>,
     seen_pats: Vec<bool>,
+    /// Pattern ids set in `seen_pats`, to reset only those.
+    touched: Vec<u32>,
 }
 
 #[cfg(test)]

@@ -363,6 +363,16 @@ impl IpSet {
         self.v4.is_empty() && self.v6.is_empty()
     }
 
+    /// IPv4 ranges, sorted and disjoint.
+    pub fn v4_ranges(&self) -> &[(u32, u32)] {
+        &self.v4.ranges
+    }
+
+    /// IPv6 ranges, sorted and disjoint.
+    pub fn v6_ranges(&self) -> &[(u128, u128)] {
+        &self.v6.ranges
+    }
+
     /// Membership.
     pub fn contains(&self, ip: IpAddr) -> bool {
         match ip {
