@@ -11,7 +11,7 @@ use std::sync::atomic::AtomicBool;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use mirador_engine::decode::{decode, LinkType};
-use mirador_engine::detect::{FlowState, FlowView, NoBuffers, Ruleset, Scratch};
+use mirador_engine::detect::{FlowState, FlowView, Input, NoBuffers, Ruleset, Scratch};
 use mirador_engine::output::VecSink;
 use mirador_engine::pipeline::{EngineConfig, Replay};
 use mirador_engine::rules::{Classifications, Vars};

@@ -303,3 +303,27 @@ fn truncated_capture_is_reported_and_processed_up_to_the_break() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("not a pcap or pcapng file"));
 }
+
+/// TCP packet versus stream inspection (fixtures/expected/stream.rules):
+/// anchored contents on packets and stream, others on the stream once the
+/// data is acknowledged, dsize/no_stream on packets only, header-only rules
+/// once per flow direction. Suricata's alerts are in
+/// fixtures/expected/stream.alerts.json.
+#[test]
+fn tcp_packet_and_stream_inspection_like_suricata() {
+    let ours = replay_to_dir("basic.pcap", Some("fixtures/expected/stream.rules"));
+    let theirs = read_eve(&root().join("fixtures/expected/stream.alerts.json"));
+    let view = |v: &[Value]| -> Vec<(u64, u64, String, String)> {
+        v.iter()
+            .map(|a| {
+                (
+                    a["pcap_cnt"].as_u64().unwrap(),
+                    a["alert"]["signature_id"].as_u64().unwrap(),
+                    a["app_proto"].as_str().unwrap_or("").to_string(),
+                    a["src_ip"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(view(&ours), view(&theirs));
+}

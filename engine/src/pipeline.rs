@@ -9,11 +9,12 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::applayer::{self, Probe};
+use crate::decode::tcp_flags;
 use crate::decode::{self, Packet, TunnelKind, L4};
 use crate::detect::threshold::{Hit, Thresholds};
-use crate::detect::{FlowView, Match, NoBuffers, Ruleset, Scratch};
-use crate::flow::Flow;
-use crate::flow::{FlowTable, Timeouts, DEFAULT_MAX_FLOWS};
+use crate::detect::{FlowView, Input, Match, NoBuffers, Ruleset, Scratch};
+use crate::flow::stream::{MemBudget, Stream, StreamConfig};
+use crate::flow::{Flow, FlowTable, TcpStreams, Timeouts, DEFAULT_MAX_FLOWS, MAX_PENDING_RAW};
 use crate::output::{render_alert, AlertInput, Sink};
 use crate::rules::ast::AppProto;
 use crate::source::{FileSource, Record, SourceError};
@@ -25,6 +26,12 @@ pub struct EngineConfig {
     pub max_flows: usize,
     /// Flow timeouts.
     pub timeouts: Timeouts,
+    /// Reassembly settings.
+    pub stream: StreamConfig,
+    /// Pick up TCP sessions without a handshake (`stream.midstream`).
+    pub midstream: bool,
+    /// Reassembly memory cap per worker, bytes.
+    pub stream_memcap: u64,
 }
 
 impl Default for EngineConfig {
@@ -32,6 +39,9 @@ impl Default for EngineConfig {
         EngineConfig {
             max_flows: DEFAULT_MAX_FLOWS,
             timeouts: Timeouts::default(),
+            stream: StreamConfig::default(),
+            midstream: false,
+            stream_memcap: crate::flow::stream::DEFAULT_MEMCAP,
         }
     }
 }
@@ -74,6 +84,8 @@ pub struct Replay<'r> {
     thresholds: Thresholds,
     scratch: Scratch,
     matches: Vec<Match>,
+    stream_cfg: StreamConfig,
+    midstream: bool,
     /// Counters.
     pub stats: Stats,
     pcap_cnt: u64,
@@ -82,9 +94,14 @@ pub struct Replay<'r> {
 impl<'r> Replay<'r> {
     /// A replay with these rules and settings.
     pub fn new(rules: &'r Ruleset, cfg: &EngineConfig) -> Self {
+        let mut flows = FlowTable::new(cfg.max_flows, cfg.timeouts);
+        flows.midstream = cfg.midstream;
+        flows.budget = MemBudget::new(cfg.stream_memcap);
         Replay {
             rules,
-            flows: FlowTable::new(cfg.max_flows, cfg.timeouts),
+            flows,
+            stream_cfg: cfg.stream.clone(),
+            midstream: cfg.midstream,
             thresholds: Thresholds::default(),
             scratch: Scratch::default(),
             matches: Vec::new(),
@@ -144,8 +161,6 @@ impl<'r> Replay<'r> {
         if pkt.truncated {
             self.stats.truncated += 1;
         }
-        // Suricata counts the whole frame, or the inner IP packet when the
-        // frame came through a tunnel.
         // Tunnelled packets count from the inner frame: VXLAN from after the
         // inner Ethernet addresses (VLAN tags included), GENEVE from its
         // inner Ethernet header (as Suricata counts them).
@@ -161,45 +176,65 @@ impl<'r> Replay<'r> {
         let Some(up) = self.flows.update(&pkt, rec.ts, bytes) else {
             return;
         };
-        let flow = self.flows.get_mut(&up.key).expect("flow just updated");
-        // UDP is detected on the packet itself; TCP data is parsed once the
-        // other side acknowledges it, so (as in Suricata's IDS mode) the
-        // packet carrying the first data does not see the result yet.
+        let (flow, budget) = self
+            .flows
+            .get_with_budget(&up.key)
+            .expect("flow just updated");
         let is_tcp = matches!(pkt.l4, L4::Tcp { .. });
-        if !is_tcp {
-            detect_app_proto(flow, &pkt, up.to_server);
+        if is_tcp {
+            for d in reassemble(
+                flow,
+                budget,
+                &pkt,
+                up.to_server,
+                &self.stream_cfg,
+                self.midstream,
+            ) {
+                if !d.data.is_empty() {
+                    detect_app_proto(flow, &d.data, &pkt, d.to_server);
+                }
+                let _ = d.gap;
+            }
+        } else {
+            // UDP is detected on the packet itself.
+            detect_app_proto(flow, pkt.payload(), &pkt, up.to_server);
         }
         let view = FlowView {
             to_server: up.to_server,
             established: flow.established(),
             app_proto: flow.app_proto,
+            first_in_dir: up.first_in_dir,
         };
+        let dir = usize::from(!up.to_server);
+        let stream = flow
+            .streams
+            .as_ref()
+            .map(|st| st.pending[dir].as_slice())
+            .filter(|p| !p.is_empty());
         self.matches.clear();
+        let input = Input {
+            pkt: &pkt,
+            flow: view,
+            stream,
+            txs: &[],
+            app: &NoBuffers,
+        };
         self.rules.inspect(
-            &pkt,
-            view,
-            &NoBuffers,
+            &input,
             &mut flow.detect,
             &mut self.scratch,
             &mut self.matches,
         );
-        let app_before = flow.app_proto;
-        if is_tcp {
-            detect_app_proto(flow, &pkt, up.to_server);
+        if let Some(st) = flow.streams.as_mut() {
+            st.pending[dir].clear();
         }
         if self.matches.is_empty() {
             return;
         }
-        let flow = self.flows.get_mut(&up.key).map(|f| &*f);
+        let flow = &*flow;
         for m in &self.matches {
             let sig = self.rules.sig(m.sig);
-            if !thresholds_allow(
-                &mut self.thresholds,
-                sig,
-                &pkt,
-                rec.ts.secs,
-                flow.map_or(0, |f| f.id),
-            ) {
+            if !thresholds_allow(&mut self.thresholds, sig, &pkt, rec.ts.secs, flow.id) {
                 self.stats.thresholded += 1;
                 continue;
             }
@@ -208,8 +243,8 @@ impl<'r> Replay<'r> {
                 pcap_cnt: self.pcap_cnt,
                 pkt: &pkt,
                 sig,
-                flow,
-                app_proto: app_before,
+                flow: Some(flow),
+                app_proto: flow.app_proto,
                 to_server: up.to_server,
             });
             if sink.write_record(&line).is_err() {
@@ -225,15 +260,104 @@ impl<'r> Replay<'r> {
     }
 }
 
-/// Names the flow's protocol from the payload of this packet, once.
-fn detect_app_proto(flow: &mut Flow, pkt: &Packet<'_>, to_server: bool) {
+/// Feeds a TCP segment to its flow's reassembly and moves data that became
+/// available (acknowledged by the other side, or flushed by FIN/RST) to the
+/// app layer and to the raw-inspection buffer of its direction.
+fn reassemble(
+    flow: &mut Flow,
+    budget: &mut MemBudget,
+    pkt: &Packet<'_>,
+    to_server: bool,
+    cfg: &StreamConfig,
+    midstream: bool,
+) -> Vec<Delivered> {
+    let L4::Tcp {
+        seq, ack, flags, ..
+    } = pkt.l4
+    else {
+        return Vec::new();
+    };
+    let syn = flags & tcp_flags::SYN != 0;
+    if flow.streams.is_none() {
+        // Without a handshake Suricata does not reassemble unless
+        // `stream.midstream` is on.
+        if !syn && !midstream {
+            return Vec::new();
+        }
+        flow.streams = Some(Box::new(TcpStreams {
+            dir: [Stream::new(cfg), Stream::new(cfg)],
+            pending: [Vec::new(), Vec::new()],
+        }));
+    }
+    let st = flow.streams.as_mut().expect("just created");
+    let (d, o) = if to_server { (0, 1) } else { (1, 0) };
+    if syn {
+        st.dir[d].syn(seq);
+    } else if !st.dir[d].is_started() && midstream {
+        st.dir[d].start_at(seq);
+    }
+    let payload = pkt.payload();
+    if !payload.is_empty() {
+        let ip = pkt.ip.as_ref().expect("TCP packets have IP");
+        let claimed = ip
+            .claimed_len
+            .saturating_sub(pkt.payload.start - ip.header.start)
+            .max(payload.len());
+        let data_seq = if syn { seq.wrapping_add(1) } else { seq };
+        st.dir[d].segment(data_seq, payload, claimed, budget);
+    }
+    if flags & tcp_flags::ACK != 0 {
+        st.dir[o].ack(ack);
+    }
+    if flags & tcp_flags::RST != 0 {
+        st.dir[0].close();
+        st.dir[1].close();
+    } else if flags & tcp_flags::FIN != 0 {
+        st.dir[d].close();
+    }
+    let mut out = Vec::new();
+    for side in [o, d] {
+        loop {
+            let mut chunk = Vec::new();
+            let r = st.dir[side].drain(&mut chunk, budget);
+            if r.is_empty() {
+                break;
+            }
+            if !chunk.is_empty() {
+                let pend = &mut st.pending[side];
+                pend.extend_from_slice(&chunk);
+                if pend.len() > MAX_PENDING_RAW {
+                    let cut = pend.len() - MAX_PENDING_RAW;
+                    pend.drain(..cut);
+                }
+            }
+            out.push(Delivered {
+                to_server: side == 0,
+                data: chunk,
+                gap: r.gap_before.is_some(),
+            });
+        }
+    }
+    out
+}
+
+/// Stream data that became available for the app layer.
+struct Delivered {
+    to_server: bool,
+    data: Vec<u8>,
+    /// A hole precedes `data`.
+    gap: bool,
+}
+
+/// Names the flow's protocol from the first payload of a direction, once.
+fn detect_app_proto(flow: &mut Flow, data: &[u8], pkt: &Packet<'_>, to_server: bool) {
     let transport = matches!(pkt.l4, L4::Tcp { .. } | L4::Udp { .. });
-    if !transport || flow.app_proto.is_some() || pkt.payload.is_empty() {
+    if !transport || flow.app_proto.is_some() || data.is_empty() {
         return;
     }
     let (sp, dp) = pkt.l4.ports();
     let tcp = matches!(pkt.l4, L4::Tcp { .. });
-    match applayer::probe(pkt.payload(), tcp, sp, dp) {
+    match applayer::probe(data, tcp, sp, dp) {
         Probe::Found(p) => flow.app_proto = Some(p),
         Probe::NeedMore => {}
         Probe::Unknown => {

@@ -67,6 +67,8 @@ pub struct FlowView {
     pub established: bool,
     /// Detected application protocol.
     pub app_proto: Option<AppProto>,
+    /// First packet of the flow in this direction (IP-only rules run then).
+    pub first_in_dir: bool,
 }
 
 /// Buffers other than the packet payload, filled by app-layer parsers, and
@@ -96,13 +98,36 @@ impl Buffers for NoBuffers {
     }
 }
 
-/// Per-flow detection state: flowbits (a small sorted set of interned ids).
+/// Transactions remembered per flow for "alert once per transaction";
+/// older entries are forgotten first (a flow with more live transactions
+/// than this is itself an anomaly the parsers cap).
+const MAX_TX_MATCHES: usize = 1024;
+
+/// Per-flow detection state: flowbits (a small sorted set of interned ids)
+/// and which (transaction, signature) pairs already matched.
 #[derive(Clone, Debug, Default)]
 pub struct FlowState {
     bits: Vec<u32>,
+    tx_matches: std::collections::VecDeque<(u64, u32)>,
 }
 
 impl FlowState {
+    fn tx_matched(&self, tx: u64, sig: u32) -> bool {
+        self.tx_matches.contains(&(tx, sig))
+    }
+
+    fn set_tx_matched(&mut self, tx: u64, sig: u32) {
+        if self.tx_matches.len() >= MAX_TX_MATCHES {
+            self.tx_matches.pop_front();
+        }
+        self.tx_matches.push_back((tx, sig));
+    }
+
+    /// Forgets transactions below `id` (the app layer freed them).
+    pub fn forget_txs_before(&mut self, id: u64) {
+        self.tx_matches.retain(|&(t, _)| t >= id);
+    }
+
     fn is_set(&self, id: u32) -> bool {
         self.bits.binary_search(&id).is_ok()
     }
@@ -125,6 +150,8 @@ impl FlowState {
 pub struct Match {
     /// Index of the signature in the ruleset.
     pub sig: u32,
+    /// The transaction it matched in, for app-layer rules.
+    pub tx: Option<u64>,
 }
 
 struct Prefilter {
@@ -380,45 +407,35 @@ impl Ruleset {
         &self.flowbit_names[id as usize]
     }
 
-    /// Runs every signature on one packet; matches are appended to `out` in
-    /// evaluation order. `scratch` is reused between calls (no allocation on
-    /// the hot path once warmed up).
+    /// Runs every signature on one packet: its payload, the stream data of
+    /// its direction that became available, and the app-layer transactions
+    /// of its flow. Matches are appended to `out` in evaluation order.
+    /// `scratch` is reused between calls (no allocation on the hot path once
+    /// warmed up).
     pub fn inspect(
         &self,
-        pkt: &Packet<'_>,
-        flow: FlowView,
-        bufs: &dyn Buffers,
+        input: &Input<'_>,
         state: &mut FlowState,
         scratch: &mut Scratch,
         out: &mut Vec<Match>,
     ) {
+        let pkt = input.pkt;
         let Some(ip) = pkt.ip.as_ref() else { return };
+        let is_tcp = ip.proto == 6;
         scratch.candidates.clear();
         let payload = pkt.payload();
         for pf in &self.prefilters {
-            let hay = if pf.buffer == Buffer::Payload {
-                Some(payload)
-            } else {
-                bufs.get(pf.buffer)
-            };
-            let Some(hay) = hay else { continue };
-            if hay.is_empty() {
-                continue;
-            }
-            if scratch.seen_pats.len() < pf.sigs_of.len() {
-                scratch.seen_pats.resize(pf.sigs_of.len(), false);
-            }
-            scratch.touched.clear();
-            for m in pf.ac.find_overlapping_iter(hay) {
-                let pid = m.pattern().as_usize();
-                if !scratch.seen_pats[pid] {
-                    scratch.seen_pats[pid] = true;
-                    scratch.touched.push(pid as u32);
-                    scratch.candidates.extend_from_slice(&pf.sigs_of[pid]);
+            if pf.buffer == Buffer::Payload {
+                Self::scan(pf, payload, scratch);
+                if let Some(st) = input.stream {
+                    Self::scan(pf, st, scratch);
                 }
-            }
-            for &pid in &scratch.touched {
-                scratch.seen_pats[pid as usize] = false;
+            } else {
+                for tx in input.txs {
+                    if let Some(hay) = tx.bufs.get(pf.buffer) {
+                        Self::scan(pf, hay, scratch);
+                    }
+                }
             }
         }
         scratch
@@ -432,23 +449,95 @@ impl Ruleset {
             .extend_from_slice(self.by_dst.get(ip.dst));
         scratch.candidates.sort_unstable();
         scratch.candidates.dedup();
+        let flow = &input.flow;
         for &idx in &scratch.candidates {
             let s = &self.sigs[idx as usize];
-            if !header::matches(s, pkt, ip, &flow, bufs) {
+            if s.ip_only && !flow.first_in_dir {
                 continue;
             }
-            if !payload_matches(s, payload, bufs) {
+            if !header::matches(s, pkt, ip, flow, input.app) {
                 continue;
             }
-            if !flowbits_hold(s, state) {
+            let mut tx_hit = None;
+            let hit = if s.kind.tx {
+                if s.tx_dir.is_some_and(|d| d != flow.to_server) {
+                    false
+                } else {
+                    let found = input.txs.iter().find(|tx| {
+                        !state.tx_matched(tx.id, idx) && payload_matches(s, payload, tx.bufs)
+                    });
+                    tx_hit = found.map(|t| t.id);
+                    found.is_some()
+                }
+            } else if !is_tcp || s.buffers.is_empty() {
+                payload_matches(s, payload, input.app)
+            } else {
+                (s.kind.packet && payload_matches(s, payload, input.app))
+                    || (s.kind.stream
+                        && input
+                            .stream
+                            .is_some_and(|st| payload_matches(s, st, input.app)))
+            };
+            if !hit || !flowbits_hold(s, state) {
                 continue;
             }
             apply_flowbits(s, state);
+            if let Some(t) = tx_hit {
+                state.set_tx_matched(t, idx);
+            }
             if !s.noalert {
-                out.push(Match { sig: idx });
+                out.push(Match {
+                    sig: idx,
+                    tx: tx_hit,
+                });
             }
         }
     }
+
+    fn scan(pf: &Prefilter, hay: &[u8], scratch: &mut Scratch) {
+        if hay.is_empty() {
+            return;
+        }
+        if scratch.seen_pats.len() < pf.sigs_of.len() {
+            scratch.seen_pats.resize(pf.sigs_of.len(), false);
+        }
+        scratch.touched.clear();
+        for m in pf.ac.find_overlapping_iter(hay) {
+            let pid = m.pattern().as_usize();
+            if !scratch.seen_pats[pid] {
+                scratch.seen_pats[pid] = true;
+                scratch.touched.push(pid as u32);
+                scratch.candidates.extend_from_slice(&pf.sigs_of[pid]);
+            }
+        }
+        for &pid in &scratch.touched {
+            scratch.seen_pats[pid as usize] = false;
+        }
+    }
+}
+
+/// Everything one packet offers to detection.
+pub struct Input<'a> {
+    /// The decoded packet.
+    pub pkt: &'a Packet<'a>,
+    /// What the flow knows.
+    pub flow: FlowView,
+    /// Stream data of the packet's direction that became available since
+    /// the last inspection (TCP with reassembly), inspected by stream rules.
+    pub stream: Option<&'a [u8]>,
+    /// App-layer transactions of the flow, seen from the packet's direction.
+    pub txs: &'a [TxRef<'a>],
+    /// Flow-level app-layer facts (ssl_version, ssh banner...).
+    pub app: &'a dyn Buffers,
+}
+
+/// One transaction offered to detection.
+#[derive(Clone, Copy)]
+pub struct TxRef<'a> {
+    /// Transaction id (unique within the flow).
+    pub id: u64,
+    /// Its buffers.
+    pub bufs: &'a dyn Buffers,
 }
 
 fn payload_matches(s: &Signature, payload: &[u8], bufs: &dyn Buffers) -> bool {

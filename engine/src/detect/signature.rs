@@ -92,6 +92,104 @@ pub struct Signature {
     pub fast: Option<FastPat>,
     /// `target` keyword.
     pub target: Option<String>,
+    /// What the signature inspects.
+    pub kind: InspectKind,
+    /// Header-only rule: evaluated on the first packet of each flow
+    /// direction only (Suricata's IP-only rules).
+    pub ip_only: bool,
+    /// For app-layer rules: the direction whose transactions it needs
+    /// (`Some(true)` to server), from its buffers and `flow`.
+    pub tx_dir: Option<bool>,
+}
+
+/// What a signature inspects, as Suricata decides it for TCP.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InspectKind {
+    /// App-layer transaction buffers.
+    pub tx: bool,
+    /// TCP packet payloads.
+    pub packet: bool,
+    /// Reassembled TCP stream data.
+    pub stream: bool,
+}
+
+/// Decides packet/stream/transaction inspection. Suricata inspects a TCP
+/// payload rule against the reassembled stream; it also inspects packets
+/// when a content is anchored (offset/depth/startswith), and only packets
+/// with `dsize` or `flow:no_stream` (observed with Suricata 7.0.10 on the
+/// bundled fixtures).
+fn inspect_kind(rule: &Rule) -> InspectKind {
+    let app = rule.ops.iter().any(|o| o.buffer != Buffer::Payload);
+    if app {
+        return InspectKind {
+            tx: true,
+            packet: false,
+            stream: false,
+        };
+    }
+    if rule.ops.is_empty() {
+        return InspectKind {
+            tx: false,
+            packet: true,
+            stream: false,
+        };
+    }
+    let flow = rule.flow.unwrap_or_default();
+    let dsize = rule
+        .checks
+        .iter()
+        .any(|c| matches!(c, PacketCheck::Dsize(_)));
+    if dsize || flow.no_stream {
+        return InspectKind {
+            tx: false,
+            packet: true,
+            stream: false,
+        };
+    }
+    if flow.only_stream {
+        return InspectKind {
+            tx: false,
+            packet: false,
+            stream: true,
+        };
+    }
+    let anchored = rule.ops.iter().any(|o| {
+        matches!(&o.op, PayloadOp::Content(c) if c.offset.is_some() || c.depth.is_some() || c.startswith)
+    });
+    InspectKind {
+        tx: false,
+        packet: anchored,
+        stream: true,
+    }
+}
+
+/// Direction of the transactions an app-layer rule needs.
+fn tx_direction(rule: &Rule) -> Option<bool> {
+    let mut to_server = false;
+    let mut to_client = false;
+    for o in &rule.ops {
+        match o.buffer.direction() {
+            Some(true) => to_server = true,
+            Some(false) => to_client = true,
+            None => {}
+        }
+    }
+    let f = rule.flow.unwrap_or_default();
+    if to_client || f.to_client {
+        Some(false)
+    } else if to_server || f.to_server {
+        Some(true)
+    } else {
+        None
+    }
+}
+
+fn is_ip_only(rule: &Rule) -> bool {
+    rule.ops.is_empty()
+        && rule.checks.is_empty()
+        && rule.flow.is_none()
+        && rule.flowbits.is_empty()
+        && !matches!(rule.header.proto, Proto::App(_) | Proto::TcpStream)
 }
 
 impl Signature {
@@ -330,6 +428,9 @@ impl Compiler<'_> {
                 detection_filter: rule.detection_filter,
                 fast,
                 target: rule.meta.target.clone(),
+                kind: inspect_kind(rule),
+                ip_only: is_ip_only(rule),
+                tx_dir: tx_direction(rule),
             },
             flowbits,
         ))

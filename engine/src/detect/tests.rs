@@ -66,9 +66,13 @@ fn hits(rules: &str, pkt: &Packet<'_>, flow: FlowView) -> Vec<u32> {
     let rs = ruleset(rules);
     let mut out = Vec::new();
     rs.inspect(
-        pkt,
-        flow,
-        &NoBuffers,
+        &Input {
+            pkt: pkt,
+            flow: flow,
+            stream: None,
+            txs: &[],
+            app: &NoBuffers,
+        },
         &mut FlowState::default(),
         &mut Scratch::default(),
         &mut out,
@@ -80,11 +84,12 @@ const TO_SERVER: FlowView = FlowView {
     to_server: true,
     established: true,
     app_proto: None,
+    first_in_dir: true,
 };
 
 macro_rules! case {
     ($name:ident, $opts:expr, $payload:expr, $hit:expr) => {
-        case!($name, "tcp", $opts, $payload, $hit);
+        case!($name, "udp", $opts, $payload, $hit);
     };
     ($name:ident, $proto:expr, $opts:expr, $payload:expr, $hit:expr) => {
         #[test]
@@ -235,9 +240,9 @@ case!(bsize_payload, r#"content:"G"; bsize:5;"#, b"GET /", true);
 case!(dsize_eq, r#"dsize:5;"#, b"GET /", true);
 case!(dsize_gt, r#"dsize:>5;"#, b"GET /", false);
 case!(ttl_eq, r#"ttl:64;"#, b"x", true);
-case!(flags_pa, r#"flags:PA;"#, b"x", true);
-case!(flags_plus, r#"flags:A+;"#, b"x", true);
-case!(flags_exact_miss, r#"flags:A;"#, b"x", false);
+case!(flags_pa, "tcp", r#"flags:PA;"#, b"x", true);
+case!(flags_plus, "tcp", r#"flags:A+;"#, b"x", true);
+case!(flags_exact_miss, "tcp", r#"flags:A;"#, b"x", false);
 case!(fragbits_df, r#"fragbits:D;"#, b"x", true);
 case!(
     itype_echo,
@@ -246,12 +251,24 @@ case!(
     b"ping",
     true
 );
-case!(itype_tcp_miss, r#"itype:8;"#, b"x", false);
-case!(window_eq, r#"window:512;"#, b"x", true);
-case!(seq_ack, r#"seq:1000; ack:2000;"#, b"x", true);
-case!(flow_to_server, r#"flow:established,to_server;"#, b"x", true);
-case!(flow_to_client_miss, r#"flow:to_client;"#, b"x", false);
-case!(ip_proto_name, r#"ip_proto:tcp;"#, b"x", true);
+case!(itype_tcp_miss, "tcp", r#"itype:8;"#, b"x", false);
+case!(window_eq, "tcp", r#"window:512;"#, b"x", true);
+case!(seq_ack, "tcp", r#"seq:1000; ack:2000;"#, b"x", true);
+case!(
+    flow_to_server,
+    "tcp",
+    r#"flow:established,to_server;"#,
+    b"x",
+    true
+);
+case!(
+    flow_to_client_miss,
+    "tcp",
+    r#"flow:to_client;"#,
+    b"x",
+    false
+);
+case!(ip_proto_name, "tcp", r#"ip_proto:tcp;"#, b"x", true);
 
 #[test]
 fn header_addresses_ports_and_bidir() {
@@ -295,44 +312,56 @@ fn header_addresses_ports_and_bidir() {
 fn flowbits_set_then_isset_same_packet() {
     // The isset rule comes first in the file; evaluation order still runs
     // the setter first, as Suricata does.
-    let rules = "alert tcp any any -> any any (content:\"b\"; flowbits:isset,seen; sid:2;)\n\
-                 alert tcp any any -> any any (content:\"a\"; flowbits:set,seen; flowbits:noalert; sid:1;)\n";
-    let pkt = packet(b"ab", 6, 1, 2);
+    let rules = "alert udp any any -> any any (content:\"b\"; flowbits:isset,seen; sid:2;)\n\
+                 alert udp any any -> any any (content:\"a\"; flowbits:set,seen; flowbits:noalert; sid:1;)\n";
+    let pkt = packet(b"ab", 17, 1, 2);
     assert_eq!(hits(rules, &pkt, TO_SERVER), [2]);
-    let pkt = packet(b"b", 6, 1, 2);
+    let pkt = packet(b"b", 17, 1, 2);
     assert!(hits(rules, &pkt, TO_SERVER).is_empty());
 }
 
 #[test]
 fn flowbits_across_packets() {
     let rs = ruleset(
-        "alert tcp any any -> any any (content:\"login\"; flowbits:set,auth; flowbits:noalert; sid:1;)\n\
-         alert tcp any any -> any any (content:\"cmd\"; flowbits:isset,auth; sid:2;)\n\
-         alert tcp any any -> any any (content:\"cmd\"; flowbits:isnotset,auth; sid:3;)\n",
+        "alert udp any any -> any any (content:\"login\"; flowbits:set,auth; flowbits:noalert; sid:1;)\n\
+         alert udp any any -> any any (content:\"cmd\"; flowbits:isset,auth; sid:2;)\n\
+         alert udp any any -> any any (content:\"cmd\"; flowbits:isnotset,auth; sid:3;)\n",
     );
     let mut st = FlowState::default();
     let mut sc = Scratch::default();
     let mut out = Vec::new();
     rs.inspect(
-        &packet(b"cmd", 6, 1, 2),
-        TO_SERVER,
-        &NoBuffers,
+        &Input {
+            pkt: &packet(b"cmd", 17, 1, 2),
+            flow: TO_SERVER,
+            stream: None,
+            txs: &[],
+            app: &NoBuffers,
+        },
         &mut st,
         &mut sc,
         &mut out,
     );
     rs.inspect(
-        &packet(b"login", 6, 1, 2),
-        TO_SERVER,
-        &NoBuffers,
+        &Input {
+            pkt: &packet(b"login", 17, 1, 2),
+            flow: TO_SERVER,
+            stream: None,
+            txs: &[],
+            app: &NoBuffers,
+        },
         &mut st,
         &mut sc,
         &mut out,
     );
     rs.inspect(
-        &packet(b"cmd", 6, 1, 2),
-        TO_SERVER,
-        &NoBuffers,
+        &Input {
+            pkt: &packet(b"cmd", 17, 1, 2),
+            flow: TO_SERVER,
+            stream: None,
+            txs: &[],
+            app: &NoBuffers,
+        },
         &mut st,
         &mut sc,
         &mut out,
@@ -357,18 +386,26 @@ fn app_buffer_rules_need_their_buffer() {
     let mut out = Vec::new();
     let pkt = packet(b"nothing here", 6, 1, 80);
     rs.inspect(
-        &pkt,
-        TO_SERVER,
-        &NoBuffers,
+        &Input {
+            pkt: &pkt,
+            flow: TO_SERVER,
+            stream: None,
+            txs: &[],
+            app: &NoBuffers,
+        },
         &mut FlowState::default(),
         &mut Scratch::default(),
         &mut out,
     );
     assert!(out.is_empty());
     rs.inspect(
-        &pkt,
-        TO_SERVER,
-        &Uri,
+        &Input {
+            pkt: &pkt,
+            flow: TO_SERVER,
+            stream: None,
+            txs: &[TxRef { id: 0, bufs: &Uri }],
+            app: &NoBuffers,
+        },
         &mut FlowState::default(),
         &mut Scratch::default(),
         &mut out,
@@ -440,9 +477,13 @@ fn app_facts() {
     let pkt = packet(b"x", 6, 1, 443);
     let mut out = Vec::new();
     rs.inspect(
-        &pkt,
-        TO_SERVER,
-        &Tls,
+        &Input {
+            pkt: &pkt,
+            flow: TO_SERVER,
+            stream: None,
+            txs: &[],
+            app: &Tls,
+        },
         &mut FlowState::default(),
         &mut Scratch::default(),
         &mut out,
@@ -452,9 +493,13 @@ fn app_facts() {
     assert_eq!(sids, [1, 3, 5, 6]);
     out.clear();
     rs.inspect(
-        &pkt,
-        TO_SERVER,
-        &NoBuffers,
+        &Input {
+            pkt: &pkt,
+            flow: TO_SERVER,
+            stream: None,
+            txs: &[],
+            app: &NoBuffers,
+        },
         &mut FlowState::default(),
         &mut Scratch::default(),
         &mut out,

@@ -15,6 +15,7 @@ use crate::decode::{tcp_flags, Packet, L4};
 use crate::detect::FlowState;
 use crate::rules::ast::AppProto;
 use crate::source::Timestamp;
+use stream::{MemBudget, Stream};
 
 /// Default bound on live flows; the oldest idle flow is evicted beyond it
 /// (Suricata's default memcap of 32 MiB holds roughly this many).
@@ -143,6 +144,13 @@ pub struct Flow {
     /// Directions whose first payload was probed without result
     /// (bit 0 to server, bit 1 to client).
     pub app_unknown: u8,
+    /// TCP reassembly, once the flow has a handshake (or midstream pickup).
+    pub streams: Option<Box<TcpStreams>>,
+    /// Directions that have seen a packet (bit 0 to server, bit 1 to client).
+    pub seen_dirs: u8,
+    /// The TCP handshake completed at some point (closing states still count
+    /// as established, as in Suricata).
+    pub was_established: bool,
     /// Detection state (flowbits).
     pub detect: FlowState,
     /// IP protocol.
@@ -153,7 +161,7 @@ impl Flow {
     /// Established in Suricata's sense for this protocol.
     pub fn established(&self) -> bool {
         if self.proto == 6 {
-            self.tcp == TcpState::Established
+            self.was_established
         } else {
             self.pkts_toserver > 0 && self.pkts_toclient > 0
         }
@@ -166,6 +174,14 @@ impl Flow {
             (6, _) => t.new,
             _ if self.established() => t.other_established,
             _ => t.new,
+        }
+    }
+}
+
+fn release(f: &mut Flow, budget: &mut MemBudget) {
+    if let Some(st) = f.streams.as_mut() {
+        for d in &mut st.dir {
+            d.release(budget);
         }
     }
 }
@@ -189,7 +205,26 @@ pub struct FlowTable {
     last_sweep: i64,
     /// Counters.
     pub counters: FlowCounters,
+    /// Reassembly memory shared by the table's streams.
+    pub budget: MemBudget,
+    /// Pick up TCP sessions without a handshake (`stream.midstream`).
+    pub midstream: bool,
 }
+
+/// Both directions of a TCP connection: reassembly and the stream data that
+/// became available and awaits inspection by a packet of its direction.
+#[derive(Debug)]
+pub struct TcpStreams {
+    /// [to server, to client].
+    pub dir: [Stream; 2],
+    /// Reassembled data per direction not yet inspected by stream rules.
+    pub pending: [Vec<u8>; 2],
+}
+
+/// Stream data kept for raw inspection per direction at most; older bytes
+/// are dropped first when a direction sends this much without a packet of
+/// its own to inspect it on.
+pub const MAX_PENDING_RAW: usize = 256 * 1024;
 
 /// What the table tells about the packet just added.
 #[derive(Clone, Copy, Debug)]
@@ -198,6 +233,8 @@ pub struct Update {
     pub key: FlowKey,
     /// The packet goes client -> server.
     pub to_server: bool,
+    /// First packet of the flow in this direction.
+    pub first_in_dir: bool,
 }
 
 impl FlowTable {
@@ -209,7 +246,26 @@ impl FlowTable {
             timeouts,
             last_sweep: i64::MIN,
             counters: FlowCounters::default(),
+            budget: MemBudget::default(),
+            midstream: false,
         }
+    }
+
+    /// The flow of a key together with the reassembly budget.
+    pub fn get_with_budget(&mut self, key: &FlowKey) -> Option<(&mut Flow, &mut MemBudget)> {
+        let f = self.flows.get_mut(key)?;
+        Some((f, &mut self.budget))
+    }
+
+    /// Removes and returns every flow (end of input), releasing their
+    /// reassembly memory.
+    pub fn drain_all(&mut self) -> Vec<Flow> {
+        let mut all: Vec<Flow> = self.flows.drain().map(|(_, f)| f).collect();
+        all.sort_by_key(|f| (f.start, f.id));
+        for f in &mut all {
+            release(f, &mut self.budget);
+        }
+        all
     }
 
     /// Number of live flows.
@@ -231,6 +287,7 @@ impl FlowTable {
     /// `bytes` is what Suricata counts for the packet (frame length, or the
     /// inner IP length when tunnelled).
     pub fn update(&mut self, pkt: &Packet<'_>, ts: Timestamp, bytes: u64) -> Option<Update> {
+        let midstream = self.midstream;
         let key = FlowKey::of(pkt)?;
         let ip = pkt.ip.as_ref()?;
         self.sweep(ts);
@@ -268,6 +325,9 @@ impl FlowTable {
                     tcp: TcpState::None,
                     app_proto: None,
                     app_unknown: 0,
+                    streams: None,
+                    seen_dirs: 0,
+                    was_established: false,
                     detect: FlowState::default(),
                     proto: ip.proto,
                 },
@@ -298,10 +358,21 @@ impl FlowTable {
                 TcpState::None if syn && !ack && to_server => TcpState::SynSent,
                 TcpState::SynSent if syn && ack && !to_server => TcpState::SynRecv,
                 TcpState::SynRecv if ack && !syn && to_server => TcpState::Established,
+                TcpState::None if midstream && ack && !syn => TcpState::Established,
                 s => s,
             };
+            if f.tcp == TcpState::Established {
+                f.was_established = true;
+            }
         }
-        Some(Update { key, to_server })
+        let bit = if to_server { 1 } else { 2 };
+        let first_in_dir = f.seen_dirs & bit == 0;
+        f.seen_dirs |= bit;
+        Some(Update {
+            key,
+            to_server,
+            first_in_dir,
+        })
     }
 
     fn evict_oldest(&mut self) {
@@ -311,7 +382,9 @@ impl FlowTable {
             .min_by_key(|(_, f)| (f.last, f.id))
             .map(|(k, _)| *k)
         {
-            self.flows.remove(&k);
+            if let Some(mut f) = self.flows.remove(&k) {
+                release(&mut f, &mut self.budget);
+            }
             self.counters.evicted += 1;
         }
     }
@@ -325,8 +398,14 @@ impl FlowTable {
         self.last_sweep = now.secs;
         let t = self.timeouts;
         let before = self.flows.len();
-        self.flows
-            .retain(|_, f| now.secs - f.last.secs <= f.timeout(&t));
+        let budget = &mut self.budget;
+        self.flows.retain(|_, f| {
+            let keep = now.secs - f.last.secs <= f.timeout(&t);
+            if !keep {
+                release(f, budget);
+            }
+            keep
+        });
         self.counters.timed_out += (before - self.flows.len()) as u64;
     }
 }

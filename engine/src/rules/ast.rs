@@ -400,6 +400,21 @@ impl Buffer {
         }
     }
 
+    /// The direction that carries this buffer: `Some(true)` requests
+    /// (to server), `Some(false)` responses, `None` either.
+    pub fn direction(self) -> Option<bool> {
+        use Buffer::*;
+        match self {
+            HttpUri | HttpUriRaw | HttpMethod | HttpUserAgent | HttpHost | HttpHostRaw
+            | HttpRequestBody | HttpRequestLine | HttpAccept | HttpAcceptEnc | HttpAcceptLang
+            | HttpReferer | DnsQuery | TlsSni | Ja3Hash | Ja3String | Ja4Hash => Some(true),
+            HttpStatCode | HttpStatMsg | HttpResponseBody | HttpResponseLine | HttpServer
+            | HttpLocation | TlsCertSubject | TlsCertIssuer | TlsCertSerial
+            | TlsCertFingerprint | Ja3sHash | Ja3sString => Some(false),
+            _ => None,
+        }
+    }
+
     /// The app-layer protocol whose parser fills this buffer (None for the
     /// payload, which every flow has).
     pub fn app_proto(self) -> Option<AppProto> {
