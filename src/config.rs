@@ -185,6 +185,40 @@ impl SuricataConfig {
         out
     }
 
+    fn lookup(&self, path: &str) -> Option<&Value> {
+        let mut cur = &self.root;
+        for part in path.split('.') {
+            cur = cur.get(part)?;
+        }
+        Some(cur)
+    }
+
+    /// A yes/no setting (`yes`, `true`, `1`, `on`).
+    pub fn get_bool(&self, path: &str) -> Option<bool> {
+        match self.lookup(path)? {
+            Value::Bool(b) => Some(*b),
+            Value::String(s) => Some(matches!(s.to_ascii_lowercase().as_str(), "yes" | "true" | "1" | "on")),
+            Value::Number(n) => Some(n.as_u64() != Some(0)),
+            _ => None,
+        }
+    }
+
+    /// A size setting (`1mb`, `64kb`, `1gb`, plain bytes).
+    pub fn get_size(&self, path: &str) -> Option<u64> {
+        let v = scalar(self.lookup(path)?)?;
+        let t = v.trim().to_ascii_lowercase();
+        let (num, mult) = if let Some(n) = t.strip_suffix("gb") {
+            (n, 1u64 << 30)
+        } else if let Some(n) = t.strip_suffix("mb") {
+            (n, 1 << 20)
+        } else if let Some(n) = t.strip_suffix("kb") {
+            (n, 1 << 10)
+        } else {
+            (t.as_str(), 1)
+        };
+        num.trim().parse::<u64>().ok().map(|n| n * mult)
+    }
+
     /// `classification-file`, resolved against the config's folder.
     pub fn classification_file(&self) -> Option<PathBuf> {
         let p = self
@@ -241,6 +275,20 @@ mod tests {
         assert!(v.contains(&(true, "HTTP_PORTS".into(), "8080".into())));
         assert!(v.contains(&(false, "DNS_SERVERS".into(), "[1.1.1.1]".into())));
         assert!(v.contains(&(false, "EXTERNAL_NET".into(), "any".into())));
+    }
+
+    #[test]
+    fn typed_settings() {
+        let c = SuricataConfig::from_sets(&[
+            "stream.midstream=true".into(),
+            "stream.reassembly.depth=1mb".into(),
+            "stream.async-oneside=no".into(),
+        ])
+        .unwrap();
+        assert_eq!(c.get_bool("stream.midstream"), Some(true));
+        assert_eq!(c.get_bool("stream.async-oneside"), Some(false));
+        assert_eq!(c.get_size("stream.reassembly.depth"), Some(1 << 20));
+        assert_eq!(c.get_size("stream.nothing"), None);
     }
 
     #[test]

@@ -134,7 +134,19 @@ pub fn replay(job: ReplayJob) -> Result<ExitCode> {
         signal_hook::flag::register(sig, Arc::clone(&stop))
             .context("installing signal handlers")?;
     }
-    let mut engine = Replay::new(&ruleset, &EngineConfig::default());
+    let mut cfg = EngineConfig::default();
+    if let Some(c) = &job.config {
+        if let Some(m) = c.get_bool("stream.midstream") {
+            cfg.midstream = m;
+        }
+        if let Some(d) = c.get_size("stream.reassembly.depth") {
+            cfg.stream.depth = d;
+        }
+        if let Some(m) = c.get_size("stream.reassembly.memcap") {
+            cfg.stream_memcap = m;
+        }
+    }
+    let mut engine = Replay::new(&ruleset, &cfg);
     for p in &job.pcaps {
         engine.run_file(p, sink.as_mut(), &stop);
     }
