@@ -38,10 +38,7 @@ fn etopen() -> Vec<PathBuf> {
 }
 
 fn classes() -> Classifications {
-    Classifications::parse(
-        &std::fs::read_to_string(root().join("rules/classification.config")).unwrap(),
-    )
-    .0
+    Classifications::parse(&std::fs::read_to_string(root().join("rules/classification.config")).unwrap()).0
 }
 
 fn load(files: &[PathBuf]) -> Ruleset {
@@ -69,38 +66,23 @@ fn bench(c: &mut Criterion) {
     let bytes: usize = vx.iter().map(|(_, d)| d.len()).sum();
     let mut g = c.benchmark_group("decode");
     g.throughput(Throughput::Bytes(bytes as u64));
-    g.bench_function("geneve_vxlan_fixture", |b| {
-        b.iter(|| vx.iter().filter(|(l, d)| decode(*l, d).is_ok()).count())
-    });
+    g.bench_function("geneve_vxlan_fixture", |b| b.iter(|| vx.iter().filter(|(l, d)| decode(*l, d).is_ok()).count()));
     g.finish();
 
     let rules = load(&files);
     let plain = frames("basic.pcap");
-    let pkts: Vec<_> = plain
-        .iter()
-        .filter_map(|(l, d)| decode(*l, d).ok())
-        .collect();
+    let pkts: Vec<_> = plain.iter().filter_map(|(l, d)| decode(*l, d).ok()).collect();
     let mut g = c.benchmark_group("detect");
     g.throughput(Throughput::Elements(pkts.len() as u64));
     g.bench_function("inspect_fixture_packets_etopen", |b| {
         let mut scratch = Scratch::default();
         let mut out = Vec::new();
-        let view = FlowView {
-            to_server: true,
-            established: true,
-            app_proto: None,
-        };
+        let view = FlowView { to_server: true, established: true, app_proto: None, first_in_dir: false };
         b.iter(|| {
             out.clear();
             for p in &pkts {
-                rules.inspect(
-                    p,
-                    view,
-                    &NoBuffers,
-                    &mut FlowState::default(),
-                    &mut scratch,
-                    &mut out,
-                );
+                let input = Input { pkt: p, flow: view, stream: None, txs: &[], app: &NoBuffers };
+                rules.inspect(&input, &mut FlowState::default(), &mut scratch, &mut out);
             }
             out.len()
         })
@@ -112,11 +94,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let mut r = Replay::new(&rules, &EngineConfig::default());
             let mut sink = VecSink::default();
-            r.run_file(
-                &root().join("fixtures/vxlan.pcap"),
-                &mut sink,
-                &AtomicBool::new(false),
-            );
+            r.run_file(&root().join("fixtures/vxlan.pcap"), &mut sink, &AtomicBool::new(false));
             sink.0.len()
         })
     });

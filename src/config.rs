@@ -8,14 +8,7 @@ use anyhow::{Context, Result};
 use serde_yaml::{Mapping, Value};
 
 /// Top-level keys mirador reads.
-const USED_KEYS: &[&str] = &[
-    "vars",
-    "classification-file",
-    "default-rule-path",
-    "rule-files",
-    "include",
-    "%YAML",
-];
+const USED_KEYS: &[&str] = &["vars", "classification-file", "default-rule-path", "rule-files", "include", "%YAML"];
 
 /// Nested includes beyond this are refused (a cycle).
 const MAX_INCLUDE_DEPTH: usize = 8;
@@ -28,17 +21,11 @@ pub struct SuricataConfig {
 }
 
 fn read_yaml(path: &Path) -> Result<Value> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     // libyaml accepts the `%YAML 1.1` directive Suricata files start with;
     // an empty document is an empty mapping.
-    let v: Value =
-        serde_yaml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
-    Ok(if v.is_null() {
-        Value::Mapping(Mapping::new())
-    } else {
-        v
-    })
+    let v: Value = serde_yaml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    Ok(if v.is_null() { Value::Mapping(Mapping::new()) } else { v })
 }
 
 fn merge(into: &mut Value, from: Value) {
@@ -59,19 +46,13 @@ fn merge(into: &mut Value, from: Value) {
 
 fn load_with_includes(path: &Path, depth: usize) -> Result<Value> {
     if depth > MAX_INCLUDE_DEPTH {
-        anyhow::bail!(
-            "{}: includes nest deeper than {MAX_INCLUDE_DEPTH}",
-            path.display()
-        );
+        anyhow::bail!("{}: includes nest deeper than {MAX_INCLUDE_DEPTH}", path.display());
     }
     let mut v = read_yaml(path)?;
     let base = path.parent().unwrap_or(Path::new("."));
     let includes: Vec<String> = match v.get("include") {
         Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Sequence(list)) => list
-            .iter()
-            .filter_map(|x| x.as_str().map(String::from))
-            .collect(),
+        Some(Value::Sequence(list)) => list.iter().filter_map(|x| x.as_str().map(String::from)).collect(),
         _ => Vec::new(),
     };
     for inc in includes {
@@ -100,8 +81,7 @@ fn set_path(root: &mut Value, key: &str, value: &str) {
                     *cur = Value::Mapping(Mapping::new());
                 }
                 let m = cur.as_mapping_mut().expect("just made a mapping");
-                m.entry(Value::String(part.to_string()))
-                    .or_insert(Value::Null)
+                m.entry(Value::String(part.to_string())).or_insert(Value::Null)
             }
         };
     }
@@ -129,19 +109,14 @@ impl SuricataConfig {
 
     /// A configuration made of `--set` overrides only.
     pub fn from_sets(sets: &[String]) -> Result<Self> {
-        let mut c = SuricataConfig {
-            root: Value::Mapping(Mapping::new()),
-            base: PathBuf::from("."),
-        };
+        let mut c = SuricataConfig { root: Value::Mapping(Mapping::new()), base: PathBuf::from(".") };
         c.apply_sets(sets)?;
         Ok(c)
     }
 
     fn apply_sets(&mut self, sets: &[String]) -> Result<()> {
         for s in sets {
-            let (k, v) = s
-                .split_once('=')
-                .with_context(|| format!("--set expects key=value, got '{s}'"))?;
+            let (k, v) = s.split_once('=').with_context(|| format!("--set expects key=value, got '{s}'"))?;
             set_path(&mut self.root, k.trim(), v.trim());
         }
         Ok(())
@@ -152,16 +127,9 @@ impl SuricataConfig {
         let Some(m) = self.root.as_mapping() else {
             return;
         };
-        let ignored: Vec<&str> = m
-            .keys()
-            .filter_map(|k| k.as_str())
-            .filter(|k| !USED_KEYS.contains(k))
-            .collect();
+        let ignored: Vec<&str> = m.keys().filter_map(|k| k.as_str()).filter(|k| !USED_KEYS.contains(k)).collect();
         if !ignored.is_empty() {
-            eprintln!(
-                "mirador: configuration settings not implemented, ignored: {}",
-                ignored.join(", ")
-            );
+            eprintln!("mirador: configuration settings not implemented, ignored: {}", ignored.join(", "));
         }
     }
 
@@ -169,12 +137,7 @@ impl SuricataConfig {
     pub fn vars(&self) -> Vec<(bool, String, String)> {
         let mut out = Vec::new();
         for (group, is_port) in [("address-groups", false), ("port-groups", true)] {
-            if let Some(m) = self
-                .root
-                .get("vars")
-                .and_then(|v| v.get(group))
-                .and_then(Value::as_mapping)
-            {
+            if let Some(m) = self.root.get("vars").and_then(|v| v.get(group)).and_then(Value::as_mapping) {
                 for (k, v) in m {
                     if let (Some(k), Some(v)) = (k.as_str(), scalar(v)) {
                         out.push((is_port, k.to_string(), v));
@@ -221,10 +184,7 @@ impl SuricataConfig {
 
     /// `classification-file`, resolved against the config's folder.
     pub fn classification_file(&self) -> Option<PathBuf> {
-        let p = self
-            .root
-            .get("classification-file")
-            .and_then(Value::as_str)?;
+        let p = self.root.get("classification-file").and_then(Value::as_str)?;
         let p = self.base.join(p);
         p.exists().then_some(p)
     }
@@ -238,11 +198,7 @@ impl SuricataConfig {
             .map(|d| self.base.join(d))
             .unwrap_or_else(|| self.base.clone());
         match self.root.get("rule-files") {
-            Some(Value::Sequence(s)) => s
-                .iter()
-                .filter_map(Value::as_str)
-                .map(|f| dir.join(f))
-                .collect(),
+            Some(Value::Sequence(s)) => s.iter().filter_map(Value::as_str).map(|f| dir.join(f)).collect(),
             _ => Vec::new(),
         }
     }
@@ -260,16 +216,10 @@ mod tests {
             "%YAML 1.1\n---\nvars:\n  address-groups:\n    HOME_NET: \"[10.0.0.0/8]\"\n  port-groups:\n    HTTP_PORTS: 8080\ninclude: extra.yaml\noutputs:\n  - eve-log:\n      enabled: yes\n",
         )
         .unwrap();
-        std::fs::write(
-            d.path().join("extra.yaml"),
-            "vars:\n  address-groups:\n    DNS_SERVERS: \"[1.1.1.1]\"\n",
-        )
-        .unwrap();
-        let c = SuricataConfig::load(
-            &d.path().join("main.yaml"),
-            &["vars.address-groups.EXTERNAL_NET=any".into()],
-        )
-        .unwrap();
+        std::fs::write(d.path().join("extra.yaml"), "vars:\n  address-groups:\n    DNS_SERVERS: \"[1.1.1.1]\"\n")
+            .unwrap();
+        let c = SuricataConfig::load(&d.path().join("main.yaml"), &["vars.address-groups.EXTERNAL_NET=any".into()])
+            .unwrap();
         let v = c.vars();
         assert!(v.contains(&(false, "HOME_NET".into(), "[10.0.0.0/8]".into())));
         assert!(v.contains(&(true, "HTTP_PORTS".into(), "8080".into())));

@@ -3,6 +3,7 @@
 
 mod config;
 mod run;
+mod update;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,6 +36,8 @@ enum Cmd {
 enum RulesCmd {
     /// Load rules and report what loads and what is rejected, and why.
     Check(CheckArgs),
+    /// Download, verify, merge and install rules (as suricata-update does).
+    Update(update::UpdateArgs),
 }
 
 /// Options shared by everything that loads rules.
@@ -132,9 +135,8 @@ fn main() -> ExitCode {
             config: None,
             summary: true,
         }),
-        Some(Cmd::Rules(RulesCmd::Check(a))) => {
-            run::rules_check(&a.rules, &a.vars, a.allow_rejects, a.json)
-        }
+        Some(Cmd::Rules(RulesCmd::Check(a))) => run::rules_check(&a.rules, &a.vars, a.allow_rejects, a.json),
+        Some(Cmd::Rules(RulesCmd::Update(a))) => update::run(a),
         None => suricata_compat(cli.compat),
     };
     match result {
@@ -155,11 +157,7 @@ fn suricata_compat(a: SuricataArgs) -> anyhow::Result<ExitCode> {
         None if !a.set.is_empty() => Some(config::SuricataConfig::from_sets(&a.set)?),
         None => None,
     };
-    let mut rules = RuleOpts {
-        rules: a.rules.clone(),
-        vars: Vec::new(),
-        classification: None,
-    };
+    let mut rules = RuleOpts { rules: a.rules.clone(), vars: Vec::new(), classification: None };
     if let Some(c) = &cfg {
         c.report_ignored();
         rules.classification = c.classification_file();

@@ -33,9 +33,7 @@ pub struct ReplayJob {
 }
 
 fn parse_var(s: &str) -> Result<(&str, &str)> {
-    s.split_once('=')
-        .map(|(k, v)| (k.trim(), v.trim()))
-        .with_context(|| format!("--var expects NAME=VALUE, got '{s}'"))
+    s.split_once('=').map(|(k, v)| (k.trim(), v.trim())).with_context(|| format!("--var expects NAME=VALUE, got '{s}'"))
 }
 
 fn build_vars(cli: &[String], cfg: Option<&SuricataConfig>) -> Result<Vars> {
@@ -59,19 +57,13 @@ fn build_vars(cli: &[String], cfg: Option<&SuricataConfig>) -> Result<Vars> {
 fn load_classifications(explicit: Option<&Path>, rules: &[PathBuf]) -> Result<Classifications> {
     let candidate = explicit.map(Path::to_path_buf).or_else(|| {
         rules.iter().find_map(|r| {
-            let dir = if r.is_dir() {
-                r.clone()
-            } else {
-                r.parent()?.to_path_buf()
-            };
+            let dir = if r.is_dir() { r.clone() } else { r.parent()?.to_path_buf() };
             let p = dir.join("classification.config");
             p.exists().then_some(p)
         })
     });
     let text = match &candidate {
-        Some(p) => {
-            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?
-        }
+        Some(p) => std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
         None => BUNDLED_CLASSIFICATION.to_string(),
     };
     let (c, bad) = Classifications::parse(&text);
@@ -99,10 +91,7 @@ fn print_rejections(errors: &[RuleError], limit: usize) {
         eprintln!("mirador: rule rejected: {e}");
     }
     if errors.len() > limit {
-        eprintln!(
-            "mirador: ... and {} more rejected rules (see `mirador rules check`)",
-            errors.len() - limit
-        );
+        eprintln!("mirador: ... and {} more rejected rules (see `mirador rules check`)", errors.len() - limit);
     }
 }
 
@@ -119,9 +108,7 @@ pub fn replay(job: ReplayJob) -> Result<ExitCode> {
     let ruleset = built.ruleset;
     let mut sink: Box<dyn Sink> = match (&job.eve, &job.log_dir) {
         (Some(e), _) if e == "-" => Box::new(WriterSink::stdout()),
-        (Some(e), _) => {
-            Box::new(WriterSink::append(Path::new(e)).with_context(|| format!("opening {e}"))?)
-        }
+        (Some(e), _) => Box::new(WriterSink::append(Path::new(e)).with_context(|| format!("opening {e}"))?),
         (None, Some(dir)) => {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
             let p = dir.join("eve.json");
@@ -131,8 +118,7 @@ pub fn replay(job: ReplayJob) -> Result<ExitCode> {
     };
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(sig, Arc::clone(&stop))
-            .context("installing signal handlers")?;
+        signal_hook::flag::register(sig, Arc::clone(&stop)).context("installing signal handlers")?;
     }
     let mut cfg = EngineConfig::default();
     if let Some(c) = &job.config {
@@ -160,11 +146,7 @@ pub fn replay(job: ReplayJob) -> Result<ExitCode> {
         print_summary(stats, ruleset.len(), built.errors.len());
     }
     let all_failed = !stats.source_errors.is_empty() && stats.packets == 0;
-    Ok(if all_failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if all_failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 fn print_summary(s: &Stats, loaded: usize, rejected: usize) {
@@ -181,17 +163,8 @@ fn print_summary(s: &Stats, loaded: usize, rejected: usize) {
     }
 }
 
-pub fn rules_check(
-    paths: &[PathBuf],
-    vars: &[String],
-    allow_rejects: bool,
-    json: bool,
-) -> Result<ExitCode> {
-    let opts = RuleOpts {
-        rules: paths.to_vec(),
-        vars: vars.to_vec(),
-        classification: None,
-    };
+pub fn rules_check(paths: &[PathBuf], vars: &[String], allow_rejects: bool, json: bool) -> Result<ExitCode> {
+    let opts = RuleOpts { rules: paths.to_vec(), vars: vars.to_vec(), classification: None };
     let t0 = std::time::Instant::now();
     let built = load_rules(&opts, None)?;
     let elapsed = t0.elapsed();
@@ -239,9 +212,5 @@ pub fn rules_check(
         }
     }
     let failed = (rejected > 0 && !allow_rejects) || !built.file_errors.is_empty();
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

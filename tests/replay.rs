@@ -44,12 +44,7 @@ fn replay_to_dir(pcap: &str, rules: Option<&str>) -> Vec<Value> {
     if let Some(r) = rules {
         cmd.arg("-S").arg(root().join(r));
     }
-    let status = cmd
-        .arg("-l")
-        .arg(out.path())
-        .arg(root().join("fixtures").join(pcap))
-        .status()
-        .unwrap();
+    let status = cmd.arg("-l").arg(out.path()).arg(root().join("fixtures").join(pcap)).status().unwrap();
     assert!(status.success());
     read_eve(&out.path().join("eve.json"))
 }
@@ -69,46 +64,20 @@ fn object_keys(v: &Value) -> Vec<String> {
 fn check_against_suricata(name: &str) {
     let ours = replay_to_dir(&format!("{name}.pcap"), Some("rules/mirador.rules"));
     let theirs = read_eve(&root().join(format!("fixtures/expected/{name}.alerts.json")));
-    assert_eq!(
-        sorted_keys(&ours),
-        sorted_keys(&theirs),
-        "alerts differ from Suricata's on {name}.pcap"
-    );
+    assert_eq!(sorted_keys(&ours), sorted_keys(&theirs), "alerts differ from Suricata's on {name}.pcap");
     // Same order (packet order), same timestamps and field names.
     for (a, b) in ours.iter().zip(&theirs) {
         assert_eq!(a["timestamp"], b["timestamp"]);
         assert_eq!(a["pcap_cnt"], b["pcap_cnt"]);
-        assert_eq!(
-            object_keys(a),
-            object_keys(b),
-            "top-level fields of sid {}",
-            key(a).0
-        );
+        assert_eq!(object_keys(a), object_keys(b), "top-level fields of sid {}", key(a).0);
         assert_eq!(object_keys(&a["alert"]), object_keys(&b["alert"]));
         assert_eq!(a["alert"], b["alert"], "alert object");
         assert_eq!(a["direction"], b["direction"]);
-        for f in [
-            "pkts_toserver",
-            "pkts_toclient",
-            "bytes_toserver",
-            "bytes_toclient",
-            "start",
-            "src_ip",
-            "dest_ip",
-        ] {
+        for f in ["pkts_toserver", "pkts_toclient", "bytes_toserver", "bytes_toclient", "start", "src_ip", "dest_ip"] {
             assert_eq!(a["flow"][f], b["flow"][f], "flow.{f} of sid {}", key(a).0);
         }
         if b.get("tunnel").is_some() {
-            for f in [
-                "src_ip",
-                "src_port",
-                "dest_ip",
-                "dest_port",
-                "proto",
-                "depth",
-                "pcap_cnt",
-                "pkt_src",
-            ] {
+            for f in ["src_ip", "src_port", "dest_ip", "dest_port", "proto", "depth", "pcap_cnt", "pkt_src"] {
                 assert_eq!(a["tunnel"][f], b["tunnel"][f], "tunnel.{f}");
             }
             assert_eq!(a["pkt_src"], b["pkt_src"]);
@@ -140,11 +109,7 @@ fn geneve_around_vxlan_matches_suricata() {
 fn wrapped_traffic_gives_the_same_alerts_with_the_vni() {
     let plain = replay_to_dir("basic.pcap", None);
     assert!(!plain.is_empty());
-    for (pcap, vni, depth) in [
-        ("vxlan.pcap", 4242, 1),
-        ("geneve.pcap", 777, 1),
-        ("geneve-vxlan.pcap", 4242, 2),
-    ] {
+    for (pcap, vni, depth) in [("vxlan.pcap", 4242, 1), ("geneve.pcap", 777, 1), ("geneve-vxlan.pcap", 4242, 2)] {
         let w = replay_to_dir(pcap, None);
         assert_eq!(sorted_keys(&plain), sorted_keys(&w), "{pcap}");
         for a in &w {
@@ -160,12 +125,7 @@ fn every_link_type_decodes() {
     let pcapng = sorted_keys(&replay_to_dir("basic.pcapng", None));
     assert_eq!(plain, pcapng);
     // These link types cannot carry the two VLAN frames: 11 of 13 alerts.
-    for f in [
-        "basic-sll.pcap",
-        "basic-sll2.pcap",
-        "basic-null.pcap",
-        "basic-raw.pcap",
-    ] {
+    for f in ["basic-sll.pcap", "basic-sll2.pcap", "basic-null.pcap", "basic-raw.pcap"] {
         let got = sorted_keys(&replay_to_dir(f, None));
         assert_eq!(got.len(), 11, "{f}");
         assert!(got.iter().all(|k| plain.contains(k)), "{f}");
@@ -174,19 +134,13 @@ fn every_link_type_decodes() {
 
 #[test]
 fn eve_to_stdout_and_summary_to_stderr() {
-    let out = Command::new(bin())
-        .args(["replay", "--eve", "-"])
-        .arg(root().join("fixtures/basic.pcap"))
-        .output()
-        .unwrap();
+    let out =
+        Command::new(bin()).args(["replay", "--eve", "-"]).arg(root().join("fixtures/basic.pcap")).output().unwrap();
     assert!(out.status.success());
     let lines = String::from_utf8(out.stdout).unwrap();
     assert_eq!(lines.lines().count(), 13);
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(
-        err.contains("24 packets") && err.contains("13 alerts"),
-        "{err}"
-    );
+    assert!(err.contains("24 packets") && err.contains("13 alerts"), "{err}");
 }
 
 #[test]
@@ -214,16 +168,7 @@ fn suricata_compatible_form() {
     let o = Command::new(bin())
         .arg("-c")
         .arg(&cfg)
-        .args([
-            "-k",
-            "none",
-            "--set",
-            "stream.midstream=true",
-            "--runmode",
-            "single",
-            "-v",
-            "-l",
-        ])
+        .args(["-k", "none", "--set", "stream.midstream=true", "--runmode", "single", "-v", "-l"])
         .arg(out.path())
         .arg("-r")
         .arg(root().join("fixtures/basic.pcap"))
@@ -235,10 +180,7 @@ fn suricata_compatible_form() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("ignored: outputs, stream"), "{err}");
     assert_eq!(read_eve(&out.path().join("eve.json")).len(), 13);
-    let bad = Command::new(bin())
-        .args(["--no-such-flag", "-r", "x.pcap"])
-        .output()
-        .unwrap();
+    let bad = Command::new(bin()).args(["--no-such-flag", "-r", "x.pcap"]).output().unwrap();
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--no-such-flag"));
 }
@@ -254,24 +196,13 @@ fn rules_check_reports_and_exits_nonzero_on_rejects() {
          alert tcp any any -> any any (msg:\"bad2\"; content:\"x\"; depth:0; sid:3;)\n",
     )
     .unwrap();
-    let o = Command::new(bin())
-        .args(["rules", "check"])
-        .arg(&f)
-        .output()
-        .unwrap();
+    let o = Command::new(bin()).args(["rules", "check"]).arg(&f).output().unwrap();
     assert_eq!(o.status.code(), Some(1));
     let text = String::from_utf8(o.stdout).unwrap();
     assert!(text.starts_with("1 rules loaded, 2 rejected\n"), "{text}");
     assert!(text.contains("unknown keyword 'frobnicate'"));
-    assert!(
-        text.contains("t.rules:2:42: sid 2: unknown keyword 'frobnicate'"),
-        "{text}"
-    );
-    let o = Command::new(bin())
-        .args(["rules", "check", "--allow-rejects", "--json"])
-        .arg(&f)
-        .output()
-        .unwrap();
+    assert!(text.contains("t.rules:2:42: sid 2: unknown keyword 'frobnicate'"), "{text}");
+    let o = Command::new(bin()).args(["rules", "check", "--allow-rejects", "--json"]).arg(&f).output().unwrap();
     assert!(o.status.success());
     let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(doc["loaded"], 1);
@@ -284,22 +215,14 @@ fn truncated_capture_is_reported_and_processed_up_to_the_break() {
     let bytes = std::fs::read(root().join("fixtures/basic.pcap")).unwrap();
     let cut = dir.path().join("cut.pcap");
     std::fs::write(&cut, &bytes[..bytes.len() - 30]).unwrap();
-    let o = Command::new(bin())
-        .args(["replay", "--eve", "-"])
-        .arg(&cut)
-        .output()
-        .unwrap();
+    let o = Command::new(bin()).args(["replay", "--eve", "-"]).arg(&cut).output().unwrap();
     assert!(o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("malformed after 23 records"), "{err}");
     assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 12);
     let junk = dir.path().join("junk.pcap");
     std::fs::write(&junk, b"this is not a capture file").unwrap();
-    let o = Command::new(bin())
-        .args(["replay", "--eve", "-"])
-        .arg(&junk)
-        .output()
-        .unwrap();
+    let o = Command::new(bin()).args(["replay", "--eve", "-"]).arg(&junk).output().unwrap();
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("not a pcap or pcapng file"));
 }

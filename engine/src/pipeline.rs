@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::applayer::{self, Probe};
+use crate::applayer::{self, AppState, Probe};
 use crate::decode::tcp_flags;
 use crate::decode::{self, Packet, TunnelKind, L4};
 use crate::detect::threshold::{Hit, Thresholds};
-use crate::detect::{FlowView, Input, Match, NoBuffers, Ruleset, Scratch};
+use crate::detect::{FlowView, Input, Match, NoBuffers, Ruleset, Scratch, TxRef};
 use crate::flow::stream::{MemBudget, Stream, StreamConfig};
 use crate::flow::{Flow, FlowTable, TcpStreams, Timeouts, DEFAULT_MAX_FLOWS, MAX_PENDING_RAW};
 use crate::output::{render_alert, AlertInput, Sink};
@@ -100,7 +100,7 @@ impl<'r> Replay<'r> {
         Replay {
             rules,
             flows,
-            stream_cfg: cfg.stream.clone(),
+            stream_cfg: cfg.stream,
             midstream: cfg.midstream,
             thresholds: Thresholds::default(),
             scratch: Scratch::default(),
@@ -176,28 +176,29 @@ impl<'r> Replay<'r> {
         let Some(up) = self.flows.update(&pkt, rec.ts, bytes) else {
             return;
         };
-        let (flow, budget) = self
-            .flows
-            .get_with_budget(&up.key)
-            .expect("flow just updated");
+        let (flow, budget) = self.flows.get_with_budget(&up.key).expect("flow just updated");
         let is_tcp = matches!(pkt.l4, L4::Tcp { .. });
         if is_tcp {
-            for d in reassemble(
-                flow,
-                budget,
-                &pkt,
-                up.to_server,
-                &self.stream_cfg,
-                self.midstream,
-            ) {
+            let delivered = reassemble(flow, budget, &pkt, up.to_server, &self.stream_cfg, self.midstream);
+            for d in delivered {
                 if !d.data.is_empty() {
                     detect_app_proto(flow, &d.data, &pkt, d.to_server);
                 }
-                let _ = d.gap;
+                if let Some(app) = flow.app.as_mut() {
+                    if d.gap {
+                        app.gap(d.to_server);
+                    }
+                    if !d.data.is_empty() {
+                        app.parse(d.to_server, &d.data);
+                    }
+                }
             }
         } else {
-            // UDP is detected on the packet itself.
+            // UDP is detected and parsed on the packet itself.
             detect_app_proto(flow, pkt.payload(), &pkt, up.to_server);
+            if let Some(app) = flow.app.as_mut() {
+                app.parse(up.to_server, pkt.payload());
+            }
         }
         let view = FlowView {
             to_server: up.to_server,
@@ -206,30 +207,19 @@ impl<'r> Replay<'r> {
             first_in_dir: up.first_in_dir,
         };
         let dir = usize::from(!up.to_server);
-        let stream = flow
-            .streams
-            .as_ref()
-            .map(|st| st.pending[dir].as_slice())
-            .filter(|p| !p.is_empty());
+        let stream = flow.streams.as_ref().map(|st| st.pending[dir].as_slice()).filter(|p| !p.is_empty());
         self.matches.clear();
-        let input = Input {
-            pkt: &pkt,
-            flow: view,
-            stream,
-            txs: &[],
-            app: &NoBuffers,
-        };
-        self.rules.inspect(
-            &input,
-            &mut flow.detect,
-            &mut self.scratch,
-            &mut self.matches,
-        );
+        let mut views = Vec::new();
+        if let Some(app) = flow.app.as_ref() {
+            app.tx_views(up.to_server, &mut views);
+        }
+        let txs: Vec<TxRef<'_>> = views.iter().map(|v| TxRef { id: v.id, bufs: v }).collect();
+        let input = Input { pkt: &pkt, flow: view, stream, txs: &txs, app: &NoBuffers };
+        self.rules.inspect(&input, &mut flow.detect, &mut self.scratch, &mut self.matches);
+        drop(txs);
+        drop(views);
         if let Some(st) = flow.streams.as_mut() {
             st.pending[dir].clear();
-        }
-        if self.matches.is_empty() {
-            return;
         }
         let flow = &*flow;
         for m in &self.matches {
@@ -238,6 +228,10 @@ impl<'r> Replay<'r> {
                 self.stats.thresholded += 1;
                 continue;
             }
+            // Suricata adds the protocol object to alerts from transactions
+            // and from the stream, not to packet-only matches.
+            let app_obj =
+                if m.tx.is_some() || m.stream { flow.app.as_ref().and_then(|a| a.eve_for(m.tx)) } else { None };
             let line = render_alert(&AlertInput {
                 ts: rec.ts,
                 pcap_cnt: self.pcap_cnt,
@@ -245,17 +239,20 @@ impl<'r> Replay<'r> {
                 sig,
                 flow: Some(flow),
                 app_proto: flow.app_proto,
+                app_obj,
                 to_server: up.to_server,
             });
             if sink.write_record(&line).is_err() {
                 self.stats.output_errors += 1;
             }
             self.stats.alerts += 1;
-            self.stats
-                .by_sig
-                .entry((sig.gid, sig.sid))
-                .or_insert_with(|| (0, sig.msg.clone()))
-                .0 += 1;
+            self.stats.by_sig.entry((sig.gid, sig.sid)).or_insert_with(|| (0, sig.msg.clone())).0 += 1;
+        }
+        if let Some(flow) = self.flows.get_mut(&up.key) {
+            if let Some(app) = flow.app.as_mut() {
+                let live_from = app.collect();
+                flow.detect.forget_txs_before(live_from);
+            }
         }
     }
 }
@@ -271,10 +268,7 @@ fn reassemble(
     cfg: &StreamConfig,
     midstream: bool,
 ) -> Vec<Delivered> {
-    let L4::Tcp {
-        seq, ack, flags, ..
-    } = pkt.l4
-    else {
+    let L4::Tcp { seq, ack, flags, .. } = pkt.l4 else {
         return Vec::new();
     };
     let syn = flags & tcp_flags::SYN != 0;
@@ -284,10 +278,8 @@ fn reassemble(
         if !syn && !midstream {
             return Vec::new();
         }
-        flow.streams = Some(Box::new(TcpStreams {
-            dir: [Stream::new(cfg), Stream::new(cfg)],
-            pending: [Vec::new(), Vec::new()],
-        }));
+        flow.streams =
+            Some(Box::new(TcpStreams { dir: [Stream::new(cfg), Stream::new(cfg)], pending: [Vec::new(), Vec::new()] }));
     }
     let st = flow.streams.as_mut().expect("just created");
     let (d, o) = if to_server { (0, 1) } else { (1, 0) };
@@ -299,10 +291,7 @@ fn reassemble(
     let payload = pkt.payload();
     if !payload.is_empty() {
         let ip = pkt.ip.as_ref().expect("TCP packets have IP");
-        let claimed = ip
-            .claimed_len
-            .saturating_sub(pkt.payload.start - ip.header.start)
-            .max(payload.len());
+        let claimed = ip.claimed_len.saturating_sub(pkt.payload.start - ip.header.start).max(payload.len());
         let data_seq = if syn { seq.wrapping_add(1) } else { seq };
         st.dir[d].segment(data_seq, payload, claimed, budget);
     }
@@ -331,11 +320,7 @@ fn reassemble(
                     pend.drain(..cut);
                 }
             }
-            out.push(Delivered {
-                to_server: side == 0,
-                data: chunk,
-                gap: r.gap_before.is_some(),
-            });
+            out.push(Delivered { to_server: side == 0, data: chunk, gap: r.gap_before.is_some() });
         }
     }
     out
@@ -358,7 +343,10 @@ fn detect_app_proto(flow: &mut Flow, data: &[u8], pkt: &Packet<'_>, to_server: b
     let (sp, dp) = pkt.l4.ports();
     let tcp = matches!(pkt.l4, L4::Tcp { .. });
     match applayer::probe(data, tcp, sp, dp) {
-        Probe::Found(p) => flow.app_proto = Some(p),
+        Probe::Found(p) => {
+            flow.app_proto = Some(p);
+            flow.app = AppState::for_proto(p);
+        }
         Probe::NeedMore => {}
         Probe::Unknown => {
             flow.app_unknown |= if to_server { 1 } else { 2 };
@@ -381,13 +369,7 @@ fn thresholds_allow(
     let Some(ip) = pkt.ip.as_ref() else {
         return true;
     };
-    let hit = Hit {
-        sig: sig.idx,
-        ts_secs: secs,
-        src: ip.src,
-        dst: ip.dst,
-        flow,
-    };
+    let hit = Hit { sig: sig.idx, ts_secs: secs, src: ip.src, dst: ip.dst, flow };
     let mut ok = true;
     if let Some(th) = &sig.detection_filter {
         ok &= t.allow(&hit, 1, th);

@@ -71,19 +71,10 @@ pub fn probe(p: &[u8], tcp: bool, sport: u16, dport: u16) -> Probe {
         // SSLv2-framed ClientHello.
         return Probe::Found(AppProto::Tls);
     }
-    if tcp
-        && p.len() >= 8
-        && (&p[4..8] == b"\xffSMB" || &p[4..8] == b"\xfeSMB" || &p[4..8] == b"\xfdSMB")
-    {
+    if tcp && p.len() >= 8 && (&p[4..8] == b"\xffSMB" || &p[4..8] == b"\xfeSMB" || &p[4..8] == b"\xfdSMB") {
         return Probe::Found(AppProto::Smb);
     }
-    if tcp
-        && p.len() >= 2
-        && p[0] == 5
-        && p[1] <= 1
-        && p.len() >= 16
-        && matches!(p[2], 0 | 2 | 3 | 11 | 12 | 14)
-    {
+    if tcp && p.len() >= 2 && p[0] == 5 && p[1] <= 1 && p.len() >= 16 && matches!(p[2], 0 | 2 | 3 | 11 | 12 | 14) {
         return Probe::Found(AppProto::Dcerpc);
     }
     let port = |n: u16| sport == n || dport == n;
@@ -96,12 +87,7 @@ pub fn probe(p: &[u8], tcp: bool, sport: u16, dport: u16) -> Probe {
     if tcp && port(21) && (p.starts_with(b"220") || starts_with_ci(p, b"USER ")) {
         return Probe::Found(AppProto::Ftp);
     }
-    if tcp
-        && port(143)
-        && (p.starts_with(b"* OK")
-            || p.windows(6)
-                .take(20)
-                .any(|w| w.eq_ignore_ascii_case(b"LOGIN ")))
+    if tcp && port(143) && (p.starts_with(b"* OK") || p.windows(6).take(20).any(|w| w.eq_ignore_ascii_case(b"LOGIN ")))
     {
         return Probe::Found(AppProto::Imap);
     }
@@ -126,26 +112,11 @@ mod tests {
 
     #[test]
     fn by_content() {
-        assert_eq!(
-            probe(b"GET / HTTP/1.1\r\n", true, 40000, 8080),
-            Probe::Found(AppProto::Http)
-        );
-        assert_eq!(
-            probe(b"HTTP/1.1 200 OK\r\n", true, 8080, 40000),
-            Probe::Found(AppProto::Http)
-        );
-        assert_eq!(
-            probe(b"\x16\x03\x01\x00\x10", true, 1, 2),
-            Probe::Found(AppProto::Tls)
-        );
-        assert_eq!(
-            probe(b"SSH-2.0-OpenSSH", true, 1, 2),
-            Probe::Found(AppProto::Ssh)
-        );
-        assert_eq!(
-            probe(b"220 mail ESMTP\r\n", true, 25, 40000),
-            Probe::Found(AppProto::Smtp)
-        );
+        assert_eq!(probe(b"GET / HTTP/1.1\r\n", true, 40000, 8080), Probe::Found(AppProto::Http));
+        assert_eq!(probe(b"HTTP/1.1 200 OK\r\n", true, 8080, 40000), Probe::Found(AppProto::Http));
+        assert_eq!(probe(b"\x16\x03\x01\x00\x10", true, 1, 2), Probe::Found(AppProto::Tls));
+        assert_eq!(probe(b"SSH-2.0-OpenSSH", true, 1, 2), Probe::Found(AppProto::Ssh));
+        assert_eq!(probe(b"220 mail ESMTP\r\n", true, 25, 40000), Probe::Found(AppProto::Smtp));
         assert_eq!(probe(b"hello world", true, 1, 2), Probe::Unknown);
         assert_eq!(probe(b"", true, 1, 2), Probe::NeedMore);
     }

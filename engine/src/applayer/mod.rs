@@ -8,6 +8,8 @@
 mod detect;
 pub mod dns;
 pub mod http;
+mod state;
 pub mod tls;
 
 pub use detect::{probe, Probe};
+pub use state::{AppState, TxView};

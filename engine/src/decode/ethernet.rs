@@ -60,10 +60,7 @@ impl From<EtherType> for u16 {
 impl EtherType {
     /// True for the three tag types that carry a VLAN id.
     fn is_vlan_tag(self) -> bool {
-        matches!(
-            self,
-            EtherType::Dot1Q | EtherType::Dot1Ad | EtherType::QinQ9100
-        )
+        matches!(self, EtherType::Dot1Q | EtherType::Dot1Ad | EtherType::QinQ9100)
     }
 }
 
@@ -240,11 +237,7 @@ fn family_next(family: u32, at: usize) -> Option<Next> {
 /// Returns `Truncated` unless `buf` holds `len` bytes.
 fn need(buf: &[u8], len: usize, layer: Layer) -> Result<(), DecodeError> {
     if buf.len() < len {
-        Err(DecodeError::Truncated {
-            layer,
-            need: len,
-            have: buf.len(),
-        })
+        Err(DecodeError::Truncated { layer, need: len, have: buf.len() })
     } else {
         Ok(())
     }
@@ -262,15 +255,8 @@ pub(crate) fn link(linktype: super::LinkType, data: &[u8]) -> Result<Next, Decod
         L::Raw => match data.first().map(|b| b >> 4) {
             Some(4) => Ok(Next::Ipv4(0)),
             Some(6) => Ok(Next::Ipv6(0)),
-            Some(_) => Err(DecodeError::Invalid {
-                layer: Layer::Link,
-                reason: "raw ip version unknown",
-            }),
-            None => Err(DecodeError::Truncated {
-                layer: Layer::Link,
-                need: 1,
-                have: 0,
-            }),
+            Some(_) => Err(DecodeError::Invalid { layer: Layer::Link, reason: "raw ip version unknown" }),
+            None => Err(DecodeError::Truncated { layer: Layer::Link, need: 1, have: 0 }),
         },
         L::LinuxSll => {
             let v = SllView::new_checked(data)?;
@@ -285,9 +271,7 @@ pub(crate) fn link(linktype: super::LinkType, data: &[u8]) -> Result<Next, Decod
             // The families are small numbers, so at most one reading matches.
             let v = FamilyView::new_checked(data)?;
             let at = FamilyView::HEADER_LEN;
-            Ok(family_next(v.family_le(), at)
-                .or_else(|| family_next(v.family_be(), at))
-                .unwrap_or(Next::NonIp(at)))
+            Ok(family_next(v.family_le(), at).or_else(|| family_next(v.family_be(), at)).unwrap_or(Next::NonIp(at)))
         }
         L::Loop => {
             let v = FamilyView::new_checked(data)?;
@@ -302,10 +286,7 @@ pub(crate) fn link(linktype: super::LinkType, data: &[u8]) -> Result<Next, Decod
 pub(crate) fn ethernet(data: &[u8], frame: Range<usize>) -> Result<Next, DecodeError> {
     let buf = data.get(frame.clone()).unwrap_or_default();
     let v = EthernetView::new_checked(buf)?;
-    Ok(Next::EtherType(
-        v.ethertype(),
-        frame.start + EthernetView::HEADER_LEN,
-    ))
+    Ok(Next::EtherType(v.ethertype(), frame.start + EthernetView::HEADER_LEN))
 }
 
 /// Follows `ethertype` found just before `at`: walks VLAN tags (recording
@@ -350,8 +331,8 @@ mod tests {
     /// (32 bytes)
     const IP4_UDP: &[u8] = &[
         // ipv4: ihl 5, tos 0, total 32, id 0x1234, flags none, frag off 0, ttl 64, proto 17, 192.0.2.1 -> 198.51.100.2
-        0x45, 0x00, 0x00, 0x20, 0x12, 0x34, 0x00, 0x00, 0x40, 0x11, 0x7c, 0x62, 0xc0, 0x00, 0x02,
-        0x01, 0xc6, 0x33, 0x64, 0x02, // udp: 5353 -> 53, len 12
+        0x45, 0x00, 0x00, 0x20, 0x12, 0x34, 0x00, 0x00, 0x40, 0x11, 0x7c, 0x62, 0xc0, 0x00, 0x02, 0x01, 0xc6, 0x33,
+        0x64, 0x02, // udp: 5353 -> 53, len 12
         0x14, 0xe9, 0x00, 0x35, 0x00, 0x0c, 0x39, 0xba, // payload b'abcd'
         0x61, 0x62, 0x63, 0x64,
     ];
@@ -361,10 +342,9 @@ mod tests {
     /// (52 bytes)
     const IP6_UDP: &[u8] = &[
         // ipv6: tc 0, flow 0, payload len 12, next 17, hlim 64, 2001:db8::1 -> 2001:db8::2
-        0x60, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x11, 0x40, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02,
-        // udp: 1000 -> 53, len 12
+        0x60, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x11, 0x40, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x02, // udp: 1000 -> 53, len 12
         0x03, 0xe8, 0x00, 0x35, 0x00, 0x0c, 0xdb, 0x7d, // payload b'abcd'
         0x61, 0x62, 0x63, 0x64,
     ];
@@ -375,16 +355,12 @@ mod tests {
     /// Linux SLL (v1) header as tcpdump -i any writes it: packet type 0
     /// (to us), ARPHRD_ETHER (1), address length 6, address 02:00:00:00:00:01
     /// padded to 8 bytes, protocol 0x0800.
-    const SLL_IPV4: [u8; 16] = [
-        0x00, 0x00, 0x00, 0x01, 0x00, 0x06, 0x02, 0, 0, 0, 0, 0x01, 0, 0, 0x08, 0x00,
-    ];
+    const SLL_IPV4: [u8; 16] = [0x00, 0x00, 0x00, 0x01, 0x00, 0x06, 0x02, 0, 0, 0, 0, 0x01, 0, 0, 0x08, 0x00];
 
     /// Linux SLL2 header: protocol 0x86DD, reserved 0, ifindex 2, ARPHRD_ETHER,
     /// packet type 0, address length 6, address 02:00:00:00:00:01 + 2 pad bytes.
-    const SLL2_IPV6: [u8; 20] = [
-        0x86, 0xdd, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x01, 0x00, 0x06, 0x02, 0, 0, 0, 0,
-        0x01, 0, 0,
-    ];
+    const SLL2_IPV6: [u8; 20] =
+        [0x86, 0xdd, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x01, 0x00, 0x06, 0x02, 0, 0, 0, 0, 0x01, 0, 0];
 
     /// Concatenates a link header and a packet (test helper).
     fn cat(a: &[u8], b: &[u8]) -> Vec<u8> {
@@ -399,18 +375,9 @@ mod tests {
     fn assert_ip4_udp(linktype: LinkType, frame: &[u8], at: usize) {
         let p = decode(linktype, frame).expect("decodes");
         let ip = p.ip.as_ref().expect("ip");
-        assert_eq!(
-            (ip.version, ip.src, ip.dst),
-            (4, v4([192, 0, 2, 1]), v4([198, 51, 100, 2]))
-        );
+        assert_eq!((ip.version, ip.src, ip.dst), (4, v4([192, 0, 2, 1]), v4([198, 51, 100, 2])));
         assert_eq!(ip.header, at..at + 20);
-        assert_eq!(
-            p.l4,
-            L4::Udp {
-                sport: 5353,
-                dport: 53
-            }
-        );
+        assert_eq!(p.l4, L4::Udp { sport: 5353, dport: 53 });
         assert_eq!(p.payload(), b"abcd");
         assert_eq!(p.payload, at + 28..at + 32);
         assert!(!p.truncated && p.tunnels.is_empty());
@@ -421,18 +388,9 @@ mod tests {
         let p = decode(linktype, frame).expect("decodes");
         let ip = p.ip.as_ref().expect("ip");
         assert_eq!(ip.version, 6);
-        assert_eq!(
-            ip.src,
-            IpAddr::V6("2001:db8::1".parse::<Ipv6Addr>().unwrap())
-        );
+        assert_eq!(ip.src, IpAddr::V6("2001:db8::1".parse::<Ipv6Addr>().unwrap()));
         assert_eq!(ip.header, at..at + 40);
-        assert_eq!(
-            p.l4,
-            L4::Udp {
-                sport: 1000,
-                dport: 53
-            }
-        );
+        assert_eq!(p.l4, L4::Udp { sport: 1000, dport: 53 });
         assert_eq!(p.payload(), b"abcd");
     }
 
@@ -456,18 +414,11 @@ mod tests {
         assert_ip4_udp(LinkType::from(12), IP4_UDP, 0);
         assert_eq!(
             decode(LinkType::Raw, &[0x55, 0, 0]).unwrap_err(),
-            DecodeError::Invalid {
-                layer: Layer::Link,
-                reason: "raw ip version unknown"
-            }
+            DecodeError::Invalid { layer: Layer::Link, reason: "raw ip version unknown" }
         );
         assert_eq!(
             decode(LinkType::Raw, &[]).unwrap_err(),
-            DecodeError::Truncated {
-                layer: Layer::Link,
-                need: 1,
-                have: 0
-            }
+            DecodeError::Truncated { layer: Layer::Link, need: 1, have: 0 }
         );
     }
 
@@ -476,13 +427,7 @@ mod tests {
         assert_ip4_udp(LinkType::from(228), IP4_UDP, 0);
         assert_ip6_udp(LinkType::from(229), IP6_UDP, 0);
         // The link type, not the nibble, decides.
-        assert!(matches!(
-            decode(LinkType::Ipv4, IP6_UDP),
-            Err(DecodeError::Invalid {
-                layer: Layer::Ipv4,
-                ..
-            })
-        ));
+        assert!(matches!(decode(LinkType::Ipv4, IP6_UDP), Err(DecodeError::Invalid { layer: Layer::Ipv4, .. })));
     }
 
     #[test]
@@ -491,19 +436,11 @@ mod tests {
         assert_ip6_udp(LinkType::from(276), &cat(&SLL2_IPV6, IP6_UDP), 20);
         assert_eq!(
             decode(LinkType::LinuxSll, &SLL_IPV4[..15]).unwrap_err(),
-            DecodeError::Truncated {
-                layer: Layer::Link,
-                need: 16,
-                have: 15
-            }
+            DecodeError::Truncated { layer: Layer::Link, need: 16, have: 15 }
         );
         assert_eq!(
             decode(LinkType::LinuxSll2, &SLL2_IPV6[..19]).unwrap_err(),
-            DecodeError::Truncated {
-                layer: Layer::Link,
-                need: 20,
-                have: 19
-            }
+            DecodeError::Truncated { layer: Layer::Link, need: 20, have: 19 }
         );
     }
 
@@ -528,31 +465,18 @@ mod tests {
         assert_ip4_udp(LinkType::from(108), &cat(&[0, 0, 0, 2], IP4_UDP), 4);
         assert_ip6_udp(LinkType::Loop, &cat(&[0, 0, 0, 24], IP6_UDP), 4);
         // Host order is not accepted on LOOP.
-        assert!(decode(LinkType::Loop, &cat(&[2, 0, 0, 0], IP4_UDP))
-            .unwrap()
-            .ip
-            .is_none());
+        assert!(decode(LinkType::Loop, &cat(&[2, 0, 0, 0], IP4_UDP)).unwrap().ip.is_none());
         assert_eq!(
             decode(LinkType::Loop, &[0, 0, 2]).unwrap_err(),
-            DecodeError::Truncated {
-                layer: Layer::Link,
-                need: 4,
-                have: 3
-            }
+            DecodeError::Truncated { layer: Layer::Link, need: 4, have: 3 }
         );
     }
 
     #[test]
     fn unsupported_linktype() {
         // 105 = IEEE 802.11.
-        assert_eq!(
-            decode(LinkType::from(105), IP4_UDP).unwrap_err(),
-            DecodeError::UnsupportedLinkType(105)
-        );
-        assert_eq!(
-            DecodeError::UnsupportedLinkType(105).counter(),
-            "decoder.link.unsupported_linktype"
-        );
+        assert_eq!(decode(LinkType::from(105), IP4_UDP).unwrap_err(), DecodeError::UnsupportedLinkType(105));
+        assert_eq!(DecodeError::UnsupportedLinkType(105).counter(), "decoder.link.unsupported_linktype");
     }
 
     #[test]
@@ -573,38 +497,25 @@ mod tests {
         hdr.extend_from_slice(&[0x88, 0xa8, 0x00, 0x0a, 0x81, 0x00, 0x00, 0x14, 0x08, 0x00]);
         let frame = cat(&hdr, IP4_UDP);
         assert_ip4_udp(LinkType::Ethernet, &frame, 22);
-        assert_eq!(
-            decode(LinkType::Ethernet, &frame).unwrap().vlans(),
-            &[10, 20]
-        );
+        assert_eq!(decode(LinkType::Ethernet, &frame).unwrap().vlans(), &[10, 20]);
 
         // Pre-standard 0x9100 outer tag vid 4095 (all 12 bits), C-tag vid 1, IPv6.
         let mut hdr = ETH_IPV4[..12].to_vec();
         hdr.extend_from_slice(&[0x91, 0x00, 0xef, 0xff, 0x81, 0x00, 0x00, 0x01, 0x86, 0xdd]);
         let frame = cat(&hdr, IP6_UDP);
         assert_ip6_udp(LinkType::Ethernet, &frame, 22);
-        assert_eq!(
-            decode(LinkType::Ethernet, &frame).unwrap().vlans(),
-            &[4095, 1]
-        );
+        assert_eq!(decode(LinkType::Ethernet, &frame).unwrap().vlans(), &[4095, 1]);
     }
 
     #[test]
     fn vlan_limit_and_truncation() {
         // Three tags are accepted, a fourth is an anomaly.
         let mut hdr = ETH_IPV4[..12].to_vec();
-        hdr.extend_from_slice(&[
-            0x88, 0xa8, 0, 1, 0x81, 0x00, 0, 2, 0x81, 0x00, 0, 3, 0x08, 0x00,
-        ]);
+        hdr.extend_from_slice(&[0x88, 0xa8, 0, 1, 0x81, 0x00, 0, 2, 0x81, 0x00, 0, 3, 0x08, 0x00]);
         let frame = cat(&hdr, IP4_UDP);
-        assert_eq!(
-            decode(LinkType::Ethernet, &frame).unwrap().vlans(),
-            &[1, 2, 3]
-        );
+        assert_eq!(decode(LinkType::Ethernet, &frame).unwrap().vlans(), &[1, 2, 3]);
         let mut hdr = ETH_IPV4[..12].to_vec();
-        hdr.extend_from_slice(&[
-            0x88, 0xa8, 0, 1, 0x81, 0x00, 0, 2, 0x81, 0x00, 0, 3, 0x81, 0x00, 0, 4, 0x08, 0x00,
-        ]);
+        hdr.extend_from_slice(&[0x88, 0xa8, 0, 1, 0x81, 0x00, 0, 2, 0x81, 0x00, 0, 3, 0x81, 0x00, 0, 4, 0x08, 0x00]);
         let err = decode(LinkType::Ethernet, &cat(&hdr, IP4_UDP)).unwrap_err();
         assert_eq!(err, DecodeError::TooManyVlans);
         assert_eq!(err.counter(), "decoder.vlan.too_many_layers");
@@ -612,11 +523,7 @@ mod tests {
         let frame = [&ETH_IPV4[..12], &[0x81, 0x00, 0x00]].concat();
         assert_eq!(
             decode(LinkType::Ethernet, &frame).unwrap_err(),
-            DecodeError::Truncated {
-                layer: Layer::Vlan,
-                need: 4,
-                have: 1
-            }
+            DecodeError::Truncated { layer: Layer::Vlan, need: 4, have: 1 }
         );
     }
 
@@ -624,10 +531,8 @@ mod tests {
     fn arp_is_not_ip_and_not_an_error() {
         // Ethernet broadcast, type 0x0806, ARP request who-has 192.0.2.2 tell 192.0.2.1.
         let frame: &[u8] = &[
-            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 0x01, 0x08,
-            0x06, // ethernet
-            0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00,
-            0x01, // htype 1, ptype ipv4, hlen 6, plen 4, op 1
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 0x01, 0x08, 0x06, // ethernet
+            0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x01, // htype 1, ptype ipv4, hlen 6, plen 4, op 1
             0x02, 0, 0, 0, 0, 0x01, 192, 0, 2, 1, // sender
             0, 0, 0, 0, 0, 0, 192, 0, 2, 2, // target
         ];
@@ -641,11 +546,7 @@ mod tests {
         assert!(p.ip.is_none());
         assert_eq!(
             decode(LinkType::Ethernet, &ETH_IPV4[..13]).unwrap_err(),
-            DecodeError::Truncated {
-                layer: Layer::Link,
-                need: 14,
-                have: 13
-            }
+            DecodeError::Truncated { layer: Layer::Link, need: 14, have: 13 }
         );
     }
 

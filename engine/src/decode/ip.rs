@@ -139,37 +139,20 @@ impl<'a> Ipv4View<'a> {
     pub(crate) fn new_checked(buf: &'a [u8]) -> Result<Self, DecodeError> {
         let have = buf.len();
         if have < Self::MIN_HEADER_LEN {
-            return Err(DecodeError::Truncated {
-                layer: Layer::Ipv4,
-                need: Self::MIN_HEADER_LEN,
-                have,
-            });
+            return Err(DecodeError::Truncated { layer: Layer::Ipv4, need: Self::MIN_HEADER_LEN, have });
         }
         let v = Ipv4View { buf };
         if v.version() != 4 {
-            return Err(DecodeError::Invalid {
-                layer: Layer::Ipv4,
-                reason: "version mismatch",
-            });
+            return Err(DecodeError::Invalid { layer: Layer::Ipv4, reason: "version mismatch" });
         }
         if v.header_len() < Self::MIN_HEADER_LEN {
-            return Err(DecodeError::Invalid {
-                layer: Layer::Ipv4,
-                reason: "header length below 20",
-            });
+            return Err(DecodeError::Invalid { layer: Layer::Ipv4, reason: "header length below 20" });
         }
         if v.header_len() > have {
-            return Err(DecodeError::Truncated {
-                layer: Layer::Ipv4,
-                need: v.header_len(),
-                have,
-            });
+            return Err(DecodeError::Truncated { layer: Layer::Ipv4, need: v.header_len(), have });
         }
         if v.total_len() < v.header_len() {
-            return Err(DecodeError::Invalid {
-                layer: Layer::Ipv4,
-                reason: "total length below header length",
-            });
+            return Err(DecodeError::Invalid { layer: Layer::Ipv4, reason: "total length below header length" });
         }
         Ok(v)
     }
@@ -250,12 +233,7 @@ pub(crate) fn ipv4(data: &[u8], at: usize, end: usize) -> Result<IpLayer, Decode
         header: at..hdr_end,
         claimed_len: total,
     };
-    Ok(IpLayer {
-        info,
-        payload: hdr_end..ip_end,
-        truncated,
-        has_transport: frag_offset == 0,
-    })
+    Ok(IpLayer { info, payload: hdr_end..ip_end, truncated, has_transport: frag_offset == 0 })
 }
 
 /// Field offsets of the IPv6 fixed header.
@@ -287,18 +265,11 @@ impl<'a> Ipv6View<'a> {
     /// Checks the fixed header length and the version.
     pub(crate) fn new_checked(buf: &'a [u8]) -> Result<Self, DecodeError> {
         if buf.len() < Self::HEADER_LEN {
-            return Err(DecodeError::Truncated {
-                layer: Layer::Ipv6,
-                need: Self::HEADER_LEN,
-                have: buf.len(),
-            });
+            return Err(DecodeError::Truncated { layer: Layer::Ipv6, need: Self::HEADER_LEN, have: buf.len() });
         }
         let v = Ipv6View { buf };
         if v.vtc_flow() >> 28 != 6 {
-            return Err(DecodeError::Invalid {
-                layer: Layer::Ipv6,
-                reason: "version mismatch",
-            });
+            return Err(DecodeError::Invalid { layer: Layer::Ipv6, reason: "version mismatch" });
         }
         Ok(v)
     }
@@ -351,11 +322,7 @@ impl<'a> ExtView<'a> {
 
     fn new_checked(buf: &'a [u8]) -> Result<Self, DecodeError> {
         if buf.len() < Self::MIN_LEN {
-            return Err(DecodeError::Truncated {
-                layer: Layer::Ipv6,
-                need: Self::MIN_LEN,
-                have: buf.len(),
-            });
+            return Err(DecodeError::Truncated { layer: Layer::Ipv6, need: Self::MIN_LEN, have: buf.len() });
         }
         Ok(ExtView { buf })
     }
@@ -397,11 +364,7 @@ impl<'a> FragView<'a> {
 
     fn new_checked(buf: &'a [u8]) -> Result<Self, DecodeError> {
         if buf.len() < Self::LEN {
-            return Err(DecodeError::Truncated {
-                layer: Layer::Ipv6,
-                need: Self::LEN,
-                have: buf.len(),
-            });
+            return Err(DecodeError::Truncated { layer: Layer::Ipv6, need: Self::LEN, have: buf.len() });
         }
         Ok(FragView { buf })
     }
@@ -445,20 +408,13 @@ pub(crate) fn ipv6(data: &[u8], at: usize, end: usize) -> Result<IpLayer, Decode
         let proto = IpProto::from(next);
         let is_ext = matches!(
             proto,
-            IpProto::HopByHop
-                | IpProto::Ipv6Route
-                | IpProto::Ipv6Opts
-                | IpProto::Ah
-                | IpProto::Ipv6Frag
+            IpProto::HopByHop | IpProto::Ipv6Route | IpProto::Ipv6Opts | IpProto::Ah | IpProto::Ipv6Frag
         );
         if !is_ext {
             break !matches!(proto, IpProto::Esp | IpProto::Ipv6NoNext);
         }
         if walked == MAX_IPV6_EXT_HEADERS {
-            return Err(DecodeError::Invalid {
-                layer: Layer::Ipv6,
-                reason: "too many extension headers",
-            });
+            return Err(DecodeError::Invalid { layer: Layer::Ipv6, reason: "too many extension headers" });
         }
         walked += 1;
         let rest = data.get(off..ip_end).unwrap_or_default();
@@ -477,11 +433,7 @@ pub(crate) fn ipv6(data: &[u8], at: usize, end: usize) -> Result<IpLayer, Decode
             let e = ExtView::new_checked(rest)?;
             let len = e.len(proto);
             if len > rest.len() {
-                return Err(DecodeError::Truncated {
-                    layer: Layer::Ipv6,
-                    need: len,
-                    have: rest.len(),
-                });
+                return Err(DecodeError::Truncated { layer: Layer::Ipv6, need: len, have: rest.len() });
             }
             next = e.next_header();
             off += len;
@@ -502,12 +454,7 @@ pub(crate) fn ipv6(data: &[u8], at: usize, end: usize) -> Result<IpLayer, Decode
         header: at..off,
         claimed_len: claimed,
     };
-    Ok(IpLayer {
-        info,
-        payload: off..ip_end,
-        truncated,
-        has_transport,
-    })
+    Ok(IpLayer { info, payload: off..ip_end, truncated, has_transport })
 }
 
 #[cfg(test)]
@@ -522,9 +469,8 @@ mod tests {
     /// (36 bytes)
     const IPV4_ROUTER_ALERT: &[u8] = &[
         // ipv4: ihl 6, tos 16, total 36, id 0x101, flags none, frag off 0, ttl 1, proto 17, 192.0.2.1 -> 198.51.100.2, options 94040000
-        0x46, 0x10, 0x00, 0x24, 0x01, 0x01, 0x00, 0x00, 0x01, 0x11, 0x37, 0x7d, 0xc0, 0x00, 0x02,
-        0x01, 0xc6, 0x33, 0x64, 0x02, 0x94, 0x04, 0x00, 0x00,
-        // udp: 5000 -> 5001, len 12
+        0x46, 0x10, 0x00, 0x24, 0x01, 0x01, 0x00, 0x00, 0x01, 0x11, 0x37, 0x7d, 0xc0, 0x00, 0x02, 0x01, 0xc6, 0x33,
+        0x64, 0x02, 0x94, 0x04, 0x00, 0x00, // udp: 5000 -> 5001, len 12
         0x13, 0x88, 0x13, 0x89, 0x00, 0x0c, 0x08, 0xaa, // payload b'opts'
         0x6f, 0x70, 0x74, 0x73,
     ];
@@ -536,13 +482,12 @@ mod tests {
     /// (60 bytes)
     const IPV4_TCP_60: &[u8] = &[
         // ipv4: ihl 5, tos 0, total 60, id 0x2222, flags DF, frag off 0, ttl 64, proto 6, 192.0.2.1 -> 198.51.100.2
-        0x45, 0x00, 0x00, 0x3c, 0x22, 0x22, 0x40, 0x00, 0x40, 0x06, 0x2c, 0x63, 0xc0, 0x00, 0x02,
-        0x01, 0xc6, 0x33, 0x64, 0x02,
-        // tcp: 40000 -> 80, seq 1000, ack 2000, doff 5, flags PSH|ACK, win 512, urg 0
-        0x9c, 0x40, 0x00, 0x50, 0x00, 0x00, 0x03, 0xe8, 0x00, 0x00, 0x07, 0xd0, 0x50, 0x18, 0x02,
-        0x00, 0x19, 0x2f, 0x00, 0x00, // payload b'0123456789abcdefghij'
-        0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x61, 0x62, 0x63, 0x64, 0x65,
-        0x66, 0x67, 0x68, 0x69, 0x6a,
+        0x45, 0x00, 0x00, 0x3c, 0x22, 0x22, 0x40, 0x00, 0x40, 0x06, 0x2c, 0x63, 0xc0, 0x00, 0x02, 0x01, 0xc6, 0x33,
+        0x64, 0x02, // tcp: 40000 -> 80, seq 1000, ack 2000, doff 5, flags PSH|ACK, win 512, urg 0
+        0x9c, 0x40, 0x00, 0x50, 0x00, 0x00, 0x03, 0xe8, 0x00, 0x00, 0x07, 0xd0, 0x50, 0x18, 0x02, 0x00, 0x19, 0x2f,
+        0x00, 0x00, // payload b'0123456789abcdefghij'
+        0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68,
+        0x69, 0x6a,
     ];
 
     /// Ethernet + IPv4 (total length 29) + UDP 7 -> 7 with payload "x", padded to the
@@ -554,12 +499,11 @@ mod tests {
         // ethernet: dst 02:00:00:00:00:02, src 02:00:00:00:00:01, type 0x0800
         0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00,
         // ipv4: ihl 5, tos 0, total 29, id 0x0, flags none, frag off 0, ttl 64, proto 17, 192.0.2.1 -> 198.51.100.2
-        0x45, 0x00, 0x00, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x40, 0x11, 0x8e, 0x99, 0xc0, 0x00, 0x02,
-        0x01, 0xc6, 0x33, 0x64, 0x02, // udp: 7 -> 7, len 9
+        0x45, 0x00, 0x00, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x40, 0x11, 0x8e, 0x99, 0xc0, 0x00, 0x02, 0x01, 0xc6, 0x33,
+        0x64, 0x02, // udp: 7 -> 7, len 9
         0x00, 0x07, 0x00, 0x07, 0x00, 0x09, 0x9b, 0x96, // payload b'x'
         0x78, // ethernet padding to the 60-byte minimum (17 zero bytes)
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
     ];
 
     /// First IPv4 fragment (id 0x4242, MF, offset 0) of a 32-byte UDP datagram
@@ -569,11 +513,10 @@ mod tests {
     /// (44 bytes)
     const IPV4_FRAG_FIRST: &[u8] = &[
         // ipv4: ihl 5, tos 0, total 44, id 0x4242, flags MF, frag off 0, ttl 64, proto 17, 192.0.2.1 -> 198.51.100.2
-        0x45, 0x00, 0x00, 0x2c, 0x42, 0x42, 0x20, 0x00, 0x40, 0x11, 0x2c, 0x48, 0xc0, 0x00, 0x02,
-        0x01, 0xc6, 0x33, 0x64, 0x02,
-        // udp header 4000 -> 53 len 32 + the first 16 payload bytes "ABCDEFGHIJKLMNOP"
-        0x0f, 0xa0, 0x00, 0x35, 0x00, 0x20, 0x70, 0x02, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47,
-        0x48, 0x49, 0x4a, 0x4b, 0x4c, 0x4d, 0x4e, 0x4f, 0x50,
+        0x45, 0x00, 0x00, 0x2c, 0x42, 0x42, 0x20, 0x00, 0x40, 0x11, 0x2c, 0x48, 0xc0, 0x00, 0x02, 0x01, 0xc6, 0x33,
+        0x64, 0x02, // udp header 4000 -> 53 len 32 + the first 16 payload bytes "ABCDEFGHIJKLMNOP"
+        0x0f, 0xa0, 0x00, 0x35, 0x00, 0x20, 0x70, 0x02, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4a,
+        0x4b, 0x4c, 0x4d, 0x4e, 0x4f, 0x50,
     ];
 
     /// Second (last) fragment of the datagram above: offset 24, MF clear, 8 bytes.
@@ -582,8 +525,8 @@ mod tests {
     /// (28 bytes)
     const IPV4_FRAG_SECOND: &[u8] = &[
         // ipv4: ihl 5, tos 0, total 28, id 0x4242, flags none, frag off 24, ttl 64, proto 17, 192.0.2.1 -> 198.51.100.2
-        0x45, 0x00, 0x00, 0x1c, 0x42, 0x42, 0x00, 0x03, 0x40, 0x11, 0x4c, 0x55, 0xc0, 0x00, 0x02,
-        0x01, 0xc6, 0x33, 0x64, 0x02, // the last 8 payload bytes "QRSTUVWX"
+        0x45, 0x00, 0x00, 0x1c, 0x42, 0x42, 0x00, 0x03, 0x40, 0x11, 0x4c, 0x55, 0xc0, 0x00, 0x02, 0x01, 0xc6, 0x33,
+        0x64, 0x02, // the last 8 payload bytes "QRSTUVWX"
         0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58,
     ];
 
@@ -594,8 +537,8 @@ mod tests {
     /// (28 bytes)
     const IPV4_TINY_TCP_FRAG: &[u8] = &[
         // ipv4: ihl 5, tos 0, total 28, id 0x5151, flags MF, frag off 0, ttl 64, proto 6, 192.0.2.1 -> 198.51.100.2
-        0x45, 0x00, 0x00, 0x1c, 0x51, 0x51, 0x20, 0x00, 0x40, 0x06, 0x1d, 0x54, 0xc0, 0x00, 0x02,
-        0x01, 0xc6, 0x33, 0x64, 0x02, // the first 8 bytes of a TCP header 40000 -> 80
+        0x45, 0x00, 0x00, 0x1c, 0x51, 0x51, 0x20, 0x00, 0x40, 0x06, 0x1d, 0x54, 0xc0, 0x00, 0x02, 0x01, 0xc6, 0x33,
+        0x64, 0x02, // the first 8 bytes of a TCP header 40000 -> 80
         0x9c, 0x40, 0x00, 0x50, 0x00, 0x00, 0x00, 0x01,
     ];
 
@@ -606,16 +549,15 @@ mod tests {
     /// (80 bytes)
     const IPV6_HBH_FRAG_FIRST: &[u8] = &[
         // ipv6: tc 184, flow 74565, payload len 40, next 0, hlim 255, 2001:db8::1 -> 2001:db8::2
-        0x6b, 0x81, 0x23, 0x45, 0x00, 0x28, 0x00, 0xff, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02,
-        // ipv6 hop-by-hop: next 44, len 0 (8 bytes), options 010400000000
+        0x6b, 0x81, 0x23, 0x45, 0x00, 0x28, 0x00, 0xff, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x02, // ipv6 hop-by-hop: next 44, len 0 (8 bytes), options 010400000000
         0x2c, 0x00, 0x01, 0x04, 0x00, 0x00, 0x00, 0x00,
         // ipv6 fragment: next 17, offset 0, M 1, id 0xdeadbeef
         0x11, 0x00, 0x00, 0x01, 0xde, 0xad, 0xbe, 0xef,
         // udp header 2000 -> 53 len 32 + 16 payload bytes "0123456789abcdef"
-        0x07, 0xd0, 0x00, 0x35, 0x00, 0x20, 0x03, 0x94, 0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36,
-        0x37, 0x38, 0x39, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66,
+        0x07, 0xd0, 0x00, 0x35, 0x00, 0x20, 0x03, 0x94, 0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39,
+        0x61, 0x62, 0x63, 0x64, 0x65, 0x66,
     ];
 
     /// The last fragment of the datagram above: fragment header offset 24, M clear,
@@ -625,10 +567,9 @@ mod tests {
     /// (56 bytes)
     const IPV6_FRAG_SECOND: &[u8] = &[
         // ipv6: tc 0, flow 0, payload len 16, next 44, hlim 64, 2001:db8::1 -> 2001:db8::2
-        0x60, 0x00, 0x00, 0x00, 0x00, 0x10, 0x2c, 0x40, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02,
-        // ipv6 fragment: next 17, offset 24, M 0, id 0xdeadbeef
+        0x60, 0x00, 0x00, 0x00, 0x00, 0x10, 0x2c, 0x40, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x02, // ipv6 fragment: next 17, offset 24, M 0, id 0xdeadbeef
         0x11, 0x00, 0x00, 0x18, 0xde, 0xad, 0xbe, 0xef, // payload b'ZZZZZZZZ'
         0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a,
     ];
@@ -640,10 +581,9 @@ mod tests {
     /// (53 bytes)
     const IPV6_ZERO_PLEN: &[u8] = &[
         // ipv6: tc 0, flow 0, payload len 0, next 17, hlim 64, 2001:db8::1 -> 2001:db8::2
-        0x60, 0x00, 0x00, 0x00, 0x00, 0x00, 0x11, 0x40, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02,
-        // udp: 1000 -> 53, len 13
+        0x60, 0x00, 0x00, 0x00, 0x00, 0x00, 0x11, 0x40, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x02, // udp: 1000 -> 53, len 13
         0x03, 0xe8, 0x00, 0x35, 0x00, 0x0d, 0x59, 0x6a, // payload b'jumbo'
         0x6a, 0x75, 0x6d, 0x62, 0x6f,
     ];
@@ -655,15 +595,14 @@ mod tests {
     /// (86 bytes)
     const IPV6_AH_TCP: &[u8] = &[
         // ipv6: tc 0, flow 0, payload len 46, next 51, hlim 64, 2001:db8::1 -> 2001:db8::2
-        0x60, 0x00, 0x00, 0x00, 0x00, 0x2e, 0x33, 0x40, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02,
-        // ah: next 6, len 4 (24 bytes), spi 0x100, seq 1, 12-byte ICV
-        0x06, 0x04, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x02,
-        0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b,
+        0x60, 0x00, 0x00, 0x00, 0x00, 0x2e, 0x33, 0x40, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x02, // ah: next 6, len 4 (24 bytes), spi 0x100, seq 1, 12-byte ICV
+        0x06, 0x04, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05,
+        0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b,
         // tcp: 443 -> 51000, seq 7, ack 9, doff 5, flags ACK, win 100, urg 0
-        0x01, 0xbb, 0xc7, 0x38, 0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x00, 0x09, 0x50, 0x10, 0x00,
-        0x64, 0x29, 0x8e, 0x00, 0x00, // payload b'ah'
+        0x01, 0xbb, 0xc7, 0x38, 0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x00, 0x09, 0x50, 0x10, 0x00, 0x64, 0x29, 0x8e,
+        0x00, 0x00, // payload b'ah'
         0x61, 0x68,
     ];
 
@@ -673,12 +612,10 @@ mod tests {
     /// (56 bytes)
     const IPV6_ESP: &[u8] = &[
         // ipv6: tc 0, flow 0, payload len 16, next 50, hlim 64, 2001:db8::1 -> 2001:db8::2
-        0x60, 0x00, 0x00, 0x00, 0x00, 0x10, 0x32, 0x40, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02,
-        // esp: spi 0x100, seq 1, 8 encrypted bytes
-        0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67,
-        0x68,
+        0x60, 0x00, 0x00, 0x00, 0x00, 0x10, 0x32, 0x40, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x02, // esp: spi 0x100, seq 1, 8 encrypted bytes
+        0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68,
     ];
 
     /// IPv6 with a chain of nine 8-byte destination options headers, then UDP 1 -> 2
@@ -688,10 +625,9 @@ mod tests {
     /// (124 bytes)
     const IPV6_9_DSTOPTS: &[u8] = &[
         // ipv6: tc 0, flow 0, payload len 84, next 60, hlim 64, 2001:db8::1 -> 2001:db8::2
-        0x60, 0x00, 0x00, 0x00, 0x00, 0x54, 0x3c, 0x40, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02,
-        // ipv6 destination options: next 60, len 0 (8 bytes), options 010400000000
+        0x60, 0x00, 0x00, 0x00, 0x00, 0x54, 0x3c, 0x40, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x02, // ipv6 destination options: next 60, len 0 (8 bytes), options 010400000000
         0x3c, 0x00, 0x01, 0x04, 0x00, 0x00, 0x00, 0x00,
         // ipv6 destination options: next 60, len 0 (8 bytes), options 010400000000
         0x3c, 0x00, 0x01, 0x04, 0x00, 0x00, 0x00, 0x00,
@@ -718,18 +654,9 @@ mod tests {
         let p = decode(LinkType::Raw, IPV4_ROUTER_ALERT).unwrap();
         let ip = p.ip.as_ref().unwrap();
         assert_eq!(ip.header, 0..24);
-        assert_eq!(
-            (ip.ttl, ip.tos, ip.id, ip.proto, ip.claimed_len),
-            (1, 0x10, 0x0101, 17, 36)
-        );
+        assert_eq!((ip.ttl, ip.tos, ip.id, ip.proto, ip.claimed_len), (1, 0x10, 0x0101, 17, 36));
         assert!(!ip.is_fragment);
-        assert_eq!(
-            p.l4,
-            L4::Udp {
-                sport: 5000,
-                dport: 5001
-            }
-        );
+        assert_eq!(p.l4, L4::Udp { sport: 5000, dport: 5001 });
         assert_eq!(p.payload(), b"opts");
     }
 
@@ -744,16 +671,7 @@ mod tests {
         let p = decode(LinkType::Raw, &IPV4_TCP_60[..50]).unwrap();
         assert!(p.truncated);
         assert_eq!(p.ip.as_ref().unwrap().claimed_len, 60);
-        assert!(matches!(
-            p.l4,
-            L4::Tcp {
-                sport: 40000,
-                dport: 80,
-                seq: 1000,
-                ack: 2000,
-                ..
-            }
-        ));
+        assert!(matches!(p.l4, L4::Tcp { sport: 40000, dport: 80, seq: 1000, ack: 2000, .. }));
         assert_eq!(p.payload(), b"0123456789");
     }
 
@@ -774,22 +692,13 @@ mod tests {
         assert_eq!((ip.id, ip.frag_flags, ip.frag_offset), (0x4242, 0b001, 0));
         // First fragment: the UDP header is there; its length (32) is more
         // than this fragment holds, so the IP layer bounds the payload.
-        assert_eq!(
-            p.l4,
-            L4::Udp {
-                sport: 4000,
-                dport: 53
-            }
-        );
+        assert_eq!(p.l4, L4::Udp { sport: 4000, dport: 53 });
         assert_eq!(p.payload(), b"ABCDEFGHIJKLMNOP");
 
         let p = decode(LinkType::Raw, IPV4_FRAG_SECOND).unwrap();
         let ip = p.ip.as_ref().unwrap();
         assert!(ip.is_fragment);
-        assert_eq!(
-            (ip.id, ip.frag_flags, ip.frag_offset, ip.proto),
-            (0x4242, 0, 24, 17)
-        );
+        assert_eq!((ip.id, ip.frag_flags, ip.frag_offset, ip.proto), (0x4242, 0, 24, 17));
         assert_eq!(p.l4, L4::Other);
         assert_eq!(p.payload(), b"QRSTUVWX");
 
@@ -805,52 +714,28 @@ mod tests {
         b[0] = 0x44; // IHL 4
         assert_eq!(
             decode(LinkType::Ipv4, &b).unwrap_err(),
-            DecodeError::Invalid {
-                layer: Layer::Ipv4,
-                reason: "header length below 20"
-            }
+            DecodeError::Invalid { layer: Layer::Ipv4, reason: "header length below 20" }
         );
         assert_eq!(
-            DecodeError::Invalid {
-                layer: Layer::Ipv4,
-                reason: "header length below 20"
-            }
-            .counter(),
+            DecodeError::Invalid { layer: Layer::Ipv4, reason: "header length below 20" }.counter(),
             "decoder.ipv4.header_length_below_20"
         );
         b[0] = 0x56; // version 5
         assert_eq!(
             decode(LinkType::Ipv4, &b).unwrap_err(),
-            DecodeError::Invalid {
-                layer: Layer::Ipv4,
-                reason: "version mismatch"
-            }
+            DecodeError::Invalid { layer: Layer::Ipv4, reason: "version mismatch" }
         );
         let mut b = IPV4_ROUTER_ALERT.to_vec();
         b[2..4].copy_from_slice(&20u16.to_be_bytes()); // total 20 < header 24
-        assert!(matches!(
-            decode(LinkType::Ipv4, &b),
-            Err(DecodeError::Invalid {
-                layer: Layer::Ipv4,
-                ..
-            })
-        ));
+        assert!(matches!(decode(LinkType::Ipv4, &b), Err(DecodeError::Invalid { layer: Layer::Ipv4, .. })));
         // Options announced but not captured.
         assert_eq!(
             decode(LinkType::Ipv4, &IPV4_ROUTER_ALERT[..22]).unwrap_err(),
-            DecodeError::Truncated {
-                layer: Layer::Ipv4,
-                need: 24,
-                have: 22
-            }
+            DecodeError::Truncated { layer: Layer::Ipv4, need: 24, have: 22 }
         );
         assert_eq!(
             decode(LinkType::Ipv4, &IPV4_ROUTER_ALERT[..19]).unwrap_err(),
-            DecodeError::Truncated {
-                layer: Layer::Ipv4,
-                need: 20,
-                have: 19
-            }
+            DecodeError::Truncated { layer: Layer::Ipv4, need: 20, have: 19 }
         );
     }
 
@@ -860,32 +745,14 @@ mod tests {
         let ip = p.ip.as_ref().unwrap();
         assert_eq!((ip.version, ip.proto, ip.ttl, ip.tos), (6, 17, 255, 0xb8));
         assert_eq!(ip.header, 0..56);
-        assert_eq!(
-            (ip.id, ip.frag_flags, ip.frag_offset, ip.is_fragment),
-            (0xdeadbeef, 1, 0, true)
-        );
+        assert_eq!((ip.id, ip.frag_flags, ip.frag_offset, ip.is_fragment), (0xdeadbeef, 1, 0, true));
         assert_eq!(ip.claimed_len, 80);
-        assert_eq!(
-            p.l4,
-            L4::Udp {
-                sport: 2000,
-                dport: 53
-            }
-        );
+        assert_eq!(p.l4, L4::Udp { sport: 2000, dport: 53 });
         assert_eq!(p.payload(), b"0123456789abcdef");
 
         let p = decode(LinkType::Raw, IPV6_FRAG_SECOND).unwrap();
         let ip = p.ip.as_ref().unwrap();
-        assert_eq!(
-            (
-                ip.id,
-                ip.frag_flags,
-                ip.frag_offset,
-                ip.is_fragment,
-                ip.proto
-            ),
-            (0xdeadbeef, 0, 24, true, 17)
-        );
+        assert_eq!((ip.id, ip.frag_flags, ip.frag_offset, ip.is_fragment, ip.proto), (0xdeadbeef, 0, 24, true, 17));
         assert_eq!(p.l4, L4::Other);
         assert_eq!(p.payload(), b"ZZZZZZZZ");
     }
@@ -902,14 +769,7 @@ mod tests {
     fn ipv6_ah_esp_and_header_chain_limit() {
         let p = decode(LinkType::Raw, IPV6_AH_TCP).unwrap();
         assert_eq!(p.ip.as_ref().unwrap().header, 0..64);
-        assert!(matches!(
-            p.l4,
-            L4::Tcp {
-                sport: 443,
-                dport: 51000,
-                ..
-            }
-        ));
+        assert!(matches!(p.l4, L4::Tcp { sport: 443, dport: 51000, .. }));
         assert_eq!(p.payload(), b"ah");
 
         let p = decode(LinkType::Raw, IPV6_ESP).unwrap();
@@ -920,10 +780,7 @@ mod tests {
         assert_eq!(MAX_IPV6_EXT_HEADERS, 8);
         assert_eq!(
             decode(LinkType::Raw, IPV6_9_DSTOPTS).unwrap_err(),
-            DecodeError::Invalid {
-                layer: Layer::Ipv6,
-                reason: "too many extension headers"
-            }
+            DecodeError::Invalid { layer: Layer::Ipv6, reason: "too many extension headers" }
         );
         // Eight headers are fine: start at the second one, with the fixed
         // header's next-header byte still 60 and the payload length reduced.
@@ -939,27 +796,16 @@ mod tests {
     fn ipv6_truncated_and_invalid() {
         assert_eq!(
             decode(LinkType::Ipv6, &IPV6_ESP[..39]).unwrap_err(),
-            DecodeError::Truncated {
-                layer: Layer::Ipv6,
-                need: 40,
-                have: 39
-            }
+            DecodeError::Truncated { layer: Layer::Ipv6, need: 40, have: 39 }
         );
         // The hop-by-hop header is 8 bytes; only 5 were captured.
         assert_eq!(
             decode(LinkType::Ipv6, &IPV6_HBH_FRAG_FIRST[..45]).unwrap_err(),
-            DecodeError::Truncated {
-                layer: Layer::Ipv6,
-                need: 8,
-                have: 5
-            }
+            DecodeError::Truncated { layer: Layer::Ipv6, need: 8, have: 5 }
         );
         assert_eq!(
             decode(LinkType::Ipv6, IPV4_ROUTER_ALERT.repeat(2).as_slice()).unwrap_err(),
-            DecodeError::Invalid {
-                layer: Layer::Ipv6,
-                reason: "version mismatch"
-            }
+            DecodeError::Invalid { layer: Layer::Ipv6, reason: "version mismatch" }
         );
     }
 

@@ -52,25 +52,14 @@ impl<'a> TcpView<'a> {
     pub(crate) fn new_checked(buf: &'a [u8]) -> Result<Self, DecodeError> {
         let have = buf.len();
         if have < Self::MIN_HEADER_LEN {
-            return Err(DecodeError::Truncated {
-                layer: Layer::Tcp,
-                need: Self::MIN_HEADER_LEN,
-                have,
-            });
+            return Err(DecodeError::Truncated { layer: Layer::Tcp, need: Self::MIN_HEADER_LEN, have });
         }
         let v = TcpView { buf };
         if v.header_len() < Self::MIN_HEADER_LEN {
-            return Err(DecodeError::Invalid {
-                layer: Layer::Tcp,
-                reason: "header length below 20",
-            });
+            return Err(DecodeError::Invalid { layer: Layer::Tcp, reason: "header length below 20" });
         }
         if v.header_len() > have {
-            return Err(DecodeError::Truncated {
-                layer: Layer::Tcp,
-                need: v.header_len(),
-                have,
-            });
+            return Err(DecodeError::Truncated { layer: Layer::Tcp, need: v.header_len(), have });
         }
         Ok(v)
     }
@@ -116,11 +105,7 @@ impl<'a> UdpView<'a> {
     /// Checks the header length.
     pub(crate) fn new_checked(buf: &'a [u8]) -> Result<Self, DecodeError> {
         if buf.len() < Self::HEADER_LEN {
-            return Err(DecodeError::Truncated {
-                layer: Layer::Udp,
-                need: Self::HEADER_LEN,
-                have: buf.len(),
-            });
+            return Err(DecodeError::Truncated { layer: Layer::Udp, need: Self::HEADER_LEN, have: buf.len() });
         }
         Ok(UdpView { buf })
     }
@@ -169,11 +154,7 @@ impl<'a> IcmpView<'a> {
     /// Checks the header length.
     pub(crate) fn new_checked(buf: &'a [u8], layer: Layer) -> Result<Self, DecodeError> {
         if buf.len() < Self::HEADER_LEN {
-            return Err(DecodeError::Truncated {
-                layer,
-                need: Self::HEADER_LEN,
-                have: buf.len(),
-            });
+            return Err(DecodeError::Truncated { layer, need: Self::HEADER_LEN, have: buf.len() });
         }
         Ok(IcmpView { buf })
     }
@@ -181,18 +162,9 @@ impl<'a> IcmpView<'a> {
     fn summary(&self, v6: bool) -> L4 {
         let itype = byte(self.buf, icmp_off::TYPE);
         let echo = if v6 { ICMPV6_ECHO } else { ICMPV4_ECHO };
-        let (id, seq) = if echo.contains(&itype) {
-            (be16(self.buf, icmp_off::ID), be16(self.buf, icmp_off::SEQ))
-        } else {
-            (0, 0)
-        };
-        L4::Icmp {
-            itype,
-            icode: byte(self.buf, icmp_off::CODE),
-            id,
-            seq,
-            v6,
-        }
+        let (id, seq) =
+            if echo.contains(&itype) { (be16(self.buf, icmp_off::ID), be16(self.buf, icmp_off::SEQ)) } else { (0, 0) };
+        L4::Icmp { itype, icode: byte(self.buf, icmp_off::CODE), id, seq, v6 }
     }
 }
 
@@ -211,10 +183,7 @@ pub(crate) fn transport(
     match (IpProto::from(proto), ip_version) {
         (IpProto::Tcp, _) => {
             let v = TcpView::new_checked(buf)?;
-            Ok(Transport {
-                l4: v.summary(),
-                payload: start + v.header_len()..end,
-            })
+            Ok(Transport { l4: v.summary(), payload: start + v.header_len()..end })
         }
         (IpProto::Udp, _) => {
             let v = UdpView::new_checked(buf)?;
@@ -222,37 +191,21 @@ pub(crate) fn transport(
             // the IP layer; otherwise (0 for jumbograms, too big when
             // truncated or forged) the IP layer does.
             let udp_len = v.len();
-            let udp_end = if udp_len >= UdpView::HEADER_LEN && udp_len <= buf.len() {
-                start + udp_len
-            } else {
-                end
-            };
+            let udp_end = if udp_len >= UdpView::HEADER_LEN && udp_len <= buf.len() { start + udp_len } else { end };
             Ok(Transport {
-                l4: L4::Udp {
-                    sport: v.sport(),
-                    dport: v.dport(),
-                },
+                l4: L4::Udp { sport: v.sport(), dport: v.dport() },
                 payload: start + UdpView::HEADER_LEN..udp_end,
             })
         }
         (IpProto::Icmp, 4) => {
             let v = IcmpView::new_checked(buf, Layer::Icmpv4)?;
-            Ok(Transport {
-                l4: v.summary(false),
-                payload: start + IcmpView::HEADER_LEN..end,
-            })
+            Ok(Transport { l4: v.summary(false), payload: start + IcmpView::HEADER_LEN..end })
         }
         (IpProto::Icmpv6, 6) => {
             let v = IcmpView::new_checked(buf, Layer::Icmpv6)?;
-            Ok(Transport {
-                l4: v.summary(true),
-                payload: start + IcmpView::HEADER_LEN..end,
-            })
+            Ok(Transport { l4: v.summary(true), payload: start + IcmpView::HEADER_LEN..end })
         }
-        _ => Ok(Transport {
-            l4: L4::Other,
-            payload: ip_payload,
-        }),
+        _ => Ok(Transport { l4: L4::Other, payload: ip_payload }),
     }
 }
 
@@ -267,12 +220,11 @@ mod tests {
     /// (52 bytes)
     const TCP4_SYN_OPTIONS: &[u8] = &[
         // ipv4: ihl 5, tos 0, total 52, id 0x0, flags none, frag off 0, ttl 64, proto 6, 192.0.2.1 -> 198.51.100.2
-        0x45, 0x00, 0x00, 0x34, 0x00, 0x00, 0x00, 0x00, 0x40, 0x06, 0x8e, 0x8d, 0xc0, 0x00, 0x02,
-        0x01, 0xc6, 0x33, 0x64, 0x02,
+        0x45, 0x00, 0x00, 0x34, 0x00, 0x00, 0x00, 0x00, 0x40, 0x06, 0x8e, 0x8d, 0xc0, 0x00, 0x02, 0x01, 0xc6, 0x33,
+        0x64, 0x02,
         // tcp: 51000 -> 443, seq 16909060, ack 0, doff 8, flags SYN, win 64240, urg 0, options 020405b40101040201030307
-        0xc7, 0x38, 0x01, 0xbb, 0x01, 0x02, 0x03, 0x04, 0x00, 0x00, 0x00, 0x00, 0x80, 0x02, 0xfa,
-        0xf0, 0xba, 0xef, 0x00, 0x00, 0x02, 0x04, 0x05, 0xb4, 0x01, 0x01, 0x04, 0x02, 0x01, 0x03,
-        0x03, 0x07,
+        0xc7, 0x38, 0x01, 0xbb, 0x01, 0x02, 0x03, 0x04, 0x00, 0x00, 0x00, 0x00, 0x80, 0x02, 0xfa, 0xf0, 0xba, 0xef,
+        0x00, 0x00, 0x02, 0x04, 0x05, 0xb4, 0x01, 0x01, 0x04, 0x02, 0x01, 0x03, 0x03, 0x07,
     ];
 
     /// IPv6 + TCP 443 -> 51000 FIN|PSH|ACK|URG, seq 4000000000, ack 123456, window 1024,
@@ -282,12 +234,12 @@ mod tests {
     /// (65 bytes)
     const TCP6_URG_DATA: &[u8] = &[
         // ipv6: tc 0, flow 0, payload len 25, next 6, hlim 64, 2001:db8::1 -> 2001:db8::2
-        0x60, 0x00, 0x00, 0x00, 0x00, 0x19, 0x06, 0x40, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02,
+        0x60, 0x00, 0x00, 0x00, 0x00, 0x19, 0x06, 0x40, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x02,
         // tcp: 443 -> 51000, seq 4000000000, ack 123456, doff 5, flags FIN|PSH|ACK|URG, win 1024, urg 3
-        0x01, 0xbb, 0xc7, 0x38, 0xee, 0x6b, 0x28, 0x00, 0x00, 0x01, 0xe2, 0x40, 0x50, 0x39, 0x04,
-        0x00, 0x4a, 0xbb, 0x00, 0x03, // payload b'hello'
+        0x01, 0xbb, 0xc7, 0x38, 0xee, 0x6b, 0x28, 0x00, 0x00, 0x01, 0xe2, 0x40, 0x50, 0x39, 0x04, 0x00, 0x4a, 0xbb,
+        0x00, 0x03, // payload b'hello'
         0x68, 0x65, 0x6c, 0x6c, 0x6f,
     ];
 
@@ -298,8 +250,8 @@ mod tests {
     /// (32 bytes)
     const UDP4_SHORT_LEN: &[u8] = &[
         // ipv4: ihl 5, tos 0, total 32, id 0x0, flags none, frag off 0, ttl 64, proto 17, 192.0.2.1 -> 198.51.100.2
-        0x45, 0x00, 0x00, 0x20, 0x00, 0x00, 0x00, 0x00, 0x40, 0x11, 0x8e, 0x96, 0xc0, 0x00, 0x02,
-        0x01, 0xc6, 0x33, 0x64, 0x02, // udp: 1234 -> 5678, len 10
+        0x45, 0x00, 0x00, 0x20, 0x00, 0x00, 0x00, 0x00, 0x40, 0x11, 0x8e, 0x96, 0xc0, 0x00, 0x02, 0x01, 0xc6, 0x33,
+        0x64, 0x02, // udp: 1234 -> 5678, len 10
         0x04, 0xd2, 0x16, 0x2e, 0x00, 0x0a, 0x00, 0x00, // payload b'abcd'
         0x61, 0x62, 0x63, 0x64,
     ];
@@ -310,8 +262,8 @@ mod tests {
     /// (32 bytes)
     const ICMP4_ECHO: &[u8] = &[
         // ipv4: ihl 5, tos 0, total 32, id 0x0, flags none, frag off 0, ttl 64, proto 1, 192.0.2.1 -> 198.51.100.2
-        0x45, 0x00, 0x00, 0x20, 0x00, 0x00, 0x00, 0x00, 0x40, 0x01, 0x8e, 0xa6, 0xc0, 0x00, 0x02,
-        0x01, 0xc6, 0x33, 0x64, 0x02, // icmp: type 8, code 0, rest 12340007
+        0x45, 0x00, 0x00, 0x20, 0x00, 0x00, 0x00, 0x00, 0x40, 0x01, 0x8e, 0xa6, 0xc0, 0x00, 0x02, 0x01, 0xc6, 0x33,
+        0x64, 0x02, // icmp: type 8, code 0, rest 12340007
         0x08, 0x00, 0x06, 0xf4, 0x12, 0x34, 0x00, 0x07, // payload b'ping'
         0x70, 0x69, 0x6e, 0x67,
     ];
@@ -323,12 +275,12 @@ mod tests {
     /// (56 bytes)
     const ICMP4_PORT_UNREACH: &[u8] = &[
         // ipv4: ihl 5, tos 0, total 56, id 0x0, flags none, frag off 0, ttl 64, proto 1, 192.0.2.1 -> 198.51.100.2
-        0x45, 0x00, 0x00, 0x38, 0x00, 0x00, 0x00, 0x00, 0x40, 0x01, 0x8e, 0x8e, 0xc0, 0x00, 0x02,
-        0x01, 0xc6, 0x33, 0x64, 0x02, // icmp: type 3, code 3, rest 00000000
+        0x45, 0x00, 0x00, 0x38, 0x00, 0x00, 0x00, 0x00, 0x40, 0x01, 0x8e, 0x8e, 0xc0, 0x00, 0x02, 0x01, 0xc6, 0x33,
+        0x64, 0x02, // icmp: type 3, code 3, rest 00000000
         0x03, 0x03, 0xe7, 0xd2, 0x00, 0x00, 0x00, 0x00,
         // quoted ipv4 + udp header of the offending datagram (28 bytes)
-        0x45, 0x00, 0x00, 0x20, 0x00, 0x00, 0x00, 0x00, 0x40, 0x11, 0x8e, 0x96, 0xc6, 0x33, 0x64,
-        0x02, 0xc0, 0x00, 0x02, 0x01, 0x00, 0x35, 0x14, 0xe9, 0x00, 0x0c, 0x00, 0x00,
+        0x45, 0x00, 0x00, 0x20, 0x00, 0x00, 0x00, 0x00, 0x40, 0x11, 0x8e, 0x96, 0xc6, 0x33, 0x64, 0x02, 0xc0, 0x00,
+        0x02, 0x01, 0x00, 0x35, 0x14, 0xe9, 0x00, 0x0c, 0x00, 0x00,
     ];
 
     /// IPv6 + ICMPv6 echo reply, id 0xbeef, seq 1, payload "pong".
@@ -337,10 +289,9 @@ mod tests {
     /// (52 bytes)
     const ICMP6_ECHO_REPLY: &[u8] = &[
         // ipv6: tc 0, flow 0, payload len 12, next 58, hlim 64, 2001:db8::1 -> 2001:db8::2
-        0x60, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x3a, 0x40, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02,
-        // icmp: type 129, code 0, rest beef0001
+        0x60, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x3a, 0x40, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x02, // icmp: type 129, code 0, rest beef0001
         0x81, 0x00, 0x85, 0x7c, 0xbe, 0xef, 0x00, 0x01, // payload b'pong'
         0x70, 0x6f, 0x6e, 0x67,
     ];
@@ -351,13 +302,11 @@ mod tests {
     /// (64 bytes)
     const ICMP6_NEIGHBOR_SOL: &[u8] = &[
         // ipv6: tc 0, flow 0, payload len 24, next 58, hlim 255, 2001:db8::1 -> ff02::1:ff00:2
-        0x60, 0x00, 0x00, 0x00, 0x00, 0x18, 0x3a, 0xff, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0xff, 0x02, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0xff, 0x00, 0x00, 0x02,
-        // icmp: type 135, code 0, rest 00000000
+        0x60, 0x00, 0x00, 0x00, 0x00, 0x18, 0x3a, 0xff, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0xff, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,
+        0xff, 0x00, 0x00, 0x02, // icmp: type 135, code 0, rest 00000000
         0x87, 0x00, 0x1f, 0x31, 0x00, 0x00, 0x00, 0x00, // target address 2001:db8::2
-        0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x02,
+        0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02,
     ];
 
     /// IPv4 carrying GRE (47), which mirador does not decode: payload is the IP payload.
@@ -366,8 +315,8 @@ mod tests {
     /// (29 bytes)
     const GRE4: &[u8] = &[
         // ipv4: ihl 5, tos 0, total 29, id 0x0, flags none, frag off 0, ttl 64, proto 47, 192.0.2.1 -> 198.51.100.2
-        0x45, 0x00, 0x00, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x40, 0x2f, 0x8e, 0x7b, 0xc0, 0x00, 0x02,
-        0x01, 0xc6, 0x33, 0x64, 0x02, // gre: no flags, protocol 0x0800
+        0x45, 0x00, 0x00, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x40, 0x2f, 0x8e, 0x7b, 0xc0, 0x00, 0x02, 0x01, 0xc6, 0x33,
+        0x64, 0x02, // gre: no flags, protocol 0x0800
         0x00, 0x00, 0x08, 0x00, // 5 bytes
         0x69, 0x6e, 0x6e, 0x65, 0x72,
     ];
@@ -395,15 +344,7 @@ mod tests {
         let flags = tcp_flags::FIN | tcp_flags::PSH | tcp_flags::ACK | tcp_flags::URG;
         assert_eq!(
             p.l4,
-            L4::Tcp {
-                sport: 443,
-                dport: 51000,
-                seq: 4_000_000_000,
-                ack: 123456,
-                flags,
-                window: 1024,
-                urgent: 3
-            }
+            L4::Tcp { sport: 443, dport: 51000, seq: 4_000_000_000, ack: 123456, flags, window: 1024, urgent: 3 }
         );
         assert_eq!(p.payload(), b"hello");
     }
@@ -414,135 +355,66 @@ mod tests {
         b[20 + 12] = 0x40; // data offset 4
         assert_eq!(
             decode(LinkType::Raw, &b).unwrap_err(),
-            DecodeError::Invalid {
-                layer: Layer::Tcp,
-                reason: "header length below 20"
-            }
+            DecodeError::Invalid { layer: Layer::Tcp, reason: "header length below 20" }
         );
         b[20 + 12] = 0xf0; // data offset 15 = 60 bytes, only 32 there
         assert_eq!(
             decode(LinkType::Raw, &b).unwrap_err(),
-            DecodeError::Truncated {
-                layer: Layer::Tcp,
-                need: 60,
-                have: 32
-            }
+            DecodeError::Truncated { layer: Layer::Tcp, need: 60, have: 32 }
         );
         assert_eq!(
             decode(LinkType::Raw, &TCP4_SYN_OPTIONS[..39]).unwrap_err(),
-            DecodeError::Truncated {
-                layer: Layer::Tcp,
-                need: 20,
-                have: 19
-            }
+            DecodeError::Truncated { layer: Layer::Tcp, need: 20, have: 19 }
         );
     }
 
     #[test]
     fn udp_length_bounds_payload_when_consistent() {
         let p = decode(LinkType::Raw, UDP4_SHORT_LEN).unwrap();
-        assert_eq!(
-            p.l4,
-            L4::Udp {
-                sport: 1234,
-                dport: 5678
-            }
-        );
+        assert_eq!(p.l4, L4::Udp { sport: 1234, dport: 5678 });
         assert_eq!(p.payload(), b"ab");
         // Length larger than the IP payload, or below the header: IP decides.
         for bad in [100u16, 4, 0] {
             let mut b = UDP4_SHORT_LEN.to_vec();
             b[24..26].copy_from_slice(&bad.to_be_bytes());
-            assert_eq!(
-                decode(LinkType::Raw, &b).unwrap().payload(),
-                b"abcd",
-                "udp length {bad}"
-            );
+            assert_eq!(decode(LinkType::Raw, &b).unwrap().payload(), b"abcd", "udp length {bad}");
         }
         assert_eq!(
             decode(LinkType::Raw, &UDP4_SHORT_LEN[..27]).unwrap_err(),
-            DecodeError::Truncated {
-                layer: Layer::Udp,
-                need: 8,
-                have: 7
-            }
+            DecodeError::Truncated { layer: Layer::Udp, need: 8, have: 7 }
         );
     }
 
     #[test]
     fn icmpv4_echo_and_error() {
         let p = decode(LinkType::Raw, ICMP4_ECHO).unwrap();
-        assert_eq!(
-            p.l4,
-            L4::Icmp {
-                itype: 8,
-                icode: 0,
-                id: 0x1234,
-                seq: 7,
-                v6: false
-            }
-        );
+        assert_eq!(p.l4, L4::Icmp { itype: 8, icode: 0, id: 0x1234, seq: 7, v6: false });
         assert_eq!(p.payload(), b"ping");
         assert_eq!(p.l4.ports(), (0, 0));
 
         let p = decode(LinkType::Raw, ICMP4_PORT_UNREACH).unwrap();
-        assert_eq!(
-            p.l4,
-            L4::Icmp {
-                itype: 3,
-                icode: 3,
-                id: 0,
-                seq: 0,
-                v6: false
-            }
-        );
+        assert_eq!(p.l4, L4::Icmp { itype: 3, icode: 3, id: 0, seq: 0, v6: false });
         assert_eq!(p.payload().len(), 28);
 
         assert_eq!(
             decode(LinkType::Raw, &ICMP4_ECHO[..24]).unwrap_err(),
-            DecodeError::Truncated {
-                layer: Layer::Icmpv4,
-                need: 8,
-                have: 4
-            }
+            DecodeError::Truncated { layer: Layer::Icmpv4, need: 8, have: 4 }
         );
     }
 
     #[test]
     fn icmpv6_echo_and_other() {
         let p = decode(LinkType::Raw, ICMP6_ECHO_REPLY).unwrap();
-        assert_eq!(
-            p.l4,
-            L4::Icmp {
-                itype: 129,
-                icode: 0,
-                id: 0xbeef,
-                seq: 1,
-                v6: true
-            }
-        );
+        assert_eq!(p.l4, L4::Icmp { itype: 129, icode: 0, id: 0xbeef, seq: 1, v6: true });
         assert_eq!(p.payload(), b"pong");
 
         let p = decode(LinkType::Raw, ICMP6_NEIGHBOR_SOL).unwrap();
-        assert_eq!(
-            p.l4,
-            L4::Icmp {
-                itype: 135,
-                icode: 0,
-                id: 0,
-                seq: 0,
-                v6: true
-            }
-        );
+        assert_eq!(p.l4, L4::Icmp { itype: 135, icode: 0, id: 0, seq: 0, v6: true });
         assert_eq!(p.payload().len(), 16);
 
         assert_eq!(
             decode(LinkType::Raw, &ICMP6_ECHO_REPLY[..43]).unwrap_err(),
-            DecodeError::Truncated {
-                layer: Layer::Icmpv6,
-                need: 8,
-                have: 3
-            }
+            DecodeError::Truncated { layer: Layer::Icmpv6, need: 8, have: 3 }
         );
     }
 

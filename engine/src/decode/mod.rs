@@ -123,11 +123,7 @@ impl std::fmt::Display for DecodeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             DecodeError::Truncated { layer, need, have } => {
-                write!(
-                    f,
-                    "{} header truncated: need {need} bytes, have {have}",
-                    layer.name()
-                )
+                write!(f, "{} header truncated: need {need} bytes, have {have}", layer.name())
             }
             DecodeError::Invalid { layer, reason } => {
                 write!(f, "invalid {} header: {reason}", layer.name())
@@ -346,10 +342,7 @@ impl Default for TunnelStack {
             dport: 0,
             vni: 0,
         };
-        TunnelStack {
-            items: [EMPTY; MAX_TUNNEL_DEPTH],
-            len: 0,
-        }
+        TunnelStack { items: [EMPTY; MAX_TUNNEL_DEPTH], len: 0 }
     }
 }
 
@@ -473,10 +466,7 @@ enum Next {
 /// Records an IP layer and its transport header in `pkt`. Returns the tunnel
 /// to enter when the datagram is VXLAN or GENEVE, after pushing it on the
 /// tunnel stack and clearing the per-layer summary.
-fn ip_layer(
-    pkt: &mut Packet<'_>,
-    layer: ip::IpLayer,
-) -> Result<Option<tunnel::Decap>, DecodeError> {
+fn ip_layer(pkt: &mut Packet<'_>, layer: ip::IpLayer) -> Result<Option<tunnel::Decap>, DecodeError> {
     let info = layer.info;
     pkt.ip = Some(info.clone());
     pkt.truncated = layer.truncated;
@@ -504,14 +494,7 @@ fn ip_layer(
     let Some(d) = tunnel::probe(pkt.data, t.payload, dport) else {
         return Ok(None);
     };
-    let outer = Tunnel {
-        kind: d.kind,
-        src: info.src,
-        dst: info.dst,
-        sport,
-        dport,
-        vni: d.vni,
-    };
+    let outer = Tunnel { kind: d.kind, src: info.src, dst: info.dst, sport, dport, vni: d.vni };
     if !pkt.tunnels.push(outer) {
         return Err(DecodeError::TooManyTunnels);
     }
@@ -541,13 +524,8 @@ mod wire {
     /// The bytes of `r` as an array.
     #[inline]
     pub(super) fn array<const N: usize>(b: &[u8], r: Range<usize>) -> [u8; N] {
-        debug_assert!(
-            r.end <= b.len() && r.len() == N,
-            "field {r:?} outside a checked view"
-        );
-        b.get(r)
-            .and_then(|s| <[u8; N]>::try_from(s).ok())
-            .unwrap_or([0; N])
+        debug_assert!(r.end <= b.len() && r.len() == N, "field {r:?} outside a checked view");
+        b.get(r).and_then(|s| <[u8; N]>::try_from(s).ok()).unwrap_or([0; N])
     }
 
     /// A 16-bit big-endian field.
@@ -597,8 +575,8 @@ mod tests {
         // vlan tag: pcp 0, vid 5, then type 0x0800
         0x00, 0x05, 0x08, 0x00,
         // ipv4: ihl 5, tos 0, total 211, id 0x0, flags none, frag off 0, ttl 64, proto 17, 10.2.0.1 -> 10.2.0.2
-        0x45, 0x00, 0x00, 0xd3, 0x00, 0x00, 0x00, 0x00, 0x40, 0x11, 0x66, 0x14, 0x0a, 0x02, 0x00,
-        0x01, 0x0a, 0x02, 0x00, 0x02, // udp: 50000 -> 6081, len 191
+        0x45, 0x00, 0x00, 0xd3, 0x00, 0x00, 0x00, 0x00, 0x40, 0x11, 0x66, 0x14, 0x0a, 0x02, 0x00, 0x01, 0x0a, 0x02,
+        0x00, 0x02, // udp: 50000 -> 6081, len 191
         0xc3, 0x50, 0x17, 0xc1, 0x00, 0xbf, 0x00, 0x00,
         // geneve: ver 0, opt len 2 (8 bytes), proto 0x6558, vni 7
         0x02, 0x00, 0x65, 0x58, 0x00, 0x00, 0x07, 0x00, // geneve options
@@ -606,8 +584,8 @@ mod tests {
         // ethernet: dst 06:00:00:00:00:01, src 06:00:00:00:00:02, type 0x0800
         0x06, 0x00, 0x00, 0x00, 0x00, 0x01, 0x06, 0x00, 0x00, 0x00, 0x00, 0x02, 0x08, 0x00,
         // ipv4: ihl 5, tos 0, total 153, id 0x0, flags none, frag off 0, ttl 64, proto 17, 10.1.0.7 -> 10.1.0.8
-        0x45, 0x00, 0x00, 0x99, 0x00, 0x00, 0x00, 0x00, 0x40, 0x11, 0x66, 0x44, 0x0a, 0x01, 0x00,
-        0x07, 0x0a, 0x01, 0x00, 0x08, // udp: 40001 -> 4789, len 133
+        0x45, 0x00, 0x00, 0x99, 0x00, 0x00, 0x00, 0x00, 0x40, 0x11, 0x66, 0x44, 0x0a, 0x01, 0x00, 0x07, 0x0a, 0x01,
+        0x00, 0x08, // udp: 40001 -> 4789, len 133
         0x9c, 0x41, 0x12, 0xb5, 0x00, 0x85, 0x00, 0x00, // vxlan: flags 0x08, vni 99
         0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x63, 0x00,
         // ethernet: dst 0a:00:00:00:00:0a, src 0a:00:00:00:00:0b, type 0x88a8
@@ -616,17 +594,15 @@ mod tests {
         0x00, 0x0b, 0x81, 0x00, // vlan tag: pcp 0, vid 12, then type 0x86dd
         0x00, 0x0c, 0x86, 0xdd,
         // ipv6: tc 0, flow 0, payload len 55, next 0, hlim 64, 2001:db8:1::10 -> 2001:db8:2::20
-        0x60, 0x00, 0x00, 0x00, 0x00, 0x37, 0x00, 0x40, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x01, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x02,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x20,
-        // ipv6 hop-by-hop: next 60, len 0 (8 bytes), options 010400000000
+        0x60, 0x00, 0x00, 0x00, 0x00, 0x37, 0x00, 0x40, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x20, // ipv6 hop-by-hop: next 60, len 0 (8 bytes), options 010400000000
         0x3c, 0x00, 0x01, 0x04, 0x00, 0x00, 0x00, 0x00,
         // ipv6 destination options: next 6, len 0 (8 bytes), options 010400000000
         0x06, 0x00, 0x01, 0x04, 0x00, 0x00, 0x00, 0x00,
         // tcp: 55555 -> 8080, seq 7, ack 8, doff 8, flags PSH|ACK, win 300, urg 0, options 0101080a0000000100000002
-        0xd9, 0x03, 0x1f, 0x90, 0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x00, 0x08, 0x80, 0x18, 0x01,
-        0x2c, 0xe5, 0x64, 0x00, 0x00, 0x01, 0x01, 0x08, 0x0a, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
-        0x00, 0x02, // payload b'POST /x'
+        0xd9, 0x03, 0x1f, 0x90, 0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x00, 0x08, 0x80, 0x18, 0x01, 0x2c, 0xe5, 0x64,
+        0x00, 0x00, 0x01, 0x01, 0x08, 0x0a, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x02, // payload b'POST /x'
         0x50, 0x4f, 0x53, 0x54, 0x20, 0x2f, 0x78,
     ];
 
@@ -660,31 +636,13 @@ mod tests {
     #[test]
     fn kitchen_sink() {
         let p = decode(LinkType::Ethernet, KITCHEN_SINK).unwrap();
-        let t: Vec<_> = p
-            .tunnels
-            .as_slice()
-            .iter()
-            .map(|t| (t.kind, t.vni))
-            .collect();
+        let t: Vec<_> = p.tunnels.as_slice().iter().map(|t| (t.kind, t.vni)).collect();
         assert_eq!(t, [(TunnelKind::Geneve, 7), (TunnelKind::Vxlan, 99)]);
         assert_eq!(p.vlans(), &[11, 12]);
         let ip = p.ip.as_ref().unwrap();
-        assert_eq!(
-            ip.src,
-            IpAddr::V6("2001:db8:1::10".parse::<Ipv6Addr>().unwrap())
-        );
+        assert_eq!(ip.src, IpAddr::V6("2001:db8:1::10".parse::<Ipv6Addr>().unwrap()));
         assert_eq!((ip.proto, ip.header.len()), (6, 40 + 8 + 8));
-        assert!(matches!(
-            p.l4,
-            L4::Tcp {
-                sport: 55555,
-                dport: 8080,
-                seq: 7,
-                ack: 8,
-                window: 300,
-                ..
-            }
-        ));
+        assert!(matches!(p.l4, L4::Tcp { sport: 55555, dport: 8080, seq: 7, ack: 8, window: 300, .. }));
         assert_eq!(p.payload(), b"POST /x");
         assert!(!p.truncated);
     }
@@ -704,62 +662,31 @@ mod tests {
         // 18 bytes of Ethernet + VLAN, then an IPv4 header cut after 10 bytes.
         assert_eq!(
             decode(LinkType::Ethernet, &KITCHEN_SINK[..28]).unwrap_err(),
-            DecodeError::Truncated {
-                layer: Layer::Ipv4,
-                need: 20,
-                have: 10
-            }
+            DecodeError::Truncated { layer: Layer::Ipv4, need: 20, have: 10 }
         );
         // Cut inside the GENEVE header: plain UDP to 6081, no tunnel, truncated.
         let p = decode(LinkType::Ethernet, &KITCHEN_SINK[..50]).unwrap();
         assert!(p.tunnels.is_empty() && p.truncated);
-        assert_eq!(
-            p.l4,
-            L4::Udp {
-                sport: 50000,
-                dport: 6081
-            }
-        );
+        assert_eq!(p.l4, L4::Udp { sport: 50000, dport: 6081 });
     }
 
     #[test]
     fn counters_and_messages_are_stable() {
         let cases = [
+            (DecodeError::Truncated { layer: Layer::Geneve, need: 8, have: 5 }, "decoder.geneve.truncated"),
             (
-                DecodeError::Truncated {
-                    layer: Layer::Geneve,
-                    need: 8,
-                    have: 5,
-                },
-                "decoder.geneve.truncated",
-            ),
-            (
-                DecodeError::Invalid {
-                    layer: Layer::Tcp,
-                    reason: "header length below 20",
-                },
+                DecodeError::Invalid { layer: Layer::Tcp, reason: "header length below 20" },
                 "decoder.tcp.header_length_below_20",
             ),
             (DecodeError::TooManyVlans, "decoder.vlan.too_many_layers"),
-            (
-                DecodeError::TooManyTunnels,
-                "decoder.tunnel.too_many_layers",
-            ),
-            (
-                DecodeError::UnsupportedLinkType(147),
-                "decoder.link.unsupported_linktype",
-            ),
+            (DecodeError::TooManyTunnels, "decoder.tunnel.too_many_layers"),
+            (DecodeError::UnsupportedLinkType(147), "decoder.link.unsupported_linktype"),
         ];
         for (e, name) in cases {
             assert_eq!(e.counter(), name);
         }
         assert_eq!(
-            DecodeError::Truncated {
-                layer: Layer::Geneve,
-                need: 8,
-                have: 5
-            }
-            .to_string(),
+            DecodeError::Truncated { layer: Layer::Geneve, need: 8, have: 5 }.to_string(),
             "geneve header truncated: need 8 bytes, have 5"
         );
     }

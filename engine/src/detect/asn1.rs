@@ -58,14 +58,7 @@ fn element(buf: &[u8], at: usize) -> Option<Element> {
             (v, false)
         }
     };
-    Some(Element {
-        tag,
-        constructed,
-        class,
-        start: pos,
-        len,
-        indefinite,
-    })
+    Some(Element { tag, constructed, class, start: pos, len, indefinite })
 }
 
 /// True when the BER data from `start` trips one of the checks.
@@ -99,11 +92,7 @@ pub fn matches(opts: &Asn1Opts, buf: &[u8], start: usize) -> bool {
                 }
             }
         }
-        let next = if e.indefinite {
-            None
-        } else {
-            e.start.checked_add(e.len as usize)
-        };
+        let next = if e.indefinite { None } else { e.start.checked_add(e.len as usize) };
         if let Some(n) = next {
             if n < buf.len() {
                 stack.push(n);
@@ -122,25 +111,16 @@ mod tests {
 
     #[test]
     fn flags_bad_encodings() {
-        let bits = Asn1Opts {
-            bitstring_overflow: true,
-            ..Default::default()
-        };
+        let bits = Asn1Opts { bitstring_overflow: true, ..Default::default() };
         // BIT STRING of 2 bytes claiming 9 unused bits.
         assert!(matches(&bits, &[0x03, 0x02, 0x09, 0xff], 0));
         assert!(!matches(&bits, &[0x03, 0x02, 0x07, 0xff], 0));
         // Nested inside a SEQUENCE.
         assert!(matches(&bits, &[0x30, 0x04, 0x03, 0x02, 0x09, 0xff], 0));
-        let size = Asn1Opts {
-            oversize_length: Some(100),
-            ..Default::default()
-        };
+        let size = Asn1Opts { oversize_length: Some(100), ..Default::default() };
         assert!(matches(&size, &[0x04, 0x82, 0x01, 0x00], 0));
         assert!(!matches(&size, &[0x04, 0x02, 0x41, 0x41], 0));
-        let dbl = Asn1Opts {
-            double_overflow: true,
-            ..Default::default()
-        };
+        let dbl = Asn1Opts { double_overflow: true, ..Default::default() };
         let mut real = vec![0x09, 0x82, 0x01, 0x2c, 0x01];
         real.extend(std::iter::repeat_n(b'1', 299));
         assert!(matches(&dbl, &real, 0));
@@ -148,17 +128,8 @@ mod tests {
 
     #[test]
     fn hostile_input_is_bounded() {
-        let deep: Vec<u8> = std::iter::repeat_n([0x30u8, 0x80], 5000)
-            .flatten()
-            .collect();
-        assert!(!matches(
-            &Asn1Opts {
-                bitstring_overflow: true,
-                ..Default::default()
-            },
-            &deep,
-            0
-        ));
+        let deep: Vec<u8> = std::iter::repeat_n([0x30u8, 0x80], 5000).flatten().collect();
+        assert!(!matches(&Asn1Opts { bitstring_overflow: true, ..Default::default() }, &deep, 0));
         assert!(!matches(&Asn1Opts::default(), &[0x1f, 0xff, 0xff], 0));
     }
 }

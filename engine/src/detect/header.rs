@@ -7,13 +7,7 @@ use crate::decode::{IpInfo, Packet, L4};
 use crate::rules::ast::PacketCheck;
 use std::net::IpAddr;
 
-pub(super) fn matches(
-    s: &Signature,
-    pkt: &Packet<'_>,
-    ip: &IpInfo,
-    flow: &FlowView,
-    bufs: &dyn Buffers,
-) -> bool {
+pub(super) fn matches(s: &Signature, pkt: &Packet<'_>, ip: &IpInfo, flow: &FlowView, bufs: &dyn Buffers) -> bool {
     let proto_ok = match s.proto {
         ProtoMatch::Ip => true,
         ProtoMatch::Tcp => ip.proto == 6,
@@ -66,13 +60,7 @@ fn flag_match(value: u8, set: u8, modifier: u8, ignore: u8) -> bool {
     }
 }
 
-fn check(
-    c: &PacketCheck,
-    pkt: &Packet<'_>,
-    ip: &IpInfo,
-    flow: &FlowView,
-    bufs: &dyn Buffers,
-) -> bool {
+fn check(c: &PacketCheck, pkt: &Packet<'_>, ip: &IpInfo, flow: &FlowView, bufs: &dyn Buffers) -> bool {
     match c {
         PacketCheck::Dsize(m) => m.matches(pkt.payload.len() as u64),
         PacketCheck::Ttl(m) => m.matches(ip.ttl as u64),
@@ -101,9 +89,7 @@ fn check(
         PacketCheck::Urilen(..) => false,
         // Needs stream tracking; not evaluated until reassembly lands.
         PacketCheck::StreamSize { .. } => false,
-        PacketCheck::AppLayerProto { proto, negated } => {
-            (flow.app_proto == Some(*proto)) != *negated
-        }
+        PacketCheck::AppLayerProto { proto, negated } => (flow.app_proto == Some(*proto)) != *negated,
         PacketCheck::SslVersion { mask, negated } => match bufs.ssl_versions() {
             Some(v) => (v & mask != 0) != *negated,
             None => false,
@@ -112,9 +98,9 @@ fn check(
             Some(st) => (*any_of == 0 || st & any_of != 0) && st & none_of == 0,
             None => false,
         },
-        PacketCheck::SshVersion { buffer, prefix } => bufs.get(*buffer).is_some_and(|v| {
-            v.len() >= prefix.len() && v[..prefix.len()].eq_ignore_ascii_case(prefix)
-        }),
+        PacketCheck::SshVersion { buffer, prefix } => {
+            bufs.get(*buffer).is_some_and(|v| v.len() >= prefix.len() && v[..prefix.len()].eq_ignore_ascii_case(prefix))
+        }
         PacketCheck::FtpBounce => ftp_bounce(pkt.payload(), ip.src),
     }
 }
@@ -122,25 +108,15 @@ fn check(
 /// A `PORT h1,h2,h3,h4,p1,p2` command whose address is not the client's own
 /// (an FTP bounce).
 fn ftp_bounce(payload: &[u8], client: IpAddr) -> bool {
-    let Some(pos) = payload
-        .windows(5)
-        .position(|w| w.eq_ignore_ascii_case(b"PORT "))
-    else {
+    let Some(pos) = payload.windows(5).position(|w| w.eq_ignore_ascii_case(b"PORT ")) else {
         return false;
     };
     let args = &payload[pos + 5..];
-    let end = args
-        .iter()
-        .position(|&c| c == b'\r' || c == b'\n')
-        .unwrap_or(args.len());
+    let end = args.iter().position(|&c| c == b'\r' || c == b'\n').unwrap_or(args.len());
     let Ok(text) = std::str::from_utf8(&args[..end]) else {
         return false;
     };
-    let nums: Vec<u8> = text
-        .trim()
-        .split(',')
-        .filter_map(|n| n.trim().parse().ok())
-        .collect();
+    let nums: Vec<u8> = text.trim().split(',').filter_map(|n| n.trim().parse().ok()).collect();
     if nums.len() != 6 {
         return false;
     }

@@ -28,9 +28,7 @@ pub fn indexable(set: &IpSet) -> bool {
         return false;
     }
     let span4: u64 = r4.iter().map(|&(a, b)| (b - a) as u64 + 1).sum();
-    let span6: u128 = r6.iter().fold(0u128, |acc, &(a, b)| {
-        acc.saturating_add(b - a).saturating_add(1)
-    });
+    let span6: u128 = r6.iter().fold(0u128, |acc, &(a, b)| acc.saturating_add(b - a).saturating_add(1));
     span4 <= MAX_V4_SPAN && span6 <= MAX_V6_SPAN
 }
 
@@ -113,9 +111,7 @@ mod tests {
     use crate::rules::netset::{addr_expr, Vars};
 
     fn set(s: &str) -> IpSet {
-        Vars::default()
-            .resolve_addr(&addr_expr(s).unwrap().1)
-            .unwrap()
+        Vars::default().resolve_addr(&addr_expr(s).unwrap().1).unwrap()
     }
 
     #[test]

@@ -152,6 +152,8 @@ pub struct Match {
     pub sig: u32,
     /// The transaction it matched in, for app-layer rules.
     pub tx: Option<u64>,
+    /// It matched the reassembled stream (not the packet alone).
+    pub stream: bool,
 }
 
 struct Prefilter {
@@ -225,21 +227,11 @@ impl Ruleset {
         let c = signature::Compiler { vars, classes };
         // Parallel compile (regexes and patterns dominate); interning of
         // flowbit names and ordering stay sequential and deterministic.
-        let results: Vec<_> = report
-            .rules
-            .par_iter()
-            .map(|r| c.compile(&r.rule))
-            .collect();
+        let results: Vec<_> = report.rules.par_iter().map(|r| c.compile(&r.rule)).collect();
         let mut sigs = Vec::with_capacity(report.rules.len());
         let mut errors = report.errors;
         let mut flowbit_ids: HashMap<String, u32> = HashMap::new();
-        for (
-            res,
-            SourcedRule {
-                rule, file, line, ..
-            },
-        ) in results.into_iter().zip(&report.rules)
-        {
+        for (res, SourcedRule { rule, file, line, .. }) in results.into_iter().zip(&report.rules) {
             match res {
                 Ok((mut s, named)) => {
                     s.flowbits = named
@@ -285,12 +277,7 @@ impl Ruleset {
             names[id as usize] = n;
         }
         let ruleset = Self::index(sigs, names, stats);
-        Built {
-            ruleset,
-            errors,
-            parsed,
-            file_errors: report.file_errors,
-        }
+        Built { ruleset, errors, parsed, file_errors: report.file_errors }
     }
 
     fn index(sigs: Vec<Signature>, flowbit_names: Vec<String>, stats: CompileStats) -> Ruleset {
@@ -302,8 +289,7 @@ impl Ruleset {
         let mut by_buf: Vec<Group> = Vec::new();
         for s in &sigs {
             let Some(fp) = &s.fast else {
-                let (src_small, dst_small) =
-                    (ipindex::indexable(&s.src), ipindex::indexable(&s.dst));
+                let (src_small, dst_small) = (ipindex::indexable(&s.src), ipindex::indexable(&s.dst));
                 if src_small || dst_small {
                     let set = if src_small { &s.src } else { &s.dst };
                     if src_small || s.bidirectional {
@@ -364,22 +350,10 @@ impl Ruleset {
                             .build(&pats)
                     })
                     .expect("patterns are plain byte strings");
-                Prefilter {
-                    buffer,
-                    ac,
-                    sigs_of,
-                }
+                Prefilter { buffer, ac, sigs_of }
             })
             .collect();
-        Ruleset {
-            sigs,
-            prefilters,
-            always,
-            by_src,
-            by_dst,
-            flowbit_names,
-            stats,
-        }
+        Ruleset { sigs, prefilters, always, by_src, by_dst, flowbit_names, stats }
     }
 
     /// Number of signatures.
@@ -412,13 +386,7 @@ impl Ruleset {
     /// of its flow. Matches are appended to `out` in evaluation order.
     /// `scratch` is reused between calls (no allocation on the hot path once
     /// warmed up).
-    pub fn inspect(
-        &self,
-        input: &Input<'_>,
-        state: &mut FlowState,
-        scratch: &mut Scratch,
-        out: &mut Vec<Match>,
-    ) {
+    pub fn inspect(&self, input: &Input<'_>, state: &mut FlowState, scratch: &mut Scratch, out: &mut Vec<Match>) {
         let pkt = input.pkt;
         let Some(ip) = pkt.ip.as_ref() else { return };
         let is_tcp = ip.proto == 6;
@@ -438,15 +406,9 @@ impl Ruleset {
                 }
             }
         }
-        scratch
-            .candidates
-            .extend_from_slice(&self.always[proto_slot(ip.proto)]);
-        scratch
-            .candidates
-            .extend_from_slice(self.by_src.get(ip.src));
-        scratch
-            .candidates
-            .extend_from_slice(self.by_dst.get(ip.dst));
+        scratch.candidates.extend_from_slice(&self.always[proto_slot(ip.proto)]);
+        scratch.candidates.extend_from_slice(self.by_src.get(ip.src));
+        scratch.candidates.extend_from_slice(self.by_dst.get(ip.dst));
         scratch.candidates.sort_unstable();
         scratch.candidates.dedup();
         let flow = &input.flow;
@@ -459,24 +421,25 @@ impl Ruleset {
                 continue;
             }
             let mut tx_hit = None;
+            let mut via_stream = false;
             let hit = if s.kind.tx {
                 if s.tx_dir.is_some_and(|d| d != flow.to_server) {
                     false
                 } else {
-                    let found = input.txs.iter().find(|tx| {
-                        !state.tx_matched(tx.id, idx) && payload_matches(s, payload, tx.bufs)
-                    });
+                    let found = input
+                        .txs
+                        .iter()
+                        .find(|tx| !state.tx_matched(tx.id, idx) && payload_matches(s, payload, tx.bufs));
                     tx_hit = found.map(|t| t.id);
                     found.is_some()
                 }
             } else if !is_tcp || s.buffers.is_empty() {
                 payload_matches(s, payload, input.app)
             } else {
-                (s.kind.packet && payload_matches(s, payload, input.app))
-                    || (s.kind.stream
-                        && input
-                            .stream
-                            .is_some_and(|st| payload_matches(s, st, input.app)))
+                let on_packet = s.kind.packet && payload_matches(s, payload, input.app);
+                via_stream =
+                    !on_packet && s.kind.stream && input.stream.is_some_and(|st| payload_matches(s, st, input.app));
+                on_packet || via_stream
             };
             if !hit || !flowbits_hold(s, state) {
                 continue;
@@ -486,10 +449,7 @@ impl Ruleset {
                 state.set_tx_matched(t, idx);
             }
             if !s.noalert {
-                out.push(Match {
-                    sig: idx,
-                    tx: tx_hit,
-                });
+                out.push(Match { sig: idx, tx: tx_hit, stream: via_stream });
             }
         }
     }
@@ -543,11 +503,7 @@ pub struct TxRef<'a> {
 fn payload_matches(s: &Signature, payload: &[u8], bufs: &dyn Buffers) -> bool {
     let mut vars = [0i64; MAX_BYTE_VARS];
     for (b, ops) in &s.buffers {
-        let buf = if *b == Buffer::Payload {
-            Some(payload)
-        } else {
-            bufs.get(*b)
-        };
+        let buf = if *b == Buffer::Payload { Some(payload) } else { bufs.get(*b) };
         let Some(buf) = buf else { return false };
         let mut insp = Inspection::new(buf, vars);
         if !insp.run(ops) {

@@ -77,24 +77,9 @@ impl ContentOp {
         startswith: bool,
         endswith: bool,
     ) -> Self {
-        let pattern = if nocase {
-            pattern.to_ascii_lowercase()
-        } else {
-            pattern.to_vec()
-        };
+        let pattern = if nocase { pattern.to_ascii_lowercase() } else { pattern.to_vec() };
         let finder = memmem::Finder::new(&pattern).into_owned();
-        ContentOp {
-            pattern,
-            nocase,
-            negated,
-            offset,
-            depth,
-            distance,
-            within,
-            startswith,
-            endswith,
-            finder,
-        }
+        ContentOp { pattern, nocase, negated, offset, depth, distance, within, startswith, endswith, finder }
     }
 
     fn is_relative(&self) -> bool {
@@ -277,9 +262,7 @@ impl Op {
             Op::Content(c) => c.is_relative(),
             Op::Pcre(p) => p.relative,
             Op::IsDataAt { relative, .. } => *relative,
-            Op::ByteTest { read, .. }
-            | Op::ByteJump { read, .. }
-            | Op::ByteExtract { read, .. } => read.relative,
+            Op::ByteTest { read, .. } | Op::ByteJump { read, .. } | Op::ByteExtract { read, .. } => read.relative,
             Op::Bsize(_) => false,
             Op::Asn1(a) => a.relative_offset.is_some(),
         }
@@ -297,11 +280,7 @@ pub struct Inspection<'a> {
 impl<'a> Inspection<'a> {
     /// Starts inspecting `buf`.
     pub fn new(buf: &'a [u8], vars: [i64; MAX_BYTE_VARS]) -> Self {
-        Inspection {
-            buf,
-            vars,
-            budget: RECURSION_LIMIT,
-        }
+        Inspection { buf, vars, budget: RECURSION_LIMIT }
     }
 
     /// True when all `ops` match the buffer.
@@ -326,8 +305,7 @@ impl<'a> Inspection<'a> {
                 };
                 if c.negated {
                     let found = if c.endswith {
-                        end >= start + c.pattern.len()
-                            && c.find(buf, end - c.pattern.len(), end).is_some()
+                        end >= start + c.pattern.len() && c.find(buf, end - c.pattern.len(), end).is_some()
                     } else {
                         c.find(buf, start, end).is_some()
                     };
@@ -356,9 +334,7 @@ impl<'a> Inspection<'a> {
             Op::Pcre(p) => {
                 let start = if p.relative { cursor.min(buf.len()) } else { 0 };
                 if p.negated {
-                    let hit =
-                        p.re.find_at(buf, start, start)
-                            .is_some_and(|(s, _)| !p.anchored || s == start);
+                    let hit = p.re.find_at(buf, start, start).is_some_and(|(s, _)| !p.anchored || s == start);
                     return !hit && self.step(ops, idx + 1, cursor);
                 }
                 let mut from = start;
@@ -379,22 +355,13 @@ impl<'a> Inspection<'a> {
                     from = s + 1;
                 }
             }
-            Op::IsDataAt {
-                pos,
-                negated,
-                relative,
-            } => {
+            Op::IsDataAt { pos, negated, relative } => {
                 let base = if *relative { cursor as i64 } else { 0 };
                 let at = base + pos.get(&self.vars);
                 let present = at >= 0 && (at as usize) < buf.len();
                 present != *negated && self.step(ops, idx + 1, cursor)
             }
-            Op::ByteTest {
-                read,
-                op,
-                negated,
-                value,
-            } => {
+            Op::ByteTest { read, op, negated, value } => {
                 let Some((v, _)) = read.read(buf, cursor, &self.vars) else {
                     return false;
                 };
@@ -410,14 +377,7 @@ impl<'a> Inspection<'a> {
                 };
                 ok != *negated && self.step(ops, idx + 1, cursor)
             }
-            Op::ByteJump {
-                read,
-                multiplier,
-                align,
-                from_beginning,
-                from_end,
-                post_offset,
-            } => {
+            Op::ByteJump { read, multiplier, align, from_beginning, from_end, post_offset } => {
                 let Some((v, after)) = read.read(buf, cursor, &self.vars) else {
                     return false;
                 };
@@ -439,12 +399,7 @@ impl<'a> Inspection<'a> {
                 }
                 self.step(ops, idx + 1, target as usize)
             }
-            Op::ByteExtract {
-                read,
-                multiplier,
-                align,
-                slot,
-            } => {
+            Op::ByteExtract { read, multiplier, align, slot } => {
                 let Some((v, after)) = read.read(buf, cursor, &self.vars) else {
                     return false;
                 };
@@ -465,9 +420,7 @@ impl<'a> Inspection<'a> {
                     (None, Some(r)) => cursor as i64 + r,
                     (None, None) => 0,
                 };
-                at >= 0
-                    && super::asn1::matches(a, buf, at as usize)
-                    && self.step(ops, idx + 1, cursor)
+                at >= 0 && super::asn1::matches(a, buf, at as usize) && self.step(ops, idx + 1, cursor)
             }
         }
     }
@@ -510,17 +463,7 @@ mod tests {
     }
 
     fn content(p: &str) -> ContentOp {
-        ContentOp::new(
-            p.as_bytes(),
-            false,
-            false,
-            None,
-            None,
-            None,
-            None,
-            false,
-            false,
-        )
+        ContentOp::new(p.as_bytes(), false, false, None, None, None, None, false, false)
     }
 
     fn rel(p: &str, distance: Option<i64>, within: Option<i64>) -> ContentOp {
@@ -564,17 +507,7 @@ mod tests {
         );
         assert!(run(&[op(c.clone())], "GET /"));
         assert!(!run(&[op(c)], " GET /"));
-        let c = ContentOp::new(
-            b"b",
-            false,
-            false,
-            Some(Operand::Num(2)),
-            None,
-            None,
-            None,
-            false,
-            false,
-        );
+        let c = ContentOp::new(b"b", false, false, Some(Operand::Num(2)), None, None, None, false, false);
         assert!(!run(&[op(c.clone())], "abxx"));
         assert!(run(&[op(c)], "aaab"));
     }
@@ -648,23 +581,9 @@ mod tests {
         let c = rel("X", Some(0), Some(1));
         assert!(Inspection::new(b"\x02abX", [0; 8]).run(&[bj, op(c)]));
         // byte_extract into slot 0, used as a distance.
-        let be = Op::ByteExtract {
-            read: read(1, 0, false, NumString::Binary),
-            multiplier: 1,
-            align: 0,
-            slot: 0,
-        };
-        let c = ContentOp::new(
-            b"Z",
-            false,
-            false,
-            None,
-            None,
-            Some(Operand::Var(0)),
-            Some(Operand::Num(1)),
-            false,
-            false,
-        );
+        let be = Op::ByteExtract { read: read(1, 0, false, NumString::Binary), multiplier: 1, align: 0, slot: 0 };
+        let c =
+            ContentOp::new(b"Z", false, false, None, None, Some(Operand::Var(0)), Some(Operand::Num(1)), false, false);
         assert!(Inspection::new(b"\x02abZ", [0; 8]).run(&[be, op(c)]));
         // Reading past the end never matches, even negated.
         let bt = Op::ByteTest {
@@ -678,24 +597,10 @@ mod tests {
 
     #[test]
     fn isdataat_relative() {
-        let ops = [
-            op(content("ab")),
-            Op::IsDataAt {
-                pos: Operand::Num(2),
-                negated: false,
-                relative: true,
-            },
-        ];
+        let ops = [op(content("ab")), Op::IsDataAt { pos: Operand::Num(2), negated: false, relative: true }];
         assert!(run(&ops, "abxyz"));
         assert!(!run(&ops, "abxy"));
-        let ops = [
-            op(content("ab")),
-            Op::IsDataAt {
-                pos: Operand::Num(1),
-                negated: true,
-                relative: true,
-            },
-        ];
+        let ops = [op(content("ab")), Op::IsDataAt { pos: Operand::Num(1), negated: true, relative: true }];
         assert!(run(&ops, "abx"));
     }
 }

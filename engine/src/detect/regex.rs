@@ -70,12 +70,7 @@ fn rust_source(p: &Pcre) -> String {
 
 fn pcre2_builder(p: &Pcre, jit: bool) -> (pcre2::bytes::RegexBuilder, String) {
     let mut b = pcre2::bytes::RegexBuilder::new();
-    b.caseless(p.caseless)
-        .dotall(p.dotall)
-        .multi_line(p.multiline)
-        .extended(p.extended)
-        .utf(false)
-        .ucp(false);
+    b.caseless(p.caseless).dotall(p.dotall).multi_line(p.multiline).extended(p.extended).utf(false).ucp(false);
     b.jit_if_available(jit);
     let mut pattern = p.pattern.clone();
     if p.ungreedy {
@@ -98,29 +93,14 @@ impl Regex {
         let dollar_sensitive = !p.multiline && !p.dollar_endonly && p.pattern.contains('$');
         if !dollar_sensitive {
             let src = rust_source(p);
-            let ok = regex_syntax::ParserBuilder::new()
-                .unicode(false)
-                .utf8(false)
-                .build()
-                .parse(&src)
-                .is_ok();
+            let ok = regex_syntax::ParserBuilder::new().unicode(false).utf8(false).build().parse(&src).is_ok();
             if ok {
-                return Ok(Regex {
-                    engine: Engine::Rust,
-                    source: src,
-                    pcre: p.clone(),
-                    compiled: OnceLock::new(),
-                });
+                return Ok(Regex { engine: Engine::Rust, source: src, pcre: p.clone(), compiled: OnceLock::new() });
             }
         }
         let (b, pattern) = pcre2_builder(p, false);
         b.build(&pattern).map_err(|e| e.to_string())?;
-        Ok(Regex {
-            engine: Engine::Pcre2,
-            source: pattern,
-            pcre: p.clone(),
-            compiled: OnceLock::new(),
-        })
+        Ok(Regex { engine: Engine::Pcre2, source: pattern, pcre: p.clone(), compiled: OnceLock::new() })
     }
 
     /// Which engine runs this regex.
@@ -131,18 +111,14 @@ impl Regex {
     fn compiled(&self) -> &Compiled {
         self.compiled.get_or_init(|| {
             if self.engine == Engine::Rust {
-                if let Ok(r) = regex::bytes::RegexBuilder::new(&self.source)
-                    .unicode(false)
-                    .size_limit(RUST_SIZE_LIMIT)
-                    .build()
+                if let Ok(r) =
+                    regex::bytes::RegexBuilder::new(&self.source).unicode(false).size_limit(RUST_SIZE_LIMIT).build()
                 {
                     return Compiled::Rust(r);
                 }
             }
             let (b, pattern) = pcre2_builder(&self.pcre, true);
-            b.build(&pattern)
-                .map(|r| Compiled::Pcre2(Box::new(r)))
-                .unwrap_or(Compiled::Failed)
+            b.build(&pattern).map(|r| Compiled::Pcre2(Box::new(r))).unwrap_or(Compiled::Failed)
         })
     }
 
@@ -158,11 +134,7 @@ impl Regex {
         let m = match self.compiled() {
             Compiled::Rust(r) => r.find_at(sub, off).map(|m| (m.start(), m.end())),
             // A PCRE2 error (match limit) counts as no match, as in Suricata.
-            Compiled::Pcre2(r) => r
-                .find_at(sub, off)
-                .ok()
-                .flatten()
-                .map(|m| (m.start(), m.end())),
+            Compiled::Pcre2(r) => r.find_at(sub, off).ok().flatten().map(|m| (m.start(), m.end())),
             Compiled::Failed => None,
         };
         m.map(|(s, e)| (s + start, e + start))
@@ -191,18 +163,9 @@ mod tests {
 
     #[test]
     fn picks_engine() {
-        assert_eq!(
-            Regex::compile(&pcre(r"a\d+b")).unwrap().engine(),
-            Engine::Rust
-        );
-        assert_eq!(
-            Regex::compile(&pcre(r"(a)\1")).unwrap().engine(),
-            Engine::Pcre2
-        );
-        assert_eq!(
-            Regex::compile(&pcre(r"foo(?!bar)")).unwrap().engine(),
-            Engine::Pcre2
-        );
+        assert_eq!(Regex::compile(&pcre(r"a\d+b")).unwrap().engine(), Engine::Rust);
+        assert_eq!(Regex::compile(&pcre(r"(a)\1")).unwrap().engine(), Engine::Pcre2);
+        assert_eq!(Regex::compile(&pcre(r"foo(?!bar)")).unwrap().engine(), Engine::Pcre2);
         assert!(Regex::compile(&pcre(r"(unclosed")).is_err());
     }
 
@@ -212,10 +175,7 @@ mod tests {
         assert!(r.find_at(b"a\xff\x00z", 0, 0).is_some());
         let mut p = pcre("^GET");
         p.caseless = true;
-        assert_eq!(
-            Regex::compile(&p).unwrap().find_at(b"get /", 0, 0),
-            Some((0, 3))
-        );
+        assert_eq!(Regex::compile(&p).unwrap().find_at(b"get /", 0, 0), Some((0, 3)));
         // PCRE `$` also matches before a final newline.
         let r = Regex::compile(&pcre(r"abc$")).unwrap();
         assert!(r.find_at(b"xabc\n", 0, 0).is_some());

@@ -121,46 +121,24 @@ pub struct InspectKind {
 fn inspect_kind(rule: &Rule) -> InspectKind {
     let app = rule.ops.iter().any(|o| o.buffer != Buffer::Payload);
     if app {
-        return InspectKind {
-            tx: true,
-            packet: false,
-            stream: false,
-        };
+        return InspectKind { tx: true, packet: false, stream: false };
     }
     if rule.ops.is_empty() {
-        return InspectKind {
-            tx: false,
-            packet: true,
-            stream: false,
-        };
+        return InspectKind { tx: false, packet: true, stream: false };
     }
     let flow = rule.flow.unwrap_or_default();
-    let dsize = rule
-        .checks
-        .iter()
-        .any(|c| matches!(c, PacketCheck::Dsize(_)));
+    let dsize = rule.checks.iter().any(|c| matches!(c, PacketCheck::Dsize(_)));
     if dsize || flow.no_stream {
-        return InspectKind {
-            tx: false,
-            packet: true,
-            stream: false,
-        };
+        return InspectKind { tx: false, packet: true, stream: false };
     }
     if flow.only_stream {
-        return InspectKind {
-            tx: false,
-            packet: false,
-            stream: true,
-        };
+        return InspectKind { tx: false, packet: false, stream: true };
     }
-    let anchored = rule.ops.iter().any(|o| {
-        matches!(&o.op, PayloadOp::Content(c) if c.offset.is_some() || c.depth.is_some() || c.startswith)
-    });
-    InspectKind {
-        tx: false,
-        packet: anchored,
-        stream: true,
-    }
+    let anchored = rule
+        .ops
+        .iter()
+        .any(|o| matches!(&o.op, PayloadOp::Content(c) if c.offset.is_some() || c.depth.is_some() || c.startswith));
+    InspectKind { tx: false, packet: anchored, stream: true }
 }
 
 /// Direction of the transactions an app-layer rule needs.
@@ -195,16 +173,12 @@ fn is_ip_only(rule: &Rule) -> bool {
 impl Signature {
     /// True when the signature reads a flowbit.
     pub fn reads_flowbits(&self) -> bool {
-        self.flowbits
-            .iter()
-            .any(|(c, _, _)| matches!(c, FlowbitCmd::IsSet | FlowbitCmd::IsNotSet))
+        self.flowbits.iter().any(|(c, _, _)| matches!(c, FlowbitCmd::IsSet | FlowbitCmd::IsNotSet))
     }
 
     /// True when the signature changes a flowbit.
     pub fn writes_flowbits(&self) -> bool {
-        self.flowbits
-            .iter()
-            .any(|(c, _, _)| !matches!(c, FlowbitCmd::IsSet | FlowbitCmd::IsNotSet))
+        self.flowbits.iter().any(|(c, _, _)| !matches!(c, FlowbitCmd::IsSet | FlowbitCmd::IsNotSet))
     }
 
     /// True when some of its ops look at an app-layer buffer.
@@ -253,34 +227,26 @@ impl Compiler<'_> {
         let dport = self.vars.resolve_port(&h.dport).map_err(vars_err)?;
         let mut buffers: Vec<(Buffer, Vec<Op>)> = Vec::new();
         let mut var_slots: Vec<String> = Vec::new();
-        let operand = |v: &Value, slots: &Vec<String>| -> Result<Operand, RuleError> {
-            Ok(match v {
-                Value::Num(n) => Operand::Num(*n),
-                Value::Var(name) => {
-                    Operand::Var(slots.iter().position(|s| s == name).ok_or_else(|| {
-                        RuleError::bad_value("byte_extract", format!("unknown variable {name}"), 1)
-                    })? as u8)
-                }
-            })
-        };
+        let operand =
+            |v: &Value, slots: &Vec<String>| -> Result<Operand, RuleError> {
+                Ok(match v {
+                    Value::Num(n) => Operand::Num(*n),
+                    Value::Var(name) => {
+                        Operand::Var(slots.iter().position(|s| s == name).ok_or_else(|| {
+                            RuleError::bad_value("byte_extract", format!("unknown variable {name}"), 1)
+                        })? as u8)
+                    }
+                })
+            };
         for bop in &rule.ops {
             let op = match &bop.op {
                 PayloadOp::Content(c) => {
                     let (offset, depth) = if c.startswith {
-                        (
-                            Some(Operand::Num(0)),
-                            Some(Operand::Num(c.pattern.len() as i64)),
-                        )
+                        (Some(Operand::Num(0)), Some(Operand::Num(c.pattern.len() as i64)))
                     } else {
                         (
-                            c.offset
-                                .as_ref()
-                                .map(|v| operand(v, &var_slots))
-                                .transpose()?,
-                            c.depth
-                                .as_ref()
-                                .map(|v| operand(v, &var_slots))
-                                .transpose()?,
+                            c.offset.as_ref().map(|v| operand(v, &var_slots)).transpose()?,
+                            c.depth.as_ref().map(|v| operand(v, &var_slots)).transpose()?,
                         )
                     };
                     Op::Content(Box::new(ContentOp::new(
@@ -289,32 +255,19 @@ impl Compiler<'_> {
                         c.negated,
                         offset,
                         depth,
-                        c.distance
-                            .as_ref()
-                            .map(|v| operand(v, &var_slots))
-                            .transpose()?,
-                        c.within
-                            .as_ref()
-                            .map(|v| operand(v, &var_slots))
-                            .transpose()?,
+                        c.distance.as_ref().map(|v| operand(v, &var_slots)).transpose()?,
+                        c.within.as_ref().map(|v| operand(v, &var_slots)).transpose()?,
                         false,
                         c.endswith,
                     )))
                 }
                 PayloadOp::Pcre(p) => {
                     let re = Regex::compile(p).map_err(|e| RuleError::bad_value("pcre", e, 1))?;
-                    Op::Pcre(PcreOp {
-                        re,
-                        negated: p.negated,
-                        relative: p.relative,
-                        anchored: p.anchored,
-                    })
+                    Op::Pcre(PcreOp { re, negated: p.negated, relative: p.relative, anchored: p.anchored })
                 }
-                PayloadOp::IsDataAt(d) => Op::IsDataAt {
-                    pos: operand(&d.pos, &var_slots)?,
-                    negated: d.negated,
-                    relative: d.relative,
-                },
+                PayloadOp::IsDataAt(d) => {
+                    Op::IsDataAt { pos: operand(&d.pos, &var_slots)?, negated: d.negated, relative: d.relative }
+                }
                 PayloadOp::ByteTest(t) => Op::ByteTest {
                     read: ByteRead {
                         nbytes: t.nbytes,
@@ -345,11 +298,7 @@ impl Compiler<'_> {
                 },
                 PayloadOp::ByteExtract(e) => {
                     if var_slots.len() >= MAX_BYTE_VARS {
-                        return Err(RuleError::bad_value(
-                            "byte_extract",
-                            "too many variables",
-                            1,
-                        ));
+                        return Err(RuleError::bad_value("byte_extract", "too many variables", 1));
                     }
                     var_slots.push(e.name.clone());
                     Op::ByteExtract {
@@ -378,23 +327,11 @@ impl Compiler<'_> {
             }
         }
         let fast = choose_fast_pattern(rule);
-        let flowbits: NamedFlowbits = rule
-            .flowbits
-            .iter()
-            .map(|f| (f.cmd, f.names.clone(), f.any))
-            .collect();
-        let class = rule
-            .meta
-            .classtype
-            .as_deref()
-            .and_then(|c| self.classes.get(c));
+        let flowbits: NamedFlowbits = rule.flowbits.iter().map(|f| (f.cmd, f.names.clone(), f.any)).collect();
+        let class = rule.meta.classtype.as_deref().and_then(|c| self.classes.get(c));
         if let (Some(ct), None) = (&rule.meta.classtype, class) {
             if !self.classes.is_empty() {
-                return Err(RuleError::bad_value(
-                    "classtype",
-                    format!("unknown classtype '{ct}'"),
-                    1,
-                ));
+                return Err(RuleError::bad_value("classtype", format!("unknown classtype '{ct}'"), 1));
             }
         }
         Ok((
@@ -406,11 +343,7 @@ impl Compiler<'_> {
                 rev: rule.meta.rev,
                 msg: rule.meta.msg.clone(),
                 category: class.map(|c| c.description.clone()).unwrap_or_default(),
-                severity: rule
-                    .meta
-                    .priority
-                    .or(class.map(|c| c.priority))
-                    .unwrap_or(3),
+                severity: rule.meta.priority.or(class.map(|c| c.priority)).unwrap_or(3),
                 metadata: rule.meta.metadata.clone(),
                 references: rule.meta.references.clone(),
                 proto: proto_match(h.proto),
@@ -462,14 +395,6 @@ fn choose_fast_pattern(rule: &Rule) -> Option<FastPat> {
         }
         _ => c.pattern.clone(),
     };
-    let bytes = if c.nocase {
-        bytes.to_ascii_lowercase()
-    } else {
-        bytes
-    };
-    Some(FastPat {
-        buffer,
-        bytes,
-        nocase: c.nocase,
-    })
+    let bytes = if c.nocase { bytes.to_ascii_lowercase() } else { bytes };
+    Some(FastPat { buffer, bytes, nocase: c.nocase })
 }

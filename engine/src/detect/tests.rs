@@ -6,23 +6,9 @@ use crate::rules::Vars;
 
 fn packet(payload: &[u8], proto: u8, sport: u16, dport: u16) -> Packet<'_> {
     let l4 = match proto {
-        6 => L4::Tcp {
-            sport,
-            dport,
-            seq: 1000,
-            ack: 2000,
-            flags: 0x18,
-            window: 512,
-            urgent: 0,
-        },
+        6 => L4::Tcp { sport, dport, seq: 1000, ack: 2000, flags: 0x18, window: 512, urgent: 0 },
         17 => L4::Udp { sport, dport },
-        1 => L4::Icmp {
-            itype: 8,
-            icode: 0,
-            id: 7,
-            seq: 1,
-            v6: false,
-        },
+        1 => L4::Icmp { itype: 8, icode: 0, id: 7, seq: 1, v6: false },
         _ => L4::Other,
     };
     Packet {
@@ -54,11 +40,7 @@ fn ruleset(rules: &str) -> Ruleset {
     let mut r = LoadReport::default();
     r.add_text(rules, None);
     let b = Ruleset::from_report(r, &Vars::default(), &Classifications::default());
-    assert!(
-        b.errors.is_empty(),
-        "{:?}",
-        b.errors.iter().map(|e| e.to_string()).collect::<Vec<_>>()
-    );
+    assert!(b.errors.is_empty(), "{:?}", b.errors.iter().map(|e| e.to_string()).collect::<Vec<_>>());
     b.ruleset
 }
 
@@ -66,13 +48,7 @@ fn hits(rules: &str, pkt: &Packet<'_>, flow: FlowView) -> Vec<u32> {
     let rs = ruleset(rules);
     let mut out = Vec::new();
     rs.inspect(
-        &Input {
-            pkt: pkt,
-            flow: flow,
-            stream: None,
-            txs: &[],
-            app: &NoBuffers,
-        },
+        &Input { pkt, flow, stream: None, txs: &[], app: &NoBuffers },
         &mut FlowState::default(),
         &mut Scratch::default(),
         &mut out,
@@ -80,12 +56,7 @@ fn hits(rules: &str, pkt: &Packet<'_>, flow: FlowView) -> Vec<u32> {
     out.iter().map(|m| rs.sig(m.sig).sid).collect()
 }
 
-const TO_SERVER: FlowView = FlowView {
-    to_server: true,
-    established: true,
-    app_proto: None,
-    first_in_dir: true,
-};
+const TO_SERVER: FlowView = FlowView { to_server: true, established: true, app_proto: None, first_in_dir: true };
 
 macro_rules! case {
     ($name:ident, $opts:expr, $payload:expr, $hit:expr) => {
@@ -112,128 +83,38 @@ macro_rules! case {
 case!(content_plain, r#"content:"admin";"#, b"GET /admin", true);
 case!(content_missing, r#"content:"root";"#, b"GET /admin", false);
 case!(content_case, r#"content:"ADMIN";"#, b"GET /admin", false);
-case!(
-    content_nocase,
-    r#"content:"ADMIN"; nocase;"#,
-    b"GET /admin",
-    true
-);
+case!(content_nocase, r#"content:"ADMIN"; nocase;"#, b"GET /admin", true);
 case!(content_hex, r#"content:"|47 45|T";"#, b"GET /", true);
-case!(
-    content_negated,
-    r#"content:"GET"; content:!"POST";"#,
-    b"GET /",
-    true
-);
-case!(
-    content_negated_hit,
-    r#"content:"GET"; content:!"admin";"#,
-    b"GET /admin",
-    false
-);
+case!(content_negated, r#"content:"GET"; content:!"POST";"#, b"GET /", true);
+case!(content_negated_hit, r#"content:"GET"; content:!"admin";"#, b"GET /admin", false);
 case!(depth_ok, r#"content:"GET"; depth:3;"#, b"GET /", true);
 case!(depth_miss, r#"content:"GET"; depth:3;"#, b" GET /", false);
-case!(
-    offset_ok,
-    r#"content:"/"; offset:4; depth:1;"#,
-    b"GET /",
-    true
-);
-case!(
-    distance_within,
-    r#"content:"GET"; content:"admin"; distance:2; within:5;"#,
-    b"GET /admin",
-    true
-);
-case!(
-    distance_too_far,
-    r#"content:"GET"; content:"admin"; distance:0; within:5;"#,
-    b"GET /xx/admin",
-    false
-);
-case!(
-    backtrack,
-    r#"content:"a"; content:"b"; distance:0; within:1;"#,
-    b"axxab",
-    true
-);
-case!(
-    fast_pattern_only,
-    r#"content:"x"; content:"admin"; fast_pattern:only;"#,
-    b"x admin",
-    true
-);
-case!(
-    fast_pattern_chop,
-    r#"content:"xxadminyy"; fast_pattern:2,5;"#,
-    b"xxadminyy",
-    true
-);
-case!(
-    startswith_kw,
-    r#"content:"GET"; startswith;"#,
-    b"GET /",
-    true
-);
-case!(
-    endswith_kw,
-    r#"content:"min"; endswith;"#,
-    b"GET /admin",
-    true
-);
+case!(offset_ok, r#"content:"/"; offset:4; depth:1;"#, b"GET /", true);
+case!(distance_within, r#"content:"GET"; content:"admin"; distance:2; within:5;"#, b"GET /admin", true);
+case!(distance_too_far, r#"content:"GET"; content:"admin"; distance:0; within:5;"#, b"GET /xx/admin", false);
+case!(backtrack, r#"content:"a"; content:"b"; distance:0; within:1;"#, b"axxab", true);
+case!(fast_pattern_only, r#"content:"x"; content:"admin"; fast_pattern:only;"#, b"x admin", true);
+case!(fast_pattern_chop, r#"content:"xxadminyy"; fast_pattern:2,5;"#, b"xxadminyy", true);
+case!(startswith_kw, r#"content:"GET"; startswith;"#, b"GET /", true);
+case!(endswith_kw, r#"content:"min"; endswith;"#, b"GET /admin", true);
 case!(escaped, r#"content:"a\;b\"c";"#, b"xa;b\"c", true);
 
 // PCRE
 case!(pcre_plain, r#"pcre:"/ad[a-z]+n/";"#, b"GET /admin", true);
 case!(pcre_caseless, r#"pcre:"/ADMIN/i";"#, b"GET /admin", true);
-case!(
-    pcre_negated,
-    r#"content:"GET"; pcre:!"/root/";"#,
-    b"GET /admin",
-    true
-);
-case!(
-    pcre_relative,
-    r#"content:"GET"; pcre:"/^ \/adm/R";"#,
-    b"GET /admin",
-    true
-);
-case!(
-    pcre_relative_miss,
-    r#"content:"admin"; pcre:"/^GET/R";"#,
-    b"GET /admin",
-    false
-);
+case!(pcre_negated, r#"content:"GET"; pcre:!"/root/";"#, b"GET /admin", true);
+case!(pcre_relative, r#"content:"GET"; pcre:"/^ \/adm/R";"#, b"GET /admin", true);
+case!(pcre_relative_miss, r#"content:"admin"; pcre:"/^GET/R";"#, b"GET /admin", false);
 case!(pcre_backref, r#"pcre:"/(ad)min\/\1/";"#, b"/admin/ad", true);
 
 // BYTE KEYWORDS
 case!(isdataat_abs, r#"isdataat:4;"#, b"GET /", true);
 case!(isdataat_abs_miss, r#"isdataat:5;"#, b"GET /", false);
-case!(
-    isdataat_rel_neg,
-    r#"content:"GET"; isdataat:!3,relative;"#,
-    b"GET /",
-    true
-);
+case!(isdataat_rel_neg, r#"content:"GET"; isdataat:!3,relative;"#, b"GET /", true);
 case!(byte_test_eq, r#"byte_test:1,=,0x47,0;"#, b"GET /", true);
-case!(
-    byte_test_string,
-    r#"content:"len="; byte_test:3,>,100,0,relative,string,dec;"#,
-    b"len=200",
-    true
-);
-case!(
-    byte_jump_rel,
-    r#"byte_jump:1,0; content:"Z"; within:1;"#,
-    b"\x02abZ",
-    true
-);
-case!(
-    byte_extract_var,
-    r#"byte_extract:1,0,n; content:"Z"; distance:n; within:1;"#,
-    b"\x02abZ",
-    true
-);
+case!(byte_test_string, r#"content:"len="; byte_test:3,>,100,0,relative,string,dec;"#, b"len=200", true);
+case!(byte_jump_rel, r#"byte_jump:1,0; content:"Z"; within:1;"#, b"\x02abZ", true);
+case!(byte_extract_var, r#"byte_extract:1,0,n; content:"Z"; distance:n; within:1;"#, b"\x02abZ", true);
 case!(bsize_payload, r#"content:"G"; bsize:5;"#, b"GET /", true);
 
 // HEADER CHECKS
@@ -244,68 +125,23 @@ case!(flags_pa, "tcp", r#"flags:PA;"#, b"x", true);
 case!(flags_plus, "tcp", r#"flags:A+;"#, b"x", true);
 case!(flags_exact_miss, "tcp", r#"flags:A;"#, b"x", false);
 case!(fragbits_df, r#"fragbits:D;"#, b"x", true);
-case!(
-    itype_echo,
-    "icmp",
-    r#"itype:8; icode:0; icmp_id:7; icmp_seq:1;"#,
-    b"ping",
-    true
-);
+case!(itype_echo, "icmp", r#"itype:8; icode:0; icmp_id:7; icmp_seq:1;"#, b"ping", true);
 case!(itype_tcp_miss, "tcp", r#"itype:8;"#, b"x", false);
 case!(window_eq, "tcp", r#"window:512;"#, b"x", true);
 case!(seq_ack, "tcp", r#"seq:1000; ack:2000;"#, b"x", true);
-case!(
-    flow_to_server,
-    "tcp",
-    r#"flow:established,to_server;"#,
-    b"x",
-    true
-);
-case!(
-    flow_to_client_miss,
-    "tcp",
-    r#"flow:to_client;"#,
-    b"x",
-    false
-);
+case!(flow_to_server, "tcp", r#"flow:established,to_server;"#, b"x", true);
+case!(flow_to_client_miss, "tcp", r#"flow:to_client;"#, b"x", false);
 case!(ip_proto_name, "tcp", r#"ip_proto:tcp;"#, b"x", true);
 
 #[test]
 fn header_addresses_ports_and_bidir() {
     let pkt = packet(b"x", 6, 49152, 80);
-    assert_eq!(
-        hits(
-            "alert tcp $HOME_NET any -> $EXTERNAL_NET 80 (sid:1;)",
-            &pkt,
-            TO_SERVER
-        ),
-        [1]
-    );
-    assert!(hits(
-        "alert tcp $EXTERNAL_NET any -> $HOME_NET any (sid:1;)",
-        &pkt,
-        TO_SERVER
-    )
-    .is_empty());
-    assert_eq!(
-        hits(
-            "alert tcp $EXTERNAL_NET 80 <> $HOME_NET any (sid:1;)",
-            &pkt,
-            TO_SERVER
-        ),
-        [1]
-    );
+    assert_eq!(hits("alert tcp $HOME_NET any -> $EXTERNAL_NET 80 (sid:1;)", &pkt, TO_SERVER), [1]);
+    assert!(hits("alert tcp $EXTERNAL_NET any -> $HOME_NET any (sid:1;)", &pkt, TO_SERVER).is_empty());
+    assert_eq!(hits("alert tcp $EXTERNAL_NET 80 <> $HOME_NET any (sid:1;)", &pkt, TO_SERVER), [1]);
     assert!(hits("alert udp any any -> any any (sid:1;)", &pkt, TO_SERVER).is_empty());
-    assert!(hits(
-        "alert tcp any any -> any [!80,443] (sid:1;)",
-        &pkt,
-        TO_SERVER
-    )
-    .is_empty());
-    assert_eq!(
-        hits("alert ip any any -> any any (sid:1;)", &pkt, TO_SERVER),
-        [1]
-    );
+    assert!(hits("alert tcp any any -> any [!80,443] (sid:1;)", &pkt, TO_SERVER).is_empty());
+    assert_eq!(hits("alert ip any any -> any any (sid:1;)", &pkt, TO_SERVER), [1]);
 }
 
 #[test]
@@ -331,37 +167,19 @@ fn flowbits_across_packets() {
     let mut sc = Scratch::default();
     let mut out = Vec::new();
     rs.inspect(
-        &Input {
-            pkt: &packet(b"cmd", 17, 1, 2),
-            flow: TO_SERVER,
-            stream: None,
-            txs: &[],
-            app: &NoBuffers,
-        },
+        &Input { pkt: &packet(b"cmd", 17, 1, 2), flow: TO_SERVER, stream: None, txs: &[], app: &NoBuffers },
         &mut st,
         &mut sc,
         &mut out,
     );
     rs.inspect(
-        &Input {
-            pkt: &packet(b"login", 17, 1, 2),
-            flow: TO_SERVER,
-            stream: None,
-            txs: &[],
-            app: &NoBuffers,
-        },
+        &Input { pkt: &packet(b"login", 17, 1, 2), flow: TO_SERVER, stream: None, txs: &[], app: &NoBuffers },
         &mut st,
         &mut sc,
         &mut out,
     );
     rs.inspect(
-        &Input {
-            pkt: &packet(b"cmd", 17, 1, 2),
-            flow: TO_SERVER,
-            stream: None,
-            txs: &[],
-            app: &NoBuffers,
-        },
+        &Input { pkt: &packet(b"cmd", 17, 1, 2), flow: TO_SERVER, stream: None, txs: &[], app: &NoBuffers },
         &mut st,
         &mut sc,
         &mut out,
@@ -386,26 +204,14 @@ fn app_buffer_rules_need_their_buffer() {
     let mut out = Vec::new();
     let pkt = packet(b"nothing here", 6, 1, 80);
     rs.inspect(
-        &Input {
-            pkt: &pkt,
-            flow: TO_SERVER,
-            stream: None,
-            txs: &[],
-            app: &NoBuffers,
-        },
+        &Input { pkt: &pkt, flow: TO_SERVER, stream: None, txs: &[], app: &NoBuffers },
         &mut FlowState::default(),
         &mut Scratch::default(),
         &mut out,
     );
     assert!(out.is_empty());
     rs.inspect(
-        &Input {
-            pkt: &pkt,
-            flow: TO_SERVER,
-            stream: None,
-            txs: &[TxRef { id: 0, bufs: &Uri }],
-            app: &NoBuffers,
-        },
+        &Input { pkt: &pkt, flow: TO_SERVER, stream: None, txs: &[TxRef { id: 0, bufs: &Uri }], app: &NoBuffers },
         &mut FlowState::default(),
         &mut Scratch::default(),
         &mut out,
@@ -420,36 +226,11 @@ fn ruleset_is_send_sync() {
 }
 
 // KEYWORDS NEEDING APP-LAYER FACTS OR SPECIAL DECODING
-case!(
-    ftpbounce_other_host,
-    r#"content:"PORT"; ftpbounce;"#,
-    b"PORT 192,168,1,9,4,1\r\n",
-    true
-);
-case!(
-    ftpbounce_own_host,
-    r#"content:"PORT"; ftpbounce;"#,
-    b"PORT 10,0,0,5,4,1\r\n",
-    false
-);
-case!(
-    asn1_oversize,
-    r#"content:"|30|"; asn1:oversize_length 100, relative_offset -1;"#,
-    b"\x30\x82\x01\x00",
-    true
-);
-case!(
-    asn1_bitstring,
-    r#"asn1:bitstring_overflow, absolute_offset 0;"#,
-    b"\x03\x02\x09\xff",
-    true
-);
-case!(
-    asn1_clean,
-    r#"asn1:bitstring_overflow, oversize_length 10, absolute_offset 0;"#,
-    b"\x04\x02AB",
-    false
-);
+case!(ftpbounce_other_host, r#"content:"PORT"; ftpbounce;"#, b"PORT 192,168,1,9,4,1\r\n", true);
+case!(ftpbounce_own_host, r#"content:"PORT"; ftpbounce;"#, b"PORT 10,0,0,5,4,1\r\n", false);
+case!(asn1_oversize, r#"content:"|30|"; asn1:oversize_length 100, relative_offset -1;"#, b"\x30\x82\x01\x00", true);
+case!(asn1_bitstring, r#"asn1:bitstring_overflow, absolute_offset 0;"#, b"\x03\x02\x09\xff", true);
+case!(asn1_clean, r#"asn1:bitstring_overflow, oversize_length 10, absolute_offset 0;"#, b"\x04\x02AB", false);
 
 struct Tls;
 impl Buffers for Tls {
@@ -477,13 +258,7 @@ fn app_facts() {
     let pkt = packet(b"x", 6, 1, 443);
     let mut out = Vec::new();
     rs.inspect(
-        &Input {
-            pkt: &pkt,
-            flow: TO_SERVER,
-            stream: None,
-            txs: &[],
-            app: &Tls,
-        },
+        &Input { pkt: &pkt, flow: TO_SERVER, stream: None, txs: &[], app: &Tls },
         &mut FlowState::default(),
         &mut Scratch::default(),
         &mut out,
@@ -493,13 +268,7 @@ fn app_facts() {
     assert_eq!(sids, [1, 3, 5, 6]);
     out.clear();
     rs.inspect(
-        &Input {
-            pkt: &pkt,
-            flow: TO_SERVER,
-            stream: None,
-            txs: &[],
-            app: &NoBuffers,
-        },
+        &Input { pkt: &pkt, flow: TO_SERVER, stream: None, txs: &[], app: &NoBuffers },
         &mut FlowState::default(),
         &mut Scratch::default(),
         &mut out,
@@ -510,13 +279,8 @@ fn app_facts() {
 #[test]
 fn sticky_buffer_without_match_is_rejected() {
     let mut r = LoadReport::default();
-    r.add_text(
-        "alert http any any -> any any (file_data; file_data; content:\"x\"; sid:1;)\n",
-        None,
-    );
+    r.add_text("alert http any any -> any any (file_data; file_data; content:\"x\"; sid:1;)\n", None);
     assert_eq!(r.errors.len(), 1);
-    assert!(r.errors[0]
-        .reason()
-        .contains("previous sticky buffer has no matches"));
+    assert!(r.errors[0].reason().contains("previous sticky buffer has no matches"));
     assert_eq!(r.errors[0].column, 43);
 }

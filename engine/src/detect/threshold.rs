@@ -45,13 +45,7 @@ pub struct Thresholds {
 impl Thresholds {
     /// Decides whether the hit of signature `sig` at `ts_secs` alerts.
     pub fn allow(&mut self, hit: &Hit, which: u8, t: &Threshold) -> bool {
-        let Hit {
-            sig,
-            ts_secs,
-            src,
-            dst,
-            flow,
-        } = *hit;
+        let Hit { sig, ts_secs, src, dst, flow } = *hit;
         let (a, b) = match t.track {
             Track::BySrc => (Some(src), None),
             Track::ByDst => (Some(dst), None),
@@ -66,10 +60,7 @@ impl Thresholds {
             self.overflow += 1;
             return true;
         }
-        let e = self.map.entry(key).or_insert(Entry {
-            start: ts_secs,
-            count: 0,
-        });
+        let e = self.map.entry(key).or_insert(Entry { start: ts_secs, count: 0 });
         let expired = ts_secs - e.start >= seconds && e.count > 0;
         if expired || e.count == 0 {
             e.start = ts_secs;
@@ -99,41 +90,18 @@ mod tests {
     use super::*;
 
     fn t(kind: ThresholdKind, count: u32, seconds: u32) -> Threshold {
-        Threshold {
-            kind,
-            track: Track::BySrc,
-            count,
-            seconds,
-        }
+        Threshold { kind, track: Track::BySrc, count, seconds }
     }
 
     fn run(th: Threshold, times: &[i64]) -> Vec<bool> {
         let mut s = Thresholds::default();
         let ip: IpAddr = "10.0.0.1".parse().unwrap();
-        times
-            .iter()
-            .map(|&ts| {
-                s.allow(
-                    &Hit {
-                        sig: 0,
-                        ts_secs: ts,
-                        src: ip,
-                        dst: ip,
-                        flow: 0,
-                    },
-                    0,
-                    &th,
-                )
-            })
-            .collect()
+        times.iter().map(|&ts| s.allow(&Hit { sig: 0, ts_secs: ts, src: ip, dst: ip, flow: 0 }, 0, &th)).collect()
     }
 
     #[test]
     fn limit() {
-        assert_eq!(
-            run(t(ThresholdKind::Limit, 2, 60), &[0, 1, 2, 3, 61]),
-            [true, true, false, false, true]
-        );
+        assert_eq!(run(t(ThresholdKind::Limit, 2, 60), &[0, 1, 2, 3, 61]), [true, true, false, false, true]);
     }
 
     #[test]
@@ -146,17 +114,11 @@ mod tests {
 
     #[test]
     fn both_once_per_window() {
-        assert_eq!(
-            run(t(ThresholdKind::Both, 2, 60), &[0, 1, 2, 3, 70, 71]),
-            [false, true, false, false, false, true]
-        );
+        assert_eq!(run(t(ThresholdKind::Both, 2, 60), &[0, 1, 2, 3, 70, 71]), [false, true, false, false, false, true]);
     }
 
     #[test]
     fn detection_filter() {
-        assert_eq!(
-            run(t(ThresholdKind::DetectionFilter, 2, 60), &[0, 1, 2, 3]),
-            [false, false, true, true]
-        );
+        assert_eq!(run(t(ThresholdKind::DetectionFilter, 2, 60), &[0, 1, 2, 3]), [false, false, true, true]);
     }
 }

@@ -38,12 +38,7 @@ pub struct Timeouts {
 
 impl Default for Timeouts {
     fn default() -> Self {
-        Timeouts {
-            new: 30,
-            tcp_established: 3600,
-            tcp_closed: 120,
-            other_established: 300,
-        }
+        Timeouts { new: 30, tcp_established: 3600, tcp_closed: 120, other_established: 300 }
     }
 }
 
@@ -70,13 +65,7 @@ impl FlowKey {
         let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
         let vni = pkt.tunnel().map_or(0, |t| t.vni);
         let vlan = pkt.vlans().first().copied().unwrap_or(0);
-        Some(FlowKey {
-            lo,
-            hi,
-            proto: ip.proto,
-            vni,
-            vlan,
-        })
+        Some(FlowKey { lo, hi, proto: ip.proto, vni, vlan })
     }
 
     /// A stable hash of the key (for sharding and flow ids); the same for
@@ -144,6 +133,8 @@ pub struct Flow {
     /// Directions whose first payload was probed without result
     /// (bit 0 to server, bit 1 to client).
     pub app_unknown: u8,
+    /// App-layer parser state, once the protocol is known and has a parser.
+    pub app: Option<crate::applayer::AppState>,
     /// TCP reassembly, once the flow has a handshake (or midstream pickup).
     pub streams: Option<Box<TcpStreams>>,
     /// Directions that have seen a packet (bit 0 to server, bit 1 to client).
@@ -303,8 +294,7 @@ impl FlowTable {
             // client.
             let client = match pkt.l4 {
                 L4::Tcp { flags, .. }
-                    if flags & (tcp_flags::SYN | tcp_flags::ACK)
-                        == tcp_flags::SYN | tcp_flags::ACK =>
+                    if flags & (tcp_flags::SYN | tcp_flags::ACK) == tcp_flags::SYN | tcp_flags::ACK =>
                 {
                     (ip.dst, dp)
                 }
@@ -325,6 +315,7 @@ impl FlowTable {
                     tcp: TcpState::None,
                     app_proto: None,
                     app_unknown: 0,
+                    app: None,
                     streams: None,
                     seen_dirs: 0,
                     was_established: false,
@@ -352,9 +343,7 @@ impl FlowTable {
             let syn = flags & tcp_flags::SYN != 0;
             let ack = flags & tcp_flags::ACK != 0;
             f.tcp = match f.tcp {
-                _ if flags & (tcp_flags::RST | tcp_flags::FIN) != 0 && f.tcp != TcpState::None => {
-                    TcpState::Closed
-                }
+                _ if flags & (tcp_flags::RST | tcp_flags::FIN) != 0 && f.tcp != TcpState::None => TcpState::Closed,
                 TcpState::None if syn && !ack && to_server => TcpState::SynSent,
                 TcpState::SynSent if syn && ack && !to_server => TcpState::SynRecv,
                 TcpState::SynRecv if ack && !syn && to_server => TcpState::Established,
@@ -368,20 +357,11 @@ impl FlowTable {
         let bit = if to_server { 1 } else { 2 };
         let first_in_dir = f.seen_dirs & bit == 0;
         f.seen_dirs |= bit;
-        Some(Update {
-            key,
-            to_server,
-            first_in_dir,
-        })
+        Some(Update { key, to_server, first_in_dir })
     }
 
     fn evict_oldest(&mut self) {
-        if let Some(k) = self
-            .flows
-            .iter()
-            .min_by_key(|(_, f)| (f.last, f.id))
-            .map(|(k, _)| *k)
-        {
+        if let Some(k) = self.flows.iter().min_by_key(|(_, f)| (f.last, f.id)).map(|(k, _)| *k) {
             if let Some(mut f) = self.flows.remove(&k) {
                 release(&mut f, &mut self.budget);
             }

@@ -203,9 +203,7 @@ impl OverlapPolicy {
         Some(match name {
             "first" | "vista" => OverlapPolicy::First,
             "last" => OverlapPolicy::Last,
-            "bsd" | "bsd-right" | "bsd_right" | "hpux10" | "irix" | "macos" | "windows2k3" => {
-                OverlapPolicy::Bsd
-            }
+            "bsd" | "bsd-right" | "bsd_right" | "hpux10" | "irix" | "macos" | "windows2k3" => OverlapPolicy::Bsd,
             "windows" => OverlapPolicy::Windows,
             "linux" => OverlapPolicy::Linux,
             "old-linux" | "old_linux" => OverlapPolicy::OldLinux,
@@ -242,10 +240,7 @@ pub struct StreamConfig {
 
 impl Default for StreamConfig {
     fn default() -> Self {
-        StreamConfig {
-            depth: DEFAULT_DEPTH,
-            policy: OverlapPolicy::default(),
-        }
+        StreamConfig { depth: DEFAULT_DEPTH, policy: OverlapPolicy::default() }
     }
 }
 
@@ -261,11 +256,7 @@ pub struct MemBudget {
 impl MemBudget {
     /// A budget of `cap` bytes (`u64::MAX` for no limit).
     pub fn new(cap: u64) -> Self {
-        MemBudget {
-            cap,
-            used: 0,
-            dropped: 0,
-        }
+        MemBudget { cap, used: 0, dropped: 0 }
     }
 
     /// The cap in bytes.
@@ -450,13 +441,7 @@ impl Stream {
     /// A segment of this direction: `data` is the captured payload,
     /// `claimed_len` the payload length the IP header claims (the same unless
     /// the packet was truncated; a smaller value is taken as `data.len()`).
-    pub fn segment(
-        &mut self,
-        seq: u32,
-        data: &[u8],
-        claimed_len: usize,
-        budget: &mut MemBudget,
-    ) -> SegmentOutcome {
+    pub fn segment(&mut self, seq: u32, data: &[u8], claimed_len: usize, budget: &mut MemBudget) -> SegmentOutcome {
         let captured = data.len() as u64;
         let claimed = (claimed_len as u64).max(captured);
         if claimed == 0 {
@@ -515,13 +500,7 @@ impl Stream {
 
     /// Buffers `payload`, which covers `[from, extent.1)`, for a segment of
     /// extent `extent`.
-    fn insert(
-        &mut self,
-        extent: (u64, u64),
-        from: u64,
-        payload: &[u8],
-        budget: &mut MemBudget,
-    ) -> SegmentOutcome {
+    fn insert(&mut self, extent: (u64, u64), from: u64, payload: &[u8], budget: &mut MemBudget) -> SegmentOutcome {
         let end = extent.1;
         let first_key = match self.data.range(..from).next_back() {
             Some((&k, v)) if k + v.len() as u64 > from => k,
@@ -678,11 +657,7 @@ impl Stream {
     /// releases their memory. Call in a loop until the result
     /// [`is_empty`](Drained::is_empty): a gap ends a run.
     pub fn drain(&mut self, out: &mut Vec<u8>, budget: &mut MemBudget) -> Drained {
-        let mut d = Drained {
-            bytes: 0,
-            gap_before: None,
-            stream_offset: self.next,
-        };
+        let mut d = Drained { bytes: 0, gap_before: None, stream_offset: self.next };
         let Some((&first, _)) = self.data.first_key_value() else {
             return d;
         };
@@ -912,14 +887,7 @@ mod tests {
             name: "in_order_waits_for_ack",
             start: Start::Syn,
             depth: 0,
-            ops: &[
-                Seg(0, "hello "),
-                Seg(6, "world"),
-                Drain(""),
-                Ack(11),
-                Drain("hello world"),
-                Drain(""),
-            ],
+            ops: &[Seg(0, "hello "), Seg(6, "world"), Drain(""), Ack(11), Drain("hello world"), Drain("")],
             counts: (0, 0, 0),
         },
         Case {
@@ -978,14 +946,7 @@ mod tests {
             name: "ack_inside_hole_partial_gap",
             start: Start::Syn,
             depth: 0,
-            ops: &[
-                Seg(0, "abc"),
-                Seg(6, "ghi"),
-                Ack(5),
-                Drain("abc__"),
-                Ack(9),
-                Drain("_ghi"),
-            ],
+            ops: &[Seg(0, "abc"), Seg(6, "ghi"), Ack(5), Drain("abc__"), Ack(9), Drain("_ghi")],
             counts: (0, 0, 2),
         },
         Case {
@@ -1021,38 +982,21 @@ mod tests {
             name: "truncated_segment_leaves_gap_on_ack",
             start: Start::Syn,
             depth: 0,
-            ops: &[
-                Trunc(0, "abc", 6),
-                Seg(6, "ghi"),
-                Ack(9),
-                Drain("abc___ghi"),
-            ],
+            ops: &[Trunc(0, "abc", 6), Seg(6, "ghi"), Ack(9), Drain("abc___ghi")],
             counts: (0, 0, 1),
         },
         Case {
             name: "truncated_tail_skipped_on_close",
             start: Start::Syn,
             depth: 0,
-            ops: &[
-                Trunc(0, "abc", 6),
-                Seg(6, "ghi"),
-                Drain(""),
-                Close,
-                Drain("abc___ghi"),
-            ],
+            ops: &[Trunc(0, "abc", 6), Seg(6, "ghi"), Drain(""), Close, Drain("abc___ghi")],
             counts: (0, 0, 1),
         },
         Case {
             name: "truncated_tail_filled_by_retransmission",
             start: Start::Syn,
             depth: 0,
-            ops: &[
-                Trunc(0, "abc", 6),
-                Seg(3, "def"),
-                Seg(6, "ghi"),
-                Ack(9),
-                Drain("abcdefghi"),
-            ],
+            ops: &[Trunc(0, "abc", 6), Seg(3, "def"), Seg(6, "ghi"), Ack(9), Drain("abcdefghi")],
             counts: (0, 0, 0),
         },
         Case {
@@ -1089,12 +1033,7 @@ mod tests {
             name: "depth_reached_refuses_hole_filler",
             start: Start::Syn,
             depth: 8,
-            ops: &[
-                Seg(6, "ghijkl"),
-                Seg(0, "abcdef"),
-                Ack(12),
-                Drain("______gh"),
-            ],
+            ops: &[Seg(6, "ghijkl"), Seg(0, "abcdef"), Ack(12), Drain("______gh")],
             counts: (0, 0, 1),
         },
         Case {
@@ -1121,13 +1060,7 @@ mod tests {
             name: "overlap_different_counted_bsd",
             start: Start::Syn,
             depth: 0,
-            ops: &[
-                Seg(4, "AAAA"),
-                Seg(2, "bbbb"),
-                Seg(0, "xx"),
-                Ack(8),
-                Drain("xxbbbbAA"),
-            ],
+            ops: &[Seg(4, "AAAA"), Seg(2, "bbbb"), Seg(0, "xx"), Ack(8), Drain("xxbbbbAA")],
             counts: (0, 1, 0),
         },
     ];
@@ -1140,10 +1073,7 @@ mod tests {
     fn cases() {
         for &isn in ISNS {
             for c in CASES {
-                let cfg = StreamConfig {
-                    depth: c.depth,
-                    ..StreamConfig::default()
-                };
+                let cfg = StreamConfig { depth: c.depth, ..StreamConfig::default() };
                 let mut s = Stream::new(&cfg);
                 let mut b = MemBudget::default();
                 let data0 = isn.wrapping_add(1);
@@ -1204,49 +1134,17 @@ mod tests {
         // (what, O start, O bytes, N start, N bytes, if N wins, if O wins)
         let scenarios: [(&str, u32, &str, u32, &str, &str, &str); 6] = [
             // N starts before O, ends inside it.
-            (
-                "before_inside",
-                4,
-                "AAAA",
-                2,
-                "bbbb",
-                "__bbbbAA",
-                "__bbAAAA",
-            ),
+            ("before_inside", 4, "AAAA", 2, "bbbb", "__bbbbAA", "__bbAAAA"),
             // Same start, N ends after O.
-            (
-                "same_start_longer",
-                4,
-                "AAAA",
-                4,
-                "bbbbbb",
-                "____bbbbbb",
-                "____AAAAbb",
-            ),
+            ("same_start_longer", 4, "AAAA", 4, "bbbbbb", "____bbbbbb", "____AAAAbb"),
             // Same extent.
             ("same_extent", 4, "AAAA", 4, "bbbb", "____bbbb", "____AAAA"),
             // N starts inside O and ends after it.
-            (
-                "inside_after",
-                4,
-                "AAAA",
-                6,
-                "bbbb",
-                "____AAbbbb",
-                "____AAAAbb",
-            ),
+            ("inside_after", 4, "AAAA", 6, "bbbb", "____AAbbbb", "____AAAAbb"),
             // N entirely inside O.
             ("inside", 4, "AAAAAA", 5, "bb", "____AbbAAA", "____AAAAAA"),
             // N covers O and more on both sides.
-            (
-                "covers",
-                4,
-                "AAAA",
-                2,
-                "bbbbbbbb",
-                "__bbbbbbbb",
-                "__bbAAAAbb",
-            ),
+            ("covers", 4, "AAAA", 2, "bbbbbbbb", "__bbbbbbbb", "__bbAAAAbb"),
         ];
         // Does N win, per scenario in the order above.
         let table: [(OverlapPolicy, [bool; 6]); 7] = [
@@ -1269,10 +1167,7 @@ mod tests {
                 let mut b = MemBudget::default();
                 s.syn(0xffff_fffd);
                 let d0 = 0xffff_fffeu32;
-                assert_eq!(
-                    s.segment(d0.wrapping_add(os), ob.as_bytes(), ob.len(), &mut b),
-                    SegmentOutcome::New
-                );
+                assert_eq!(s.segment(d0.wrapping_add(os), ob.as_bytes(), ob.len(), &mut b), SegmentOutcome::New);
                 assert_eq!(
                     s.segment(d0.wrapping_add(ns), nb.as_bytes(), nb.len(), &mut b),
                     SegmentOutcome::OverlapDifferent,
@@ -1327,20 +1222,11 @@ mod tests {
         assert_eq!(t.segment(511, &[b'b'; 10], 10, &mut b), SegmentOutcome::New);
         assert_eq!(b.used(), 2 * (10 + SEGMENT_OVERHEAD));
         // The budget is shared: neither stream gets more.
-        assert_eq!(
-            s.segment(1, &[b'c'; 10], 10, &mut b),
-            SegmentOutcome::Dropped
-        );
-        assert_eq!(
-            t.segment(501, &[b'd'; 10], 10, &mut b),
-            SegmentOutcome::Dropped
-        );
+        assert_eq!(s.segment(1, &[b'c'; 10], 10, &mut b), SegmentOutcome::Dropped);
+        assert_eq!(t.segment(501, &[b'd'; 10], 10, &mut b), SegmentOutcome::Dropped);
         // An overlapping segment with new bytes takes the slow path: dropped
         // as a whole, the buffered bytes untouched.
-        assert_eq!(
-            s.segment(16, &[b'z'; 10], 10, &mut b),
-            SegmentOutcome::Dropped
-        );
+        assert_eq!(s.segment(16, &[b'z'; 10], 10, &mut b), SegmentOutcome::Dropped);
         assert_eq!(b.dropped(), 3);
         assert_eq!(s.counters.memcap_drops, 2);
         assert_eq!(s.counters.overlaps_different, 0);
@@ -1381,20 +1267,14 @@ mod tests {
     #[test]
     fn stream_longer_than_4gib() {
         let mut b = MemBudget::default();
-        let mut s = Stream::new(&StreamConfig {
-            depth: 0,
-            ..StreamConfig::default()
-        });
+        let mut s = Stream::new(&StreamConfig { depth: 0, ..StreamConfig::default() });
         let isn = 0xfff0_0000u32;
         s.syn(isn);
         let step: u64 = 0x3000_0000; // < MAX_AHEAD
         let mut off: u64 = 0;
         for i in 0..8u8 {
             let seq = isn.wrapping_add(1).wrapping_add(off as u32);
-            assert_eq!(
-                s.segment(seq, &[b'0' + i; 4], 4, &mut b),
-                SegmentOutcome::New
-            );
+            assert_eq!(s.segment(seq, &[b'0' + i; 4], 4, &mut b), SegmentOutcome::New);
             s.ack(seq.wrapping_add(4));
             let mut out = Vec::new();
             let d = s.drain(&mut out, &mut b);
@@ -1457,15 +1337,8 @@ mod tests {
                 let j = r.below(i as u64 + 1) as usize;
                 segs.swap(i, j);
             }
-            let isn = if seed % 3 == 0 {
-                u32::MAX - r.below(2000) as u32
-            } else {
-                r.next() as u32
-            };
-            let cfg = StreamConfig {
-                depth: 0,
-                policy: policies[seed as usize % policies.len()],
-            };
+            let isn = if seed % 3 == 0 { u32::MAX - r.below(2000) as u32 } else { r.next() as u32 };
+            let cfg = StreamConfig { depth: 0, policy: policies[seed as usize % policies.len()] };
             let mut s = Stream::new(&cfg);
             let mut budget = MemBudget::default();
             s.syn(isn);
@@ -1473,12 +1346,7 @@ mod tests {
             let mut received = vec![false; len];
             let mut out = Vec::new();
             for &(a, b) in &segs {
-                s.segment(
-                    data0.wrapping_add(a as u32),
-                    &original[a..b],
-                    b - a,
-                    &mut budget,
-                );
+                s.segment(data0.wrapping_add(a as u32), &original[a..b], b - a, &mut budget);
                 received[a..b].iter_mut().for_each(|x| *x = true);
                 check_invariants(&s);
                 if r.below(3) == 0 {
@@ -1526,9 +1394,7 @@ mod tests {
                 let bytes: Vec<u8> = (a..b).map(|_| b'a' + r.below(3) as u8).collect();
                 let ext = (a as u64, b as u64);
                 for (p, &nb) in (a..b).zip(&bytes) {
-                    let covering = extents
-                        .iter()
-                        .filter(|e| e.0 <= p as u64 && (p as u64) < e.1);
+                    let covering = extents.iter().filter(|e| e.0 <= p as u64 && (p as u64) < e.1);
                     match model[p] {
                         None => model[p] = Some(nb),
                         Some(ob) if ob != nb => {
@@ -1542,12 +1408,7 @@ mod tests {
                 if !extents.contains(&ext) {
                     extents.push(ext);
                 }
-                s.segment(
-                    isn.wrapping_add(1 + a as u32),
-                    &bytes,
-                    bytes.len(),
-                    &mut budget,
-                );
+                s.segment(isn.wrapping_add(1 + a as u32), &bytes, bytes.len(), &mut budget);
                 check_invariants(&s);
             }
             s.ack(isn.wrapping_add(1 + n as u32));

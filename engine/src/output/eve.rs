@@ -13,11 +13,8 @@ use crate::source::Timestamp;
 /// Formats packet time as Suricata does: `2024-01-01T00:00:00.003000+0000`
 /// (UTC).
 pub fn format_ts(ts: Timestamp) -> String {
-    let t =
-        jiff::Timestamp::from_microsecond(ts.as_micros()).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-    t.to_zoned(jiff::tz::TimeZone::UTC)
-        .strftime("%Y-%m-%dT%H:%M:%S.%6f+0000")
-        .to_string()
+    let t = jiff::Timestamp::from_microsecond(ts.as_micros()).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    t.to_zoned(jiff::tz::TimeZone::UTC).strftime("%Y-%m-%dT%H:%M:%S.%6f+0000").to_string()
 }
 
 /// Formats an address as Suricata does: IPv4 dotted, IPv6 fully expanded
@@ -196,26 +193,14 @@ mod tests {
 
     #[test]
     fn formats_like_suricata() {
-        assert_eq!(
-            format_ts(Timestamp {
-                secs: 1_704_067_200,
-                micros: 3000
-            }),
-            "2024-01-01T00:00:00.003000+0000"
-        );
-        assert_eq!(
-            format_ip("2001:db8::5".parse().unwrap()),
-            "2001:0db8:0000:0000:0000:0000:0000:0005"
-        );
+        assert_eq!(format_ts(Timestamp { secs: 1_704_067_200, micros: 3000 }), "2024-01-01T00:00:00.003000+0000");
+        assert_eq!(format_ip("2001:db8::5".parse().unwrap()), "2001:0db8:0000:0000:0000:0000:0000:0005");
         assert_eq!(format_ip("10.0.0.5".parse().unwrap()), "10.0.0.5");
         let md = vec![
             ("created_at".to_string(), "2024_01_01".to_string()),
             ("tag".into(), "a".into()),
             ("tag".into(), "b".into()),
         ];
-        assert_eq!(
-            serde_json::to_string(&Metadata(&md)).unwrap(),
-            r#"{"created_at":["2024_01_01"],"tag":["a","b"]}"#
-        );
+        assert_eq!(serde_json::to_string(&Metadata(&md)).unwrap(), r#"{"created_at":["2024_01_01"],"tag":["a","b"]}"#);
     }
 }

@@ -41,20 +41,13 @@ impl WriterSink {
     /// # Errors
     /// When the file cannot be opened.
     pub fn append(path: &Path) -> io::Result<Self> {
-        let f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)?;
-        Ok(WriterSink {
-            out: BufWriter::with_capacity(1 << 16, Box::new(f)),
-        })
+        let f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+        Ok(WriterSink { out: BufWriter::with_capacity(1 << 16, Box::new(f)) })
     }
 
     /// Writes to standard output.
     pub fn stdout() -> Self {
-        WriterSink {
-            out: BufWriter::with_capacity(1 << 16, Box::new(io::stdout())),
-        }
+        WriterSink { out: BufWriter::with_capacity(1 << 16, Box::new(io::stdout())) }
     }
 }
 
@@ -98,6 +91,8 @@ pub struct AlertInput<'a> {
     pub flow: Option<&'a Flow>,
     /// The flow's application protocol as this packet saw it.
     pub app_proto: Option<crate::rules::ast::AppProto>,
+    /// The app-layer object for the alert (`("http", {...})`).
+    pub app_obj: Option<(&'static str, serde_json::Value)>,
     /// Packet direction relative to the flow.
     pub to_server: bool,
 }
@@ -133,11 +128,7 @@ pub fn render_alert(a: &AlertInput<'_>) -> String {
     let s = a.sig;
     let flow = a.flow.map(|f| {
         let server_is_dst = a.to_server;
-        let (cli, srv, cp, spt) = if server_is_dst {
-            (ip.src, ip.dst, sp, dp)
-        } else {
-            (ip.dst, ip.src, dp, sp)
-        };
+        let (cli, srv, cp, spt) = if server_is_dst { (ip.src, ip.dst, sp, dp) } else { (ip.dst, ip.src, dp, sp) };
         FlowObj {
             pkts_toserver: f.pkts_toserver,
             pkts_toclient: f.pkts_toclient,
@@ -176,12 +167,19 @@ pub fn render_alert(a: &AlertInput<'_>) -> String {
         },
         tunnel: tunnel_obj,
         app_proto: a.app_proto.map(|p| p.name()),
-        direction: if a.to_server {
-            "to_server"
-        } else {
-            "to_client"
-        },
+        direction: if a.to_server { "to_server" } else { "to_client" },
         flow,
     };
-    serde_json::to_string(&rec).expect("EVE records serialize")
+    match &a.app_obj {
+        None => serde_json::to_string(&rec).expect("EVE records serialize"),
+        Some((key, obj)) => {
+            // The protocol object goes before `app_proto`, as Suricata
+            // writes it.
+            let mut v = serde_json::to_value(&rec).expect("EVE records serialize");
+            if let Some(m) = v.as_object_mut() {
+                m.insert((*key).to_string(), obj.clone());
+            }
+            serde_json::to_string(&v).expect("EVE records serialize")
+        }
+    }
 }

@@ -178,12 +178,9 @@ impl AppProto {
     pub fn transports(self) -> (bool, bool) {
         match self {
             AppProto::Dns | AppProto::Sip | AppProto::Krb5 | AppProto::Nfs => (true, true),
-            AppProto::Ntp
-            | AppProto::Dhcp
-            | AppProto::Snmp
-            | AppProto::Tftp
-            | AppProto::Ike
-            | AppProto::Quic => (false, true),
+            AppProto::Ntp | AppProto::Dhcp | AppProto::Snmp | AppProto::Tftp | AppProto::Ike | AppProto::Quic => {
+                (false, true)
+            }
             _ => (true, false),
         }
     }
@@ -391,11 +388,9 @@ impl Buffer {
     /// buffer. `rawbytes` is handled by the caller (it keeps the payload).
     pub fn from_modifier(kw: &str) -> Option<Buffer> {
         match kw {
-            "http_uri" | "http_raw_uri" | "http_header" | "http_raw_header" | "http_method"
-            | "http_cookie" | "http_user_agent" | "http_host" | "http_raw_host"
-            | "http_stat_code" | "http_stat_msg" | "http_client_body" | "http_server_body" => {
-                Buffer::from_sticky(kw)
-            }
+            "http_uri" | "http_raw_uri" | "http_header" | "http_raw_header" | "http_method" | "http_cookie"
+            | "http_user_agent" | "http_host" | "http_raw_host" | "http_stat_code" | "http_stat_msg"
+            | "http_client_body" | "http_server_body" => Buffer::from_sticky(kw),
             _ => None,
         }
     }
@@ -405,12 +400,13 @@ impl Buffer {
     pub fn direction(self) -> Option<bool> {
         use Buffer::*;
         match self {
-            HttpUri | HttpUriRaw | HttpMethod | HttpUserAgent | HttpHost | HttpHostRaw
-            | HttpRequestBody | HttpRequestLine | HttpAccept | HttpAcceptEnc | HttpAcceptLang
-            | HttpReferer | DnsQuery | TlsSni | Ja3Hash | Ja3String | Ja4Hash => Some(true),
-            HttpStatCode | HttpStatMsg | HttpResponseBody | HttpResponseLine | HttpServer
-            | HttpLocation | TlsCertSubject | TlsCertIssuer | TlsCertSerial
-            | TlsCertFingerprint | Ja3sHash | Ja3sString => Some(false),
+            HttpUri | HttpUriRaw | HttpMethod | HttpUserAgent | HttpHost | HttpHostRaw | HttpRequestBody
+            | HttpRequestLine | HttpAccept | HttpAcceptEnc | HttpAcceptLang | HttpReferer | DnsQuery | TlsSni
+            | Ja3Hash | Ja3String | Ja4Hash => Some(true),
+            HttpStatCode | HttpStatMsg | HttpResponseBody | HttpResponseLine | HttpServer | HttpLocation
+            | TlsCertSubject | TlsCertIssuer | TlsCertSerial | TlsCertFingerprint | Ja3sHash | Ja3sString => {
+                Some(false)
+            }
             _ => None,
         }
     }
@@ -422,8 +418,8 @@ impl Buffer {
         match self {
             Payload | Base64Data | FileData | FileName => None,
             DnsQuery => Some(AppProto::Dns),
-            TlsSni | TlsCertSubject | TlsCertIssuer | TlsCertSerial | TlsCertFingerprint
-            | Ja3Hash | Ja3String | Ja3sHash | Ja3sString | Ja4Hash => Some(AppProto::Tls),
+            TlsSni | TlsCertSubject | TlsCertIssuer | TlsCertSerial | TlsCertFingerprint | Ja3Hash | Ja3String
+            | Ja3sHash | Ja3sString | Ja4Hash => Some(AppProto::Tls),
             SshProto | SshSoftware => Some(AppProto::Ssh),
             _ => Some(AppProto::Http),
         }

@@ -37,13 +37,7 @@ impl Classifications {
             match parts.as_slice() {
                 [name, desc, prio] => match prio.parse::<u8>() {
                     Ok(p) => {
-                        map.insert(
-                            name.to_string(),
-                            ClassType {
-                                description: desc.to_string(),
-                                priority: p,
-                            },
-                        );
+                        map.insert(name.to_string(), ClassType { description: desc.to_string(), priority: p });
                     }
                     Err(_) => bad.push((n + 1, t.to_string())),
                 },

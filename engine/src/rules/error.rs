@@ -38,13 +38,7 @@ pub(crate) enum RuleErrorKind {
 
 impl RuleError {
     pub(crate) fn new(kind: RuleErrorKind, column: usize) -> Self {
-        RuleError {
-            file: None,
-            line: 0,
-            column,
-            sid: None,
-            kind,
-        }
+        RuleError { file: None, line: 0, column, sid: None, kind }
     }
 
     pub(crate) fn syntax(msg: impl Into<String>, column: usize) -> Self {
@@ -56,13 +50,7 @@ impl RuleError {
     }
 
     pub(crate) fn bad_value(kw: &str, reason: impl Into<String>, column: usize) -> Self {
-        Self::new(
-            RuleErrorKind::BadValue {
-                keyword: kw.to_string(),
-                reason: reason.into(),
-            },
-            column,
-        )
+        Self::new(RuleErrorKind::BadValue { keyword: kw.to_string(), reason: reason.into() }, column)
     }
 
     pub(crate) fn unsupported(what: impl Into<String>, column: usize) -> Self {

@@ -28,10 +28,7 @@ pub(crate) fn build(header: Header, opts: &[RawOption<'_>]) -> Result<Rule, Rule
     let mut b = Builder {
         rule: Rule {
             header,
-            meta: Meta {
-                gid: 1,
-                ..Meta::default()
-            },
+            meta: Meta { gid: 1, ..Meta::default() },
             ops: Vec::new(),
             checks: Vec::new(),
             flow: None,
@@ -107,10 +104,8 @@ pub(crate) fn parse_content_bytes(s: &str) -> Result<Vec<u8>, String> {
                     }
                 }
                 _ => {
-                    let d = (c as char)
-                        .to_digit(16)
-                        .ok_or_else(|| format!("invalid hex character '{}'", c as char))?
-                        as u8;
+                    let d =
+                        (c as char).to_digit(16).ok_or_else(|| format!("invalid hex character '{}'", c as char))? as u8;
                     match hex_digit.take() {
                         Some(h) => out.push(h << 4 | d),
                         None => hex_digit = Some(d),
@@ -153,8 +148,7 @@ fn parse_u64(v: &str) -> Result<u64, String> {
     if let Some(h) = v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
         u64::from_str_radix(h, 16).map_err(|_| format!("invalid number '{v}'"))
     } else {
-        v.parse::<u64>()
-            .map_err(|_| format!("invalid number '{v}'"))
+        v.parse::<u64>().map_err(|_| format!("invalid number '{v}'"))
     }
 }
 
@@ -163,8 +157,7 @@ fn parse_i64(v: &str) -> Result<i64, String> {
     if let Some(h) = v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
         i64::from_str_radix(h, 16).map_err(|_| format!("invalid number '{v}'"))
     } else {
-        v.parse::<i64>()
-            .map_err(|_| format!("invalid number '{v}'"))
+        v.parse::<i64>().map_err(|_| format!("invalid number '{v}'"))
     }
 }
 
@@ -174,9 +167,7 @@ const IGNORED_KEYWORDS: &[&str] = &["tag", "requires", "xbits_noop", "prefilter"
 
 impl Builder {
     fn content_mut(&mut self, kw: &str, col: usize) -> Result<&mut Content, RuleError> {
-        let idx = self
-            .last_content
-            .ok_or_else(|| RuleError::bad_value(kw, "no preceding content", col))?;
+        let idx = self.last_content.ok_or_else(|| RuleError::bad_value(kw, "no preceding content", col))?;
         match &mut self.rule.ops[idx].op {
             PayloadOp::Content(c) => Ok(c),
             _ => Err(RuleError::bad_value(kw, "no preceding content", col)),
@@ -187,10 +178,7 @@ impl Builder {
     /// another one without any keyword inspecting it is an error.
     fn set_sticky(&mut self, b: Option<Buffer>, col: usize) -> Result<(), RuleError> {
         if self.sticky.is_some() && self.rule.ops.len() == self.ops_at_sticky {
-            return Err(RuleError::syntax(
-                "previous sticky buffer has no matches",
-                col,
-            ));
+            return Err(RuleError::syntax("previous sticky buffer has no matches", col));
         }
         self.sticky = b;
         self.ops_at_sticky = self.rule.ops.len();
@@ -208,18 +196,14 @@ impl Builder {
     }
 
     fn need_value<'a>(o: &RawOption<'a>) -> Result<&'a str, RuleError> {
-        o.value
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| RuleError::bad_value(o.name, "a value is required", o.column))
+        o.value.filter(|v| !v.is_empty()).ok_or_else(|| RuleError::bad_value(o.name, "a value is required", o.column))
     }
 
     fn no_value(o: &RawOption<'_>) -> Result<(), RuleError> {
         match o.value {
-            Some(v) if !v.trim().is_empty() => Err(RuleError::bad_value(
-                o.name,
-                format!("takes no value, got '{v}'"),
-                o.column,
-            )),
+            Some(v) if !v.trim().is_empty() => {
+                Err(RuleError::bad_value(o.name, format!("takes no value, got '{v}'"), o.column))
+            }
             _ => Ok(()),
         }
     }
@@ -227,11 +211,7 @@ impl Builder {
     fn check_var(&self, v: &Value, kw: &str, col: usize) -> Result<(), RuleError> {
         if let Value::Var(name) = v {
             if !self.byte_vars.iter().any(|x| x == name) {
-                return Err(RuleError::bad_value(
-                    kw,
-                    format!("unknown variable '{name}'"),
-                    col,
-                ));
+                return Err(RuleError::bad_value(kw, format!("unknown variable '{name}'"), col));
             }
         }
         Ok(())
@@ -245,43 +225,24 @@ impl Builder {
             "msg" => self.rule.meta.msg = unescape_text(unquote(Self::need_value(o)?)),
             "sid" => {
                 let v = Self::need_value(o)?;
-                let sid = v
-                    .trim()
-                    .parse::<u32>()
-                    .map_err(|_| bad(format!("'{v}' is not a valid sid")))?;
+                let sid = v.trim().parse::<u32>().map_err(|_| bad(format!("'{v}' is not a valid sid")))?;
                 if sid == 0 {
                     return Err(bad("sid must be greater than 0".into()));
                 }
                 self.rule.meta.sid = sid;
                 self.seen_sid = true;
             }
-            "rev" => {
-                self.rule.meta.rev = Self::need_value(o)?
-                    .trim()
-                    .parse()
-                    .map_err(|_| bad("invalid rev".into()))?
-            }
-            "gid" => {
-                self.rule.meta.gid = Self::need_value(o)?
-                    .trim()
-                    .parse()
-                    .map_err(|_| bad("invalid gid".into()))?
-            }
+            "rev" => self.rule.meta.rev = Self::need_value(o)?.trim().parse().map_err(|_| bad("invalid rev".into()))?,
+            "gid" => self.rule.meta.gid = Self::need_value(o)?.trim().parse().map_err(|_| bad("invalid gid".into()))?,
             "classtype" => {
                 let v = Self::need_value(o)?.trim();
-                if !v
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-                {
+                if !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
                     return Err(bad(format!("invalid classtype '{v}'")));
                 }
                 self.rule.meta.classtype = Some(v.to_string());
             }
             "priority" => {
-                let p: u8 = Self::need_value(o)?
-                    .trim()
-                    .parse()
-                    .map_err(|_| bad("invalid priority".into()))?;
+                let p: u8 = Self::need_value(o)?.trim().parse().map_err(|_| bad("invalid priority".into()))?;
                 if p == 0 {
                     return Err(bad("priority must be 1-255".into()));
                 }
@@ -289,13 +250,8 @@ impl Builder {
             }
             "reference" => {
                 let v = Self::need_value(o)?;
-                let (sys, id) = v
-                    .split_once(',')
-                    .ok_or_else(|| bad("expected 'system,id'".into()))?;
-                self.rule
-                    .meta
-                    .references
-                    .push((sys.trim().to_string(), id.trim().to_string()));
+                let (sys, id) = v.split_once(',').ok_or_else(|| bad("expected 'system,id'".into()))?;
+                self.rule.meta.references.push((sys.trim().to_string(), id.trim().to_string()));
             }
             "metadata" => {
                 for item in Self::need_value(o)?.split(',') {
@@ -304,10 +260,7 @@ impl Builder {
                         continue;
                     }
                     let (k, v) = item.split_once(' ').unwrap_or((item, ""));
-                    self.rule
-                        .meta
-                        .metadata
-                        .push((k.trim().to_string(), v.trim().to_string()));
+                    self.rule.meta.metadata.push((k.trim().to_string(), v.trim().to_string()));
                 }
             }
             "target" => {
@@ -334,11 +287,7 @@ impl Builder {
                 if pattern.is_empty() {
                     return Err(bad("empty content".into()));
                 }
-                let buffer = if name == "uricontent" {
-                    Buffer::HttpUri
-                } else {
-                    self.current_buffer()
-                };
+                let buffer = if name == "uricontent" { Buffer::HttpUri } else { self.current_buffer() };
                 self.push_op(
                     buffer,
                     PayloadOp::Content(Content {
@@ -372,14 +321,10 @@ impl Builder {
                 let plen = c.pattern.len() as i64;
                 match (&v, name) {
                     (Value::Num(n), "depth") if *n < plen => {
-                        return Err(bad(format!(
-                            "depth {n} is smaller than the content length {plen}"
-                        )))
+                        return Err(bad(format!("depth {n} is smaller than the content length {plen}")))
                     }
                     (Value::Num(n), "within") if *n < plen => {
-                        return Err(bad(format!(
-                            "within {n} is smaller than the content length {plen}"
-                        )))
+                        return Err(bad(format!("within {n} is smaller than the content length {plen}")))
                     }
                     (Value::Num(n), "offset" | "depth") if *n < 0 => {
                         return Err(bad(format!("{name} cannot be negative")))
@@ -399,24 +344,17 @@ impl Builder {
                     return Err(bad(format!("{name} given twice for one content")));
                 }
                 *slot = Some(v);
-                if (c.offset.is_some() || c.depth.is_some())
-                    && (c.distance.is_some() || c.within.is_some())
-                {
-                    return Err(bad("cannot mix absolute (offset/depth) and relative (distance/within) modifiers"
-                        .into()));
+                if (c.offset.is_some() || c.depth.is_some()) && (c.distance.is_some() || c.within.is_some()) {
+                    return Err(bad(
+                        "cannot mix absolute (offset/depth) and relative (distance/within) modifiers".into()
+                    ));
                 }
             }
             "startswith" => {
                 Self::no_value(o)?;
                 let c = self.content_mut(name, col)?;
-                if c.offset.is_some()
-                    || c.depth.is_some()
-                    || c.distance.is_some()
-                    || c.within.is_some()
-                {
-                    return Err(bad(
-                        "cannot be combined with offset/depth/distance/within".into()
-                    ));
+                if c.offset.is_some() || c.depth.is_some() || c.distance.is_some() || c.within.is_some() {
+                    return Err(bad("cannot be combined with offset/depth/distance/within".into()));
                 }
                 c.startswith = true;
             }
@@ -429,17 +367,9 @@ impl Builder {
                     None | Some("") => FastPattern::Yes,
                     Some("only") => FastPattern::Only,
                     Some(v) => {
-                        let (a, b) = v
-                            .split_once(',')
-                            .ok_or_else(|| bad(format!("invalid value '{v}'")))?;
-                        let offset = a
-                            .trim()
-                            .parse()
-                            .map_err(|_| bad(format!("invalid offset '{a}'")))?;
-                        let length: u16 = b
-                            .trim()
-                            .parse()
-                            .map_err(|_| bad(format!("invalid length '{b}'")))?;
+                        let (a, b) = v.split_once(',').ok_or_else(|| bad(format!("invalid value '{v}'")))?;
+                        let offset = a.trim().parse().map_err(|_| bad(format!("invalid offset '{a}'")))?;
+                        let length: u16 = b.trim().parse().map_err(|_| bad(format!("invalid length '{b}'")))?;
                         FastPattern::Chop { offset, length }
                     }
                 };
@@ -450,9 +380,7 @@ impl Builder {
                     }
                 }
                 if c.negated && fp == FastPattern::Only {
-                    return Err(bad(
-                        "fast_pattern:only cannot be used on a negated content".into()
-                    ));
+                    return Err(bad("fast_pattern:only cannot be used on a negated content".into()));
                 }
                 c.fast_pattern = Some(fp);
             }
@@ -485,15 +413,7 @@ impl Builder {
                     }
                 }
                 let buffer = self.current_buffer_for_relative(relative);
-                self.push_op(
-                    buffer,
-                    PayloadOp::IsDataAt(IsDataAt {
-                        pos,
-                        negated,
-                        relative,
-                        rawbytes,
-                    }),
-                );
+                self.push_op(buffer, PayloadOp::IsDataAt(IsDataAt { pos, negated, relative, rawbytes }));
             }
             "byte_test" => {
                 let bt = parse_byte_test(Self::need_value(o)?).map_err(bad)?;
@@ -523,38 +443,19 @@ impl Builder {
                 let mut bytes = 0;
                 let mut offset = 0;
                 let mut relative = false;
-                for p in o
-                    .value
-                    .unwrap_or("")
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|p| !p.is_empty())
-                {
+                for p in o.value.unwrap_or("").split(',').map(str::trim).filter(|p| !p.is_empty()) {
                     if p == "relative" {
                         relative = true;
                     } else if let Some(v) = p.strip_prefix("bytes") {
-                        bytes = v
-                            .trim()
-                            .parse()
-                            .map_err(|_| bad(format!("invalid '{p}'")))?;
+                        bytes = v.trim().parse().map_err(|_| bad(format!("invalid '{p}'")))?;
                     } else if let Some(v) = p.strip_prefix("offset") {
-                        offset = v
-                            .trim()
-                            .parse()
-                            .map_err(|_| bad(format!("invalid '{p}'")))?;
+                        offset = v.trim().parse().map_err(|_| bad(format!("invalid '{p}'")))?;
                     } else {
                         return Err(bad(format!("unknown option '{p}'")));
                     }
                 }
                 let buffer = self.current_buffer();
-                self.push_op(
-                    buffer,
-                    PayloadOp::Base64Decode {
-                        bytes,
-                        offset,
-                        relative,
-                    },
-                );
+                self.push_op(buffer, PayloadOp::Base64Decode { bytes, offset, relative });
             }
             "base64_data" => {
                 Self::no_value(o)?;
@@ -580,9 +481,7 @@ impl Builder {
                     return Err(bad("to_server and to_client are exclusive".into()));
                 }
                 if f.established && (f.not_established || f.stateless) {
-                    return Err(bad(
-                        "established conflicts with not_established/stateless".into()
-                    ));
+                    return Err(bad("established conflicts with not_established/stateless".into()));
                 }
                 if f.only_stream && f.no_stream {
                     return Err(bad("only_stream and no_stream are exclusive".into()));
@@ -617,40 +516,23 @@ impl Builder {
                 if any && names.contains('&') {
                     return Err(bad("cannot mix '|' and '&'".into()));
                 }
-                let list: Vec<String> = names
-                    .split(['|', '&'])
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty())
-                    .collect();
+                let list: Vec<String> =
+                    names.split(['|', '&']).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
                 if list.is_empty() || list.iter().any(|n| n.contains(char::is_whitespace)) {
                     return Err(bad(format!("invalid flowbit name '{names}'")));
                 }
-                if (any || list.len() > 1)
-                    && !matches!(cmd, FlowbitCmd::IsSet | FlowbitCmd::IsNotSet)
-                {
-                    if matches!(
-                        cmd,
-                        FlowbitCmd::Set | FlowbitCmd::Unset | FlowbitCmd::Toggle
-                    ) && !any
-                    {
+                if (any || list.len() > 1) && !matches!(cmd, FlowbitCmd::IsSet | FlowbitCmd::IsNotSet) {
+                    if matches!(cmd, FlowbitCmd::Set | FlowbitCmd::Unset | FlowbitCmd::Toggle) && !any {
                         // set a&b sets both: allowed by Suricata 7.
                     } else {
                         return Err(bad("'|' is only valid with isset/isnotset".into()));
                     }
                 }
-                self.rule.flowbits.push(Flowbit {
-                    cmd,
-                    names: list,
-                    any,
-                });
+                self.rule.flowbits.push(Flowbit { cmd, names: list, any });
             }
             "threshold" | "detection_filter" => {
                 let t = parse_threshold(name, Self::need_value(o)?).map_err(bad)?;
-                let slot = if name == "threshold" {
-                    &mut self.rule.threshold
-                } else {
-                    &mut self.rule.detection_filter
-                };
+                let slot = if name == "threshold" { &mut self.rule.threshold } else { &mut self.rule.detection_filter };
                 if slot.is_some() {
                     return Err(bad("given twice".into()));
                 }
@@ -668,18 +550,8 @@ impl Builder {
                 if n > 255 {
                     return Err(bad("tos is 0-255".into()));
                 }
-                let op = if neg {
-                    super::numeric::NumOp::Ne
-                } else {
-                    super::numeric::NumOp::Eq
-                };
-                self.rule
-                    .checks
-                    .push(PacketCheck::Tos(super::numeric::NumMatch {
-                        op,
-                        a: n,
-                        b: n,
-                    }));
+                let op = if neg { super::numeric::NumOp::Ne } else { super::numeric::NumOp::Eq };
+                self.rule.checks.push(PacketCheck::Tos(super::numeric::NumMatch { op, a: n, b: n }));
             }
             "id" => self.check(o, PacketCheck::IpId, 65535)?,
             "itype" => self.check(o, PacketCheck::Itype, 255)?,
@@ -698,18 +570,8 @@ impl Builder {
                 if n > 65535 {
                     return Err(bad("window is 0-65535".into()));
                 }
-                let op = if neg {
-                    super::numeric::NumOp::Ne
-                } else {
-                    super::numeric::NumOp::Eq
-                };
-                self.rule
-                    .checks
-                    .push(PacketCheck::Window(super::numeric::NumMatch {
-                        op,
-                        a: n,
-                        b: n,
-                    }));
+                let op = if neg { super::numeric::NumOp::Ne } else { super::numeric::NumOp::Eq };
+                self.rule.checks.push(PacketCheck::Window(super::numeric::NumMatch { op, a: n, b: n }));
             }
             "ip_proto" => {
                 let v = Self::need_value(o)?.trim();
@@ -776,11 +638,8 @@ impl Builder {
                     None => (false, v),
                 };
                 let p = p.split(',').next().unwrap_or(p).trim();
-                let proto =
-                    AppProto::from_name(p).ok_or_else(|| bad(format!("unknown protocol '{p}'")))?;
-                self.rule
-                    .checks
-                    .push(PacketCheck::AppLayerProto { proto, negated });
+                let proto = AppProto::from_name(p).ok_or_else(|| bad(format!("unknown protocol '{p}'")))?;
+                self.rule.checks.push(PacketCheck::AppLayerProto { proto, negated });
             }
             "file_data" | "file.data" | "pkt_data" | "base64_data_sticky" => {
                 Self::no_value(o)?;
@@ -794,19 +653,11 @@ impl Builder {
                 Self::no_value(o)?;
                 let buf = Buffer::from_modifier(name).expect("checked");
                 if self.sticky.is_some_and(|s| s != Buffer::Payload) {
-                    return Err(bad(format!(
-                        "cannot follow the sticky buffer {}",
-                        self.current_buffer().name()
-                    )));
+                    return Err(bad(format!("cannot follow the sticky buffer {}", self.current_buffer().name())));
                 }
-                let idx = self
-                    .last_content
-                    .ok_or_else(|| bad("no preceding content".into()))?;
+                let idx = self.last_content.ok_or_else(|| bad("no preceding content".into()))?;
                 if self.rule.ops[idx].buffer != Buffer::Payload {
-                    return Err(bad(format!(
-                        "content already bound to {}",
-                        self.rule.ops[idx].buffer.name()
-                    )));
+                    return Err(bad(format!("content already bound to {}", self.rule.ops[idx].buffer.name())));
                 }
                 self.rule.ops[idx].buffer = buf;
             }
@@ -841,9 +692,7 @@ impl Builder {
                         other => return Err(bad(format!("unknown version '{other}'"))),
                     };
                 }
-                self.rule
-                    .checks
-                    .push(PacketCheck::SslVersion { mask, negated });
+                self.rule.checks.push(PacketCheck::SslVersion { mask, negated });
             }
             "ssl_state" => {
                 let mut any_of = 0u8;
@@ -867,24 +716,15 @@ impl Builder {
                         any_of |= bit;
                     }
                 }
-                self.rule
-                    .checks
-                    .push(PacketCheck::SslState { any_of, none_of });
+                self.rule.checks.push(PacketCheck::SslState { any_of, none_of });
             }
             "ssh.softwareversion" | "ssh.protoversion" => {
                 let v = unquote(Self::need_value(o)?).to_string();
                 if v.is_empty() {
                     return Err(bad("a version string is required".into()));
                 }
-                let buffer = if name == "ssh.softwareversion" {
-                    Buffer::SshSoftware
-                } else {
-                    Buffer::SshProto
-                };
-                self.rule.checks.push(PacketCheck::SshVersion {
-                    buffer,
-                    prefix: v.into_bytes(),
-                });
+                let buffer = if name == "ssh.softwareversion" { Buffer::SshSoftware } else { Buffer::SshProto };
+                self.rule.checks.push(PacketCheck::SshVersion { buffer, prefix: v.into_bytes() });
             }
             "ftpbounce" => {
                 Self::no_value(o)?;
@@ -998,8 +838,7 @@ impl Builder {
         ctor: fn(super::numeric::NumMatch<u64>) -> PacketCheck,
         max: u64,
     ) -> Result<(), RuleError> {
-        let m = parse_num(Self::need_value(o)?, max)
-            .map_err(|e| RuleError::bad_value(o.name, e, o.column))?;
+        let m = parse_num(Self::need_value(o)?, max).map_err(|e| RuleError::bad_value(o.name, e, o.column))?;
         self.rule.checks.push(ctor(m));
         Ok(())
     }
@@ -1020,9 +859,7 @@ fn parse_asn1(v: &str) -> Result<Asn1Opts, String> {
             None => (p, None),
         };
         let num = |val: Option<&str>| -> Result<i64, String> {
-            val.ok_or(format!("'{k}' needs a number"))?
-                .parse::<i64>()
-                .map_err(|_| format!("invalid number in '{p}'"))
+            val.ok_or(format!("'{k}' needs a number"))?.parse::<i64>().map_err(|_| format!("invalid number in '{p}'"))
         };
         match k {
             "bitstring_overflow" => a.bitstring_overflow = true,
@@ -1063,10 +900,7 @@ fn keywords_pcre(v: &str) -> Result<(Pcre, Option<Buffer>), String> {
         Some(r) => (true, r.trim()),
         None => (false, v),
     };
-    let v = v
-        .strip_prefix('"')
-        .and_then(|r| r.strip_suffix('"'))
-        .ok_or("pcre must be quoted")?;
+    let v = v.strip_prefix('"').and_then(|r| r.strip_suffix('"')).ok_or("pcre must be quoted")?;
     let v = v.strip_prefix('/').ok_or("pcre must start with '/'")?;
     let end = v.rfind('/').ok_or("pcre must end with '/' and its flags")?;
     let (re, flags) = (&v[..end], &v[end + 1..]);
@@ -1149,9 +983,7 @@ fn parse_endian_string(
 
 fn check_nbytes(n: u8, string: NumString) -> Result<(), String> {
     match string {
-        NumString::Binary if !matches!(n, 1..=4 | 8) => {
-            Err(format!("{n} bytes cannot be read as a binary number"))
-        }
+        NumString::Binary if !matches!(n, 1..=4 | 8) => Err(format!("{n} bytes cannot be read as a binary number")),
         _ if n == 0 || n > 10 => Err(format!("{n} bytes is out of range 1-10")),
         _ => Ok(()),
     }
@@ -1162,9 +994,7 @@ fn parse_byte_test(v: &str) -> Result<ByteTest, String> {
     if parts.len() < 4 {
         return Err("expected bytes,operator,value,offset[,options]".into());
     }
-    let nbytes: u8 = parts[0]
-        .parse()
-        .map_err(|_| format!("invalid byte count '{}'", parts[0]))?;
+    let nbytes: u8 = parts[0].parse().map_err(|_| format!("invalid byte count '{}'", parts[0]))?;
     let (negated, op) = match parts[1].strip_prefix('!') {
         Some(r) => (true, r.trim()),
         None => (false, parts[1]),
@@ -1219,9 +1049,7 @@ fn parse_byte_jump(v: &str) -> Result<ByteJump, String> {
     if parts.len() < 2 {
         return Err("expected bytes,offset[,options]".into());
     }
-    let nbytes: u8 = parts[0]
-        .parse()
-        .map_err(|_| format!("invalid byte count '{}'", parts[0]))?;
+    let nbytes: u8 = parts[0].parse().map_err(|_| format!("invalid byte count '{}'", parts[0]))?;
     let mut bj = ByteJump {
         nbytes,
         offset: parse_value(parts[1])?,
@@ -1244,10 +1072,7 @@ fn parse_byte_jump(v: &str) -> Result<ByteJump, String> {
             "from_end" => bj.from_end = true,
             "string" => string_seen = true,
             _ if p.starts_with("multiplier") => {
-                bj.multiplier = p["multiplier".len()..]
-                    .trim()
-                    .parse()
-                    .map_err(|_| format!("invalid '{p}'"))?;
+                bj.multiplier = p["multiplier".len()..].trim().parse().map_err(|_| format!("invalid '{p}'"))?;
             }
             _ if p.starts_with("post_offset") => {
                 bj.post_offset = parse_i64(&p["post_offset".len()..])?;
@@ -1274,17 +1099,13 @@ fn parse_byte_extract(v: &str) -> Result<ByteExtract, String> {
     if parts.len() < 3 {
         return Err("expected bytes,offset,name[,options]".into());
     }
-    let nbytes: u8 = parts[0]
-        .parse()
-        .map_err(|_| format!("invalid byte count '{}'", parts[0]))?;
+    let nbytes: u8 = parts[0].parse().map_err(|_| format!("invalid byte count '{}'", parts[0]))?;
     let offset = parse_i64(parts[1])?;
     let name = parts[2];
-    let ok_name = take_while1::<_, _, nom::error::Error<&str>>(|c: char| {
-        c.is_ascii_alphanumeric() || c == '_'
-    })
-    .parse(name)
-    .map(|(rest, _)| rest.is_empty())
-    .unwrap_or(false);
+    let ok_name = take_while1::<_, _, nom::error::Error<&str>>(|c: char| c.is_ascii_alphanumeric() || c == '_')
+        .parse(name)
+        .map(|(rest, _)| rest.is_empty())
+        .unwrap_or(false);
     if !ok_name || name.chars().next().is_some_and(|c| c.is_ascii_digit()) {
         return Err(format!("invalid variable name '{name}'"));
     }
@@ -1305,16 +1126,10 @@ fn parse_byte_extract(v: &str) -> Result<ByteExtract, String> {
             "relative" => be.relative = true,
             "string" => string_seen = true,
             _ if p.starts_with("multiplier") => {
-                be.multiplier = p["multiplier".len()..]
-                    .trim()
-                    .parse()
-                    .map_err(|_| format!("invalid '{p}'"))?;
+                be.multiplier = p["multiplier".len()..].trim().parse().map_err(|_| format!("invalid '{p}'"))?;
             }
             _ if p.starts_with("align") => {
-                be.align = p["align".len()..]
-                    .trim()
-                    .parse()
-                    .map_err(|_| format!("invalid '{p}'"))?;
+                be.align = p["align".len()..].trim().parse().map_err(|_| format!("invalid '{p}'"))?;
                 if be.align != 2 && be.align != 4 {
                     return Err("align must be 2 or 4".into());
                 }
@@ -1334,18 +1149,12 @@ fn parse_byte_extract(v: &str) -> Result<ByteExtract, String> {
 }
 
 fn parse_threshold(kw: &str, v: &str) -> Result<Threshold, String> {
-    let mut kind = if kw == "detection_filter" {
-        Some(ThresholdKind::DetectionFilter)
-    } else {
-        None
-    };
+    let mut kind = if kw == "detection_filter" { Some(ThresholdKind::DetectionFilter) } else { None };
     let mut track = None;
     let mut count = None;
     let mut seconds = None;
     for p in v.split(',').map(str::trim) {
-        let (k, val) = p
-            .split_once(char::is_whitespace)
-            .ok_or_else(|| format!("invalid part '{p}'"))?;
+        let (k, val) = p.split_once(char::is_whitespace).ok_or_else(|| format!("invalid part '{p}'"))?;
         let val = val.trim();
         match k {
             "type" if kw == "threshold" => {
@@ -1366,18 +1175,8 @@ fn parse_threshold(kw: &str, v: &str) -> Result<Threshold, String> {
                     other => return Err(format!("unknown track '{other}'")),
                 })
             }
-            "count" => {
-                count = Some(
-                    val.parse::<u32>()
-                        .map_err(|_| format!("invalid count '{val}'"))?,
-                )
-            }
-            "seconds" => {
-                seconds = Some(
-                    val.parse::<u32>()
-                        .map_err(|_| format!("invalid seconds '{val}'"))?,
-                )
-            }
+            "count" => count = Some(val.parse::<u32>().map_err(|_| format!("invalid count '{val}'"))?),
+            "seconds" => seconds = Some(val.parse::<u32>().map_err(|_| format!("invalid seconds '{val}'"))?),
             other => return Err(format!("unknown part '{other}'")),
         }
     }
@@ -1394,11 +1193,7 @@ fn parse_flags(v: &str) -> Result<TcpFlagsMatch, String> {
         Some((m, i)) => (m.trim(), Some(i.trim())),
         None => (v.trim(), None),
     };
-    let mut f = TcpFlagsMatch {
-        set: 0,
-        modifier: 0,
-        ignore: 0,
-    };
+    let mut f = TcpFlagsMatch { set: 0, modifier: 0, ignore: 0 };
     let bit = |c: char| -> Result<u8, String> {
         Ok(match c.to_ascii_uppercase() {
             'F' => 0x01,
@@ -1433,10 +1228,7 @@ fn parse_flags(v: &str) -> Result<TcpFlagsMatch, String> {
 }
 
 fn parse_fragbits(v: &str) -> Result<FragbitsMatch, String> {
-    let mut f = FragbitsMatch {
-        bits: 0,
-        modifier: 0,
-    };
+    let mut f = FragbitsMatch { bits: 0, modifier: 0 };
     for c in v.trim().chars() {
         match c {
             'M' | 'm' => f.bits |= 1,

@@ -53,12 +53,9 @@ impl LoadReport {
         let parsed: Vec<_> = lines.par_iter().map(|(_, t)| parse_rule(t)).collect();
         for ((line, rule_text), res) in lines.into_iter().zip(parsed) {
             match res {
-                Ok(rule) => self.rules.push(SourcedRule {
-                    rule,
-                    file: file.map(Path::to_path_buf),
-                    line,
-                    text: rule_text,
-                }),
+                Ok(rule) => {
+                    self.rules.push(SourcedRule { rule, file: file.map(Path::to_path_buf), line, text: rule_text })
+                }
                 Err(mut e) => {
                     e.file = file.map(Path::to_path_buf);
                     e.line = line;

@@ -57,11 +57,7 @@ pub enum PortExpr {
 }
 
 fn var_name(i: &str) -> IResult<&str, &str> {
-    preceded(
-        char('$'),
-        take_while1(|c: char| c.is_ascii_alphanumeric() || c == '_'),
-    )
-    .parse(i)
+    preceded(char('$'), take_while1(|c: char| c.is_ascii_alphanumeric() || c == '_')).parse(i)
 }
 
 fn addr_token(i: &str) -> IResult<&str, &str> {
@@ -102,10 +98,7 @@ fn addr_literal(tok: &str) -> Option<AddrExpr> {
 fn addr_expr_depth(depth: usize) -> impl Fn(&str) -> IResult<&str, AddrExpr> {
     move |i: &str| {
         if depth > MAX_NESTING {
-            return Err(nom::Err::Failure(nom::error::Error::new(
-                i,
-                nom::error::ErrorKind::TooLarge,
-            )));
+            return Err(nom::Err::Failure(nom::error::Error::new(i, nom::error::ErrorKind::TooLarge)));
         }
         let (i, _) = space0(i)?;
         let (i, neg) = opt(char('!')).parse(i)?;
@@ -125,14 +118,7 @@ fn addr_expr_depth(depth: usize) -> impl Fn(&str) -> IResult<&str, AddrExpr> {
         ))
         .parse(i)?;
         let (i, _) = space0(i)?;
-        Ok((
-            i,
-            if neg.is_some() {
-                AddrExpr::Not(Box::new(e))
-            } else {
-                e
-            },
-        ))
+        Ok((i, if neg.is_some() { AddrExpr::Not(Box::new(e)) } else { e }))
     }
 }
 
@@ -153,27 +139,18 @@ fn port_range(i: &str) -> IResult<&str, PortExpr> {
         (lo, Some(_)) => {
             let (i, hi) = opt(port_num).parse(i)?;
             if lo.is_none() && hi.is_none() {
-                return Err(nom::Err::Error(nom::error::Error::new(
-                    i,
-                    nom::error::ErrorKind::Digit,
-                )));
+                return Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Digit)));
             }
             Ok((i, PortExpr::Range(lo.unwrap_or(0), hi.unwrap_or(u16::MAX))))
         }
-        (None, None) => Err(nom::Err::Error(nom::error::Error::new(
-            i,
-            nom::error::ErrorKind::Digit,
-        ))),
+        (None, None) => Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Digit))),
     }
 }
 
 fn port_expr_depth(depth: usize) -> impl Fn(&str) -> IResult<&str, PortExpr> {
     move |i: &str| {
         if depth > MAX_NESTING {
-            return Err(nom::Err::Failure(nom::error::Error::new(
-                i,
-                nom::error::ErrorKind::TooLarge,
-            )));
+            return Err(nom::Err::Failure(nom::error::Error::new(i, nom::error::ErrorKind::TooLarge)));
         }
         let (i, _) = space0(i)?;
         let (i, neg) = opt(char('!')).parse(i)?;
@@ -193,14 +170,7 @@ fn port_expr_depth(depth: usize) -> impl Fn(&str) -> IResult<&str, PortExpr> {
         ))
         .parse(i)?;
         let (i, _) = space0(i)?;
-        Ok((
-            i,
-            if neg.is_some() {
-                PortExpr::Not(Box::new(e))
-            } else {
-                e
-            },
-        ))
+        Ok((i, if neg.is_some() { PortExpr::Not(Box::new(e)) } else { e }))
     }
 }
 
@@ -253,9 +223,7 @@ impl<T: Domain> RangeSet<T> {
 
     /// The whole domain.
     pub fn full() -> Self {
-        RangeSet {
-            ranges: vec![(T::MIN, T::MAX)],
-        }
+        RangeSet { ranges: vec![(T::MIN, T::MAX)] }
     }
 
     /// A single range.
@@ -263,9 +231,7 @@ impl<T: Domain> RangeSet<T> {
         if lo > hi {
             return Self::empty();
         }
-        RangeSet {
-            ranges: vec![(lo, hi)],
-        }
+        RangeSet { ranges: vec![(lo, hi)] }
     }
 
     /// True when nothing is in the set.
@@ -286,12 +252,7 @@ impl<T: Domain> RangeSet<T> {
 
     /// Union.
     pub fn union(&self, other: &Self) -> Self {
-        let mut all: Vec<(T, T)> = self
-            .ranges
-            .iter()
-            .chain(other.ranges.iter())
-            .copied()
-            .collect();
+        let mut all: Vec<(T, T)> = self.ranges.iter().chain(other.ranges.iter()).copied().collect();
         all.sort();
         let mut out: Vec<(T, T)> = Vec::with_capacity(all.len());
         for (lo, hi) in all {
@@ -347,10 +308,7 @@ pub struct IpSet {
 impl IpSet {
     /// Every address.
     pub fn any() -> Self {
-        IpSet {
-            v4: RangeSet::full(),
-            v6: RangeSet::full(),
-        }
+        IpSet { v4: RangeSet::full(), v6: RangeSet::full() }
     }
 
     /// True for `any`.
@@ -384,51 +342,28 @@ impl IpSet {
     fn net(ip: IpAddr, plen: u8) -> Self {
         match ip {
             IpAddr::V4(a) => {
-                let mask = if plen == 0 {
-                    0
-                } else {
-                    u32::MAX << (32 - plen as u32)
-                };
+                let mask = if plen == 0 { 0 } else { u32::MAX << (32 - plen as u32) };
                 let lo = u32::from(a) & mask;
-                IpSet {
-                    v4: RangeSet::range(lo, lo | !mask),
-                    v6: RangeSet::empty(),
-                }
+                IpSet { v4: RangeSet::range(lo, lo | !mask), v6: RangeSet::empty() }
             }
             IpAddr::V6(a) => {
-                let mask = if plen == 0 {
-                    0
-                } else {
-                    u128::MAX << (128 - plen as u32)
-                };
+                let mask = if plen == 0 { 0 } else { u128::MAX << (128 - plen as u32) };
                 let lo = u128::from(a) & mask;
-                IpSet {
-                    v4: RangeSet::empty(),
-                    v6: RangeSet::range(lo, lo | !mask),
-                }
+                IpSet { v4: RangeSet::empty(), v6: RangeSet::range(lo, lo | !mask) }
             }
         }
     }
 
     fn union(&self, o: &Self) -> Self {
-        IpSet {
-            v4: self.v4.union(&o.v4),
-            v6: self.v6.union(&o.v6),
-        }
+        IpSet { v4: self.v4.union(&o.v4), v6: self.v6.union(&o.v6) }
     }
 
     fn complement(&self) -> Self {
-        IpSet {
-            v4: self.v4.complement(),
-            v6: self.v6.complement(),
-        }
+        IpSet { v4: self.v4.complement(), v6: self.v6.complement() }
     }
 
     fn minus(&self, o: &Self) -> Self {
-        IpSet {
-            v4: self.v4.minus(&o.v4),
-            v6: self.v6.minus(&o.v6),
-        }
+        IpSet { v4: self.v4.minus(&o.v4), v6: self.v6.minus(&o.v6) }
     }
 }
 
@@ -500,14 +435,8 @@ impl Default for Vars {
             ("TEREDO_PORTS", "3544"),
         ];
         Vars {
-            addrs: addrs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            ports: ports
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+            addrs: addrs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            ports: ports.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         }
     }
 }
@@ -515,22 +444,17 @@ impl Default for Vars {
 impl Vars {
     /// No variables at all.
     pub fn empty() -> Self {
-        Vars {
-            addrs: HashMap::new(),
-            ports: HashMap::new(),
-        }
+        Vars { addrs: HashMap::new(), ports: HashMap::new() }
     }
 
     /// Sets an address group (`HOME_NET` without the `$`).
     pub fn set_addr(&mut self, name: &str, value: &str) {
-        self.addrs
-            .insert(name.trim_start_matches('$').to_string(), value.to_string());
+        self.addrs.insert(name.trim_start_matches('$').to_string(), value.to_string());
     }
 
     /// Sets a port group.
     pub fn set_port(&mut self, name: &str, value: &str) {
-        self.ports
-            .insert(name.trim_start_matches('$').to_string(), value.to_string());
+        self.ports.insert(name.trim_start_matches('$').to_string(), value.to_string());
     }
 
     /// Sets a variable, guessing its kind: a name ending in `_PORTS` or an
@@ -560,23 +484,17 @@ impl Vars {
             AddrExpr::Any => IpSet::any(),
             AddrExpr::Net(ip, p) => IpSet::net(*ip, *p),
             AddrExpr::Range(a, b) => match (a, b) {
-                (IpAddr::V4(a), IpAddr::V4(b)) => IpSet {
-                    v4: RangeSet::range(u32::from(*a), u32::from(*b)),
-                    v6: RangeSet::empty(),
-                },
-                (IpAddr::V6(a), IpAddr::V6(b)) => IpSet {
-                    v4: RangeSet::empty(),
-                    v6: RangeSet::range(u128::from(*a), u128::from(*b)),
-                },
+                (IpAddr::V4(a), IpAddr::V4(b)) => {
+                    IpSet { v4: RangeSet::range(u32::from(*a), u32::from(*b)), v6: RangeSet::empty() }
+                }
+                (IpAddr::V6(a), IpAddr::V6(b)) => {
+                    IpSet { v4: RangeSet::empty(), v6: RangeSet::range(u128::from(*a), u128::from(*b)) }
+                }
                 _ => return Err("address range mixes IPv4 and IPv6".into()),
             },
             AddrExpr::Var(name) => {
-                let v = self
-                    .addrs
-                    .get(name)
-                    .ok_or_else(|| format!("unknown address variable ${name}"))?;
-                let parsed = parse_full(v, addr_expr)
-                    .ok_or_else(|| format!("bad value of ${name}: '{v}'"))?;
+                let v = self.addrs.get(name).ok_or_else(|| format!("unknown address variable ${name}"))?;
+                let parsed = parse_full(v, addr_expr).ok_or_else(|| format!("bad value of ${name}: '{v}'"))?;
                 self.addr_set(&parsed, depth + 1)?
             }
             AddrExpr::Not(inner) => self.addr_set(inner, depth + 1)?.complement(),
@@ -621,12 +539,8 @@ impl Vars {
                 RangeSet::range(*lo, *hi)
             }
             PortExpr::Var(name) => {
-                let v = self
-                    .ports
-                    .get(name)
-                    .ok_or_else(|| format!("unknown port variable ${name}"))?;
-                let parsed = parse_full(v, port_expr)
-                    .ok_or_else(|| format!("bad value of ${name}: '{v}'"))?;
+                let v = self.ports.get(name).ok_or_else(|| format!("unknown port variable ${name}"))?;
+                let parsed = parse_full(v, port_expr).ok_or_else(|| format!("bad value of ${name}: '{v}'"))?;
                 self.port_set(&parsed, depth + 1)?
             }
             PortExpr::Not(inner) => self.port_set(inner, depth + 1)?.complement(),
@@ -663,15 +577,11 @@ mod tests {
     use super::*;
 
     fn addr(s: &str) -> IpSet {
-        Vars::default()
-            .resolve_addr(&parse_full(s, addr_expr).expect(s))
-            .unwrap()
+        Vars::default().resolve_addr(&parse_full(s, addr_expr).expect(s)).unwrap()
     }
 
     fn port(s: &str) -> PortSet {
-        Vars::default()
-            .resolve_port(&parse_full(s, port_expr).expect(s))
-            .unwrap()
+        Vars::default().resolve_port(&parse_full(s, port_expr).expect(s)).unwrap()
     }
 
     fn ip(s: &str) -> IpAddr {
@@ -682,27 +592,13 @@ mod tests {
     fn addresses() {
         assert!(addr("any").is_any());
         let h = addr("$HOME_NET");
-        assert!(
-            h.contains(ip("10.1.2.3"))
-                && h.contains(ip("192.168.1.1"))
-                && !h.contains(ip("8.8.8.8"))
-        );
+        assert!(h.contains(ip("10.1.2.3")) && h.contains(ip("192.168.1.1")) && !h.contains(ip("8.8.8.8")));
         let e = addr("$EXTERNAL_NET");
-        assert!(
-            !e.contains(ip("10.1.2.3"))
-                && e.contains(ip("8.8.8.8"))
-                && e.contains(ip("2001:db8::1"))
-        );
+        assert!(!e.contains(ip("10.1.2.3")) && e.contains(ip("8.8.8.8")) && e.contains(ip("2001:db8::1")));
         let g = addr("[10.0.0.0/8,!10.1.0.0/16]");
-        assert!(
-            g.contains(ip("10.2.0.1"))
-                && !g.contains(ip("10.1.0.1"))
-                && !g.contains(ip("11.0.0.1"))
-        );
+        assert!(g.contains(ip("10.2.0.1")) && !g.contains(ip("10.1.0.1")) && !g.contains(ip("11.0.0.1")));
         let n = addr("![1.1.1.1,2.2.2.2]");
-        assert!(
-            !n.contains(ip("1.1.1.1")) && !n.contains(ip("2.2.2.2")) && n.contains(ip("3.3.3.3"))
-        );
+        assert!(!n.contains(ip("1.1.1.1")) && !n.contains(ip("2.2.2.2")) && n.contains(ip("3.3.3.3")));
         let only_neg = addr("[!1.1.1.1]");
         assert!(only_neg.contains(ip("3.3.3.3")) && !only_neg.contains(ip("1.1.1.1")));
         let v6 = addr("2001:db8::/32");

@@ -63,13 +63,9 @@ impl<T: Copy + PartialOrd> NumMatch<T> {
 
 fn number(i: &str) -> IResult<&str, u64> {
     alt((
-        map_res(
-            preceded(
-                alt((tag("0x"), tag("0X"))),
-                nom::character::complete::hex_digit1,
-            ),
-            |h| u64::from_str_radix(h, 16),
-        ),
+        map_res(preceded(alt((tag("0x"), tag("0X"))), nom::character::complete::hex_digit1), |h| {
+            u64::from_str_radix(h, 16)
+        }),
         map_res(digit1, str::parse::<u64>),
     ))
     .parse(i)
@@ -80,36 +76,15 @@ fn ws_number(i: &str) -> IResult<&str, u64> {
 }
 
 fn comparison(i: &str) -> IResult<&str, NumMatch<u64>> {
-    let range = map(
-        (ws_number, alt((tag("<>"), tag("-"))), ws_number),
-        |(a, _, b)| NumMatch {
-            op: NumOp::Range,
-            a,
-            b,
-        },
-    );
-    let not_range = map(
-        (tag("!"), ws_number, alt((tag("<>"), tag("-"))), ws_number),
-        |(_, a, _, b)| NumMatch {
-            op: NumOp::NotRange,
-            a,
-            b,
-        },
-    );
+    let range =
+        map((ws_number, alt((tag("<>"), tag("-"))), ws_number), |(a, _, b)| NumMatch { op: NumOp::Range, a, b });
+    let not_range = map((tag("!"), ws_number, alt((tag("<>"), tag("-"))), ws_number), |(_, a, _, b)| NumMatch {
+        op: NumOp::NotRange,
+        a,
+        b,
+    });
     let unary = map(
-        (
-            opt(alt((
-                tag("<="),
-                tag(">="),
-                tag("<"),
-                tag(">"),
-                tag("!="),
-                tag("!"),
-                tag("="),
-                tag("=="),
-            ))),
-            ws_number,
-        ),
+        (opt(alt((tag("<="), tag(">="), tag("<"), tag(">"), tag("!="), tag("!"), tag("="), tag("==")))), ws_number),
         |(op, a)| {
             let op = match op {
                 Some("<") => NumOp::Lt,
@@ -130,9 +105,7 @@ fn comparison(i: &str) -> IResult<&str, NumMatch<u64>> {
 /// # Errors
 /// A message naming what is wrong, for the rule report.
 pub fn parse_num(s: &str, max: u64) -> Result<NumMatch<u64>, String> {
-    let (_, m) = all_consuming(comparison)
-        .parse(s)
-        .map_err(|_| format!("invalid numeric comparison '{s}'"))?;
+    let (_, m) = all_consuming(comparison).parse(s).map_err(|_| format!("invalid numeric comparison '{s}'"))?;
     if m.a > max || m.b > max {
         return Err(format!("value out of range in '{s}' (max {max})"));
     }

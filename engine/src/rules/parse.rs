@@ -29,10 +29,7 @@ fn action(i: &str) -> IResult<&str, Action> {
     alt((
         map(tag("alert"), |_| Action::Alert),
         map(tag("drop"), |_| Action::Drop),
-        map(
-            alt((tag("rejectboth"), tag("rejectsrc"), tag("rejectdst"))),
-            |_| Action::RejectBoth,
-        ),
+        map(alt((tag("rejectboth"), tag("rejectsrc"), tag("rejectdst"))), |_| Action::RejectBoth),
         map(tag("reject"), |_| Action::Reject),
         map(tag("pass"), |_| Action::Pass),
         map(tag("config"), |_| Action::Config),
@@ -67,15 +64,13 @@ fn column_of(rule: &str, rest: &str) -> usize {
 pub(crate) fn parse_header(rule: &str) -> Result<(Header, &str), RuleError> {
     let err = |msg: &str, rest: &str| RuleError::syntax(msg, column_of(rule, rest));
     let i = rule.trim_start();
-    let (i, action) =
-        action(i).map_err(|_| err("expected an action (alert, drop, pass, ...)", i))?;
-    let (i, _) = space1::<&str, nom::error::Error<&str>>(i)
-        .map_err(|_| err("expected a space after the action", i))?;
+    let (i, action) = action(i).map_err(|_| err("expected an action (alert, drop, pass, ...)", i))?;
+    let (i, _) = space1::<&str, nom::error::Error<&str>>(i).map_err(|_| err("expected a space after the action", i))?;
     let (i2, p) = word(i).map_err(|_| err("expected a protocol", i))?;
     let proto = proto_from(p).ok_or_else(|| err(&format!("unknown protocol '{p}'"), i))?;
     let i = i2;
-    let (i, _) = space1::<&str, nom::error::Error<&str>>(i)
-        .map_err(|_| err("expected a space after the protocol", i))?;
+    let (i, _) =
+        space1::<&str, nom::error::Error<&str>>(i).map_err(|_| err("expected a space after the protocol", i))?;
     let (i, src) = addr_expr(i).map_err(|_| err("invalid source address", i))?;
     let (i, sport) = port_expr(i).map_err(|_| err("invalid source port", i))?;
     let (i, dir) = alt((tag("->"), tag("<>"), tag("<-")))
@@ -84,43 +79,22 @@ pub(crate) fn parse_header(rule: &str) -> Result<(Header, &str), RuleError> {
     if dir == "<-" {
         return Err(err("'<-' is not a valid direction", i));
     }
-    let direction = if dir == "<>" {
-        Direction::Both
-    } else {
-        Direction::ToDst
-    };
+    let direction = if dir == "<>" { Direction::Both } else { Direction::ToDst };
     let (i, dst) = addr_expr(i).map_err(|_| err("invalid destination address", i))?;
     let (i, dport) = port_expr(i).map_err(|_| err("invalid destination port", i))?;
     let (i, _) = space0::<&str, nom::error::Error<&str>>(i).unwrap_or((i, ""));
     if !i.starts_with('(') {
         return Err(err("expected '(' to open the options", i));
     }
-    Ok((
-        Header {
-            action,
-            proto,
-            src,
-            sport,
-            direction,
-            dst,
-            dport,
-        },
-        i,
-    ))
+    Ok((Header { action, proto, src, sport, direction, dst, dport }, i))
 }
 
 /// Splits the option block `( ... )` into raw options.
-pub(crate) fn split_options<'a>(
-    rule: &'a str,
-    block: &'a str,
-) -> Result<Vec<RawOption<'a>>, RuleError> {
+pub(crate) fn split_options<'a>(rule: &'a str, block: &'a str) -> Result<Vec<RawOption<'a>>, RuleError> {
     let base = rule.len() - block.len();
     let trimmed = block.trim_end();
     if !trimmed.ends_with(')') {
-        return Err(RuleError::syntax(
-            "options must end with ')'",
-            rule.chars().count(),
-        ));
+        return Err(RuleError::syntax("options must end with ')'", rule.chars().count()));
     }
     let inner = &trimmed[1..trimmed.len() - 1];
     let inner_start = base + 1;
@@ -141,16 +115,9 @@ pub(crate) fn split_options<'a>(
                     None => (opt, None),
                 };
                 if name.is_empty() || name.contains(char::is_whitespace) {
-                    return Err(RuleError::syntax(
-                        format!("malformed option '{}'", truncate(opt)),
-                        col,
-                    ));
+                    return Err(RuleError::syntax(format!("malformed option '{}'", truncate(opt)), col));
                 }
-                out.push(RawOption {
-                    name,
-                    value,
-                    column: col,
-                });
+                out.push(RawOption { name, value, column: col });
             } else if !at_end {
                 // Empty option ";;" is tolerated by Suricata.
             }
@@ -158,10 +125,7 @@ pub(crate) fn split_options<'a>(
                 if !opt.is_empty() && !inner.trim_end().is_empty() {
                     // Last option without its ';': Suricata requires it.
                     let col = rule[..inner_start + start + lead].chars().count() + 1;
-                    return Err(RuleError::syntax(
-                        "last option is not terminated by ';'",
-                        col,
-                    ));
+                    return Err(RuleError::syntax("last option is not terminated by ';'", col));
                 }
                 break;
             }
@@ -189,11 +153,7 @@ fn truncate(s: &str) -> String {
 pub fn parse_rule(rule: &str) -> Result<Rule, RuleError> {
     let (header, block) = parse_header(rule)?;
     let opts = split_options(rule, block)?;
-    let sid = opts
-        .iter()
-        .find(|o| o.name == "sid")
-        .and_then(|o| o.value)
-        .and_then(|v| v.trim().parse::<u32>().ok());
+    let sid = opts.iter().find(|o| o.name == "sid").and_then(|o| o.value).and_then(|v| v.trim().parse::<u32>().ok());
     keywords::build(header, &opts).map_err(|mut e| {
         e.sid = e.sid.or(sid);
         e
@@ -231,10 +191,8 @@ mod tests {
 
     #[test]
     fn header_forms() {
-        let (h, _) = parse_header(
-            "alert http $HOME_NET any <> [10.0.0.0/8,!10.1.0.0/16] [80,8080:8090] (sid:1;)",
-        )
-        .unwrap();
+        let (h, _) =
+            parse_header("alert http $HOME_NET any <> [10.0.0.0/8,!10.1.0.0/16] [80,8080:8090] (sid:1;)").unwrap();
         assert_eq!(h.proto, Proto::App(AppProto::Http));
         assert_eq!(h.direction, Direction::Both);
         let (h, _) = parse_header("drop tcp-pkt any any -> any 1024: (sid:1;)").unwrap();

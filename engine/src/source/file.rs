@@ -22,12 +22,8 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use pcap_file::pcap::{PcapHeader, PcapParser};
-use pcap_file::pcapng::blocks::interface_description::{
-    InterfaceDescriptionBlock, InterfaceDescriptionOption,
-};
-use pcap_file::pcapng::blocks::{
-    ENHANCED_PACKET_BLOCK, PACKET_BLOCK, SECTION_HEADER_BLOCK, SIMPLE_PACKET_BLOCK,
-};
+use pcap_file::pcapng::blocks::interface_description::{InterfaceDescriptionBlock, InterfaceDescriptionOption};
+use pcap_file::pcapng::blocks::{ENHANCED_PACKET_BLOCK, PACKET_BLOCK, SECTION_HEADER_BLOCK, SIMPLE_PACKET_BLOCK};
 use pcap_file::pcapng::{Block, PcapNgParser};
 use pcap_file::{Endianness, TsResolution};
 
@@ -103,13 +99,7 @@ struct Input {
 
 impl Input {
     fn new(file: File) -> Self {
-        Input {
-            file,
-            buf: Vec::new(),
-            start: 0,
-            end: 0,
-            eof: false,
-        }
+        Input { file, buf: Vec::new(), start: 0, end: 0, eof: false }
     }
 
     /// Bytes read and not consumed.
@@ -185,12 +175,8 @@ impl Interface {
             }
         }
         let exp = u32::from(tsresol & 0x7F);
-        let units_per_sec = if tsresol & 0x80 == 0 {
-            10u128.checked_pow(exp)
-        } else {
-            2u128.checked_pow(exp)
-        }
-        .ok_or_else(|| format!("if_tsresol {tsresol:#x} out of range"))?;
+        let units_per_sec = if tsresol & 0x80 == 0 { 10u128.checked_pow(exp) } else { 2u128.checked_pow(exp) }
+            .ok_or_else(|| format!("if_tsresol {tsresol:#x} out of range"))?;
         Ok(Interface {
             linktype: LinkType::from(u32::from(idb.linktype)),
             snaplen: idb.snaplen,
@@ -203,24 +189,14 @@ impl Interface {
         let units = u128::from(units);
         let secs = i64::try_from(units / self.units_per_sec).unwrap_or(i64::MAX);
         let micros = (units % self.units_per_sec) * 1_000_000 / self.units_per_sec;
-        Timestamp {
-            secs: secs.saturating_add(self.offset_secs),
-            micros: micros as u32,
-        }
+        Timestamp { secs: secs.saturating_add(self.offset_secs), micros: micros as u32 }
     }
 }
 
 /// The format-specific state.
 enum Format {
-    Pcap {
-        parser: PcapParser,
-        linktype: LinkType,
-        nanos: bool,
-    },
-    PcapNg {
-        parser: Box<PcapNgParser>,
-        interfaces: Vec<Interface>,
-    },
+    Pcap { parser: PcapParser, linktype: LinkType, nanos: bool },
+    PcapNg { parser: Box<PcapNgParser>, interfaces: Vec<Interface> },
 }
 
 /// A record found by `read_next`: everything but the borrowed bytes.
@@ -266,11 +242,7 @@ impl FileSource {
     /// [`SourceError::Malformed`] when its header is truncated or invalid.
     pub fn open(path: &std::path::Path) -> Result<FileSource, SourceError> {
         let io = |e| SourceError::Io(path.to_path_buf(), e);
-        let malformed = |reason: String| SourceError::Malformed {
-            path: path.to_path_buf(),
-            records: 0,
-            reason,
-        };
+        let malformed = |reason: String| SourceError::Malformed { path: path.to_path_buf(), records: 0, reason };
         let mut input = Input::new(File::open(path).map_err(io)?);
         if !input.fill(4).map_err(io)? {
             return Err(SourceError::BadMagic(path.to_path_buf()));
@@ -280,35 +252,20 @@ impl FileSource {
             if !input.fill(PCAP_HEADER_LEN).map_err(io)? {
                 return Err(malformed("truncated pcap file header".into()));
             }
-            let (_, parser) =
-                PcapParser::new(input.available()).map_err(|e| malformed(e.to_string()))?;
+            let (_, parser) = PcapParser::new(input.available()).map_err(|e| malformed(e.to_string()))?;
             input.consume(PCAP_HEADER_LEN);
             let header: PcapHeader = parser.header();
             let linktype = LinkType::from(u32::from(header.datalink) & LINKTYPE_MASK);
-            Format::Pcap {
-                parser,
-                linktype,
-                nanos: header.ts_resolution == TsResolution::NanoSecond,
-            }
+            Format::Pcap { parser, linktype, nanos: header.ts_resolution == TsResolution::NanoSecond }
         } else if magic == SECTION_HEADER_BLOCK {
             let len = shb_len(&mut input, path)?;
-            let (_, parser) = PcapNgParser::new(&input.available()[..len])
-                .map_err(|e| malformed(e.to_string()))?;
+            let (_, parser) = PcapNgParser::new(&input.available()[..len]).map_err(|e| malformed(e.to_string()))?;
             input.consume(len);
-            Format::PcapNg {
-                parser: Box::new(parser),
-                interfaces: Vec::new(),
-            }
+            Format::PcapNg { parser: Box::new(parser), interfaces: Vec::new() }
         } else {
             return Err(SourceError::BadMagic(path.to_path_buf()));
         };
-        Ok(FileSource {
-            path: path.to_path_buf(),
-            input,
-            format,
-            records: 0,
-            done: false,
-        })
+        Ok(FileSource { path: path.to_path_buf(), input, format, records: 0, done: false })
     }
 
     /// Next record, `None` at the end of the file. After an `Err` the file is
@@ -321,12 +278,7 @@ impl FileSource {
             Ok(Some(found)) => {
                 self.records += 1;
                 let data = self.input.buf.get(found.data).unwrap_or_default();
-                Some(Ok(Record {
-                    ts: found.ts,
-                    linktype: found.linktype,
-                    data,
-                    orig_len: found.orig_len,
-                }))
+                Some(Ok(Record { ts: found.ts, linktype: found.linktype, data, orig_len: found.orig_len }))
             }
             Ok(None) => {
                 self.done = true;
@@ -345,11 +297,7 @@ impl FileSource {
     }
 
     fn malformed(&self, reason: impl Into<String>) -> SourceError {
-        SourceError::Malformed {
-            path: self.path.clone(),
-            records: self.records,
-            reason: reason.into(),
-        }
+        SourceError::Malformed { path: self.path.clone(), records: self.records, reason: reason.into() }
     }
 
     fn io(&self, e: std::io::Error) -> SourceError {
@@ -386,20 +334,13 @@ impl FileSource {
         }
         let incl_len = read_u32(self.input.available(), pcap_rec::INCL_LEN, endianness) as usize;
         if incl_len > MAX_PACKET_LEN {
-            return Err(self.malformed(format!(
-                "captured length {incl_len} above the {MAX_PACKET_LEN} limit"
-            )));
+            return Err(self.malformed(format!("captured length {incl_len} above the {MAX_PACKET_LEN} limit")));
         }
         let total = pcap_rec::LEN + incl_len;
         if !self.fill_or_truncated(total, "record")? {
             return Ok(None);
         }
-        let Format::Pcap {
-            ref parser,
-            linktype,
-            nanos,
-        } = self.format
-        else {
+        let Format::Pcap { ref parser, linktype, nanos } = self.format else {
             return Ok(None);
         };
         let raw = match parser.next_raw_packet(&self.input.available()[..total]) {
@@ -408,11 +349,7 @@ impl FileSource {
         };
         // Out-of-range fractions are carried into the seconds rather than
         // rejected: libpcap does not check them either.
-        let frac_micros = if nanos {
-            raw.ts_frac / 1000
-        } else {
-            raw.ts_frac
-        };
+        let frac_micros = if nanos { raw.ts_frac / 1000 } else { raw.ts_frac };
         let ts = Timestamp {
             secs: i64::from(raw.ts_sec) + i64::from(frac_micros / 1_000_000),
             micros: frac_micros % 1_000_000,
@@ -422,12 +359,7 @@ impl FileSource {
         let orig_len = raw.orig_len.max(raw.incl_len);
         let start = self.input.start + pcap_rec::LEN;
         self.input.consume(total);
-        Ok(Some(Found {
-            ts,
-            linktype,
-            data: start..start + incl_len,
-            orig_len,
-        }))
+        Ok(Some(Found { ts, linktype, data: start..start + incl_len, orig_len }))
     }
 
     fn next_pcapng(&mut self) -> Result<Option<Found>, SourceError> {
@@ -443,8 +375,7 @@ impl FileSource {
             let len = if btype == SECTION_HEADER_BLOCK {
                 shb_len(&mut self.input, &self.path).map_err(|e| self.renumber(e))?
             } else {
-                let len =
-                    read_u32(self.input.available(), ng_block::TOTAL_LEN, endianness) as usize;
+                let len = read_u32(self.input.available(), ng_block::TOTAL_LEN, endianness) as usize;
                 self.check_block_len(len)?;
                 if !self.fill_or_truncated(len, "block")? {
                     return Ok(None);
@@ -452,21 +383,15 @@ impl FileSource {
                 len
             };
             let start = self.input.start;
-            let Format::PcapNg {
-                ref mut parser,
-                ref mut interfaces,
-            } = self.format
-            else {
+            let Format::PcapNg { ref mut parser, ref mut interfaces } = self.format else {
                 return Ok(None);
             };
             let block = &self.input.buf[start..start + len];
             let found = match btype {
-                ENHANCED_PACKET_BLOCK | PACKET_BLOCK | SIMPLE_PACKET_BLOCK => {
-                    match parser.next_block(block) {
-                        Ok((_, b)) => packet_block(&b, interfaces, start),
-                        Err(e) => Err(e.to_string()),
-                    }
-                }
+                ENHANCED_PACKET_BLOCK | PACKET_BLOCK | SIMPLE_PACKET_BLOCK => match parser.next_block(block) {
+                    Ok((_, b)) => packet_block(&b, interfaces, start),
+                    Err(e) => Err(e.to_string()),
+                },
                 _ => match parser.next_raw_block(block) {
                     Ok(_) if btype == SECTION_HEADER_BLOCK => {
                         interfaces.clear();
@@ -499,11 +424,9 @@ impl FileSource {
 
     fn check_block_len(&self, len: usize) -> Result<(), SourceError> {
         if len > MAX_BLOCK_LEN {
-            return Err(self.malformed(format!(
-                "block length {len} above the {MAX_BLOCK_LEN} limit"
-            )));
+            return Err(self.malformed(format!("block length {len} above the {MAX_BLOCK_LEN} limit")));
         }
-        if len < ng_block::MIN_LEN || len % 4 != 0 {
+        if len < ng_block::MIN_LEN || !len.is_multiple_of(4) {
             return Err(self.malformed(format!("invalid block length {len}")));
         }
         Ok(())
@@ -522,11 +445,7 @@ impl FileSource {
 /// (its byte order comes from its own byte-order magic) and makes the whole
 /// block available.
 fn shb_len(input: &mut Input, path: &Path) -> Result<usize, SourceError> {
-    let malformed = |reason: String| SourceError::Malformed {
-        path: path.to_path_buf(),
-        records: 0,
-        reason,
-    };
+    let malformed = |reason: String| SourceError::Malformed { path: path.to_path_buf(), records: 0, reason };
     let io = |e| SourceError::Io(path.to_path_buf(), e);
     if !input.fill(ng_block::MIN_LEN).map_err(io)? {
         return Err(malformed("truncated section header block".into()));
@@ -534,39 +453,23 @@ fn shb_len(input: &mut Input, path: &Path) -> Result<usize, SourceError> {
     let endianness = match read_u32(input.available(), ng_block::BYTE_ORDER, Endianness::Big) {
         0x1A2B_3C4D => Endianness::Big,
         0x4D3C_2B1A => Endianness::Little,
-        other => {
-            return Err(malformed(format!(
-                "bad section byte-order magic {other:#010x}"
-            )))
-        }
+        other => return Err(malformed(format!("bad section byte-order magic {other:#010x}"))),
     };
     let len = read_u32(input.available(), ng_block::TOTAL_LEN, endianness) as usize;
-    if !(ng_block::MIN_LEN..=MAX_BLOCK_LEN).contains(&len) || len % 4 != 0 {
-        return Err(malformed(format!(
-            "invalid section header block length {len}"
-        )));
+    if !(ng_block::MIN_LEN..=MAX_BLOCK_LEN).contains(&len) || !len.is_multiple_of(4) {
+        return Err(malformed(format!("invalid section header block length {len}")));
     }
     if !input.fill(len).map_err(io)? {
         let have = input.available().len();
-        return Err(malformed(format!(
-            "truncated section header block: need {len} bytes, have {have}"
-        )));
+        return Err(malformed(format!("truncated section header block: need {len} bytes, have {have}")));
     }
     Ok(len)
 }
 
 /// Turns a parsed packet block starting at `start` of the buffer into a
 /// record; other blocks yield `None`.
-fn packet_block(
-    block: &Block<'_>,
-    interfaces: &[Interface],
-    start: usize,
-) -> Result<Option<Found>, String> {
-    let iface = |id: u32| {
-        interfaces
-            .get(id as usize)
-            .ok_or_else(|| format!("packet for undeclared interface {id}"))
-    };
+fn packet_block(block: &Block<'_>, interfaces: &[Interface], start: usize) -> Result<Option<Found>, String> {
+    let iface = |id: u32| interfaces.get(id as usize).ok_or_else(|| format!("packet for undeclared interface {id}"));
     match block {
         Block::EnhancedPacket(epb) => {
             let i = iface(epb.interface_id)?;
@@ -636,8 +539,7 @@ mod tests {
 
     impl TempFile {
         fn new(name: &str, bytes: &[u8]) -> Self {
-            let dir =
-                std::env::temp_dir().join(format!("mirador-source-test-{}", std::process::id()));
+            let dir = std::env::temp_dir().join(format!("mirador-source-test-{}", std::process::id()));
             std::fs::create_dir_all(&dir).unwrap();
             let path = dir.join(name);
             std::fs::write(&path, bytes).unwrap();
@@ -659,25 +561,14 @@ mod tests {
 
     impl Writer {
         fn new(le: bool) -> Self {
-            Writer {
-                le,
-                out: Vec::new(),
-            }
+            Writer { le, out: Vec::new() }
         }
         fn u16(&mut self, v: u16) -> &mut Self {
-            self.out.extend_from_slice(&if self.le {
-                v.to_le_bytes()
-            } else {
-                v.to_be_bytes()
-            });
+            self.out.extend_from_slice(&if self.le { v.to_le_bytes() } else { v.to_be_bytes() });
             self
         }
         fn u32(&mut self, v: u32) -> &mut Self {
-            self.out.extend_from_slice(&if self.le {
-                v.to_le_bytes()
-            } else {
-                v.to_be_bytes()
-            });
+            self.out.extend_from_slice(&if self.le { v.to_le_bytes() } else { v.to_be_bytes() });
             self
         }
         fn bytes(&mut self, b: &[u8]) -> &mut Self {
@@ -686,7 +577,7 @@ mod tests {
         }
         /// Zero bytes up to the next multiple of 4.
         fn pad4(&mut self) -> &mut Self {
-            while self.out.len() % 4 != 0 {
+            while !self.out.len().is_multiple_of(4) {
                 self.out.push(0);
             }
             self
@@ -697,27 +588,11 @@ mod tests {
     /// order, version 2.4, snaplen, link type) then one 16-byte record
     /// header (seconds, fraction, captured length, original length) per
     /// packet.
-    fn pcap(
-        le: bool,
-        nanos: bool,
-        snaplen: u32,
-        linktype: u32,
-        recs: &[(u32, u32, &[u8], u32)],
-    ) -> Vec<u8> {
+    fn pcap(le: bool, nanos: bool, snaplen: u32, linktype: u32, recs: &[(u32, u32, &[u8], u32)]) -> Vec<u8> {
         let mut w = Writer::new(le);
-        w.u32(if nanos { 0xA1B2_3C4D } else { 0xA1B2_C3D4 })
-            .u16(2)
-            .u16(4)
-            .u32(0)
-            .u32(0)
-            .u32(snaplen)
-            .u32(linktype);
+        w.u32(if nanos { 0xA1B2_3C4D } else { 0xA1B2_C3D4 }).u16(2).u16(4).u32(0).u32(0).u32(snaplen).u32(linktype);
         for &(secs, frac, data, orig) in recs {
-            w.u32(secs)
-                .u32(frac)
-                .u32(data.len() as u32)
-                .u32(orig)
-                .bytes(data);
+            w.u32(secs).u32(frac).u32(data.len() as u32).u32(orig).bytes(data);
         }
         w.out
     }
@@ -758,12 +633,7 @@ mod tests {
     /// (in the interface's units), captured length, original length, data.
     fn epb(le: bool, iface: u32, ts: u64, data: &[u8], orig: u32) -> Vec<u8> {
         let mut w = Writer::new(le);
-        w.u32(iface)
-            .u32((ts >> 32) as u32)
-            .u32(ts as u32)
-            .u32(data.len() as u32)
-            .u32(orig)
-            .bytes(data);
+        w.u32(iface).u32((ts >> 32) as u32).u32(ts as u32).u32(data.len() as u32).u32(orig).bytes(data);
         block(le, 6, &w.out)
     }
 
@@ -808,30 +678,13 @@ mod tests {
         for (le, nanos) in [(true, false), (false, false), (true, true), (false, true)] {
             // Fractions: 123456 us, or 123456789 ns which must become 123456 us.
             let frac = if nanos { 123_456_789 } else { 123_456 };
-            let bytes = pcap(
-                le,
-                nanos,
-                65535,
-                1,
-                &[(1_700_000_000, frac, &f0, 60), (1_700_000_001, 0, &f1, 23)],
-            );
+            let bytes = pcap(le, nanos, 65535, 1, &[(1_700_000_000, frac, &f0, 60), (1_700_000_001, 0, &f1, 23)]);
             let tmp = TempFile::new(&format!("magic-{le}-{nanos}.pcap"), &bytes);
             let (recs, err) = read_all(&tmp.0);
             assert!(err.is_none(), "{le} {nanos}: {err:?}");
             assert_eq!(recs.len(), 2);
-            assert_eq!(
-                recs[0],
-                (
-                    ts(1_700_000_000, 123_456),
-                    LinkType::Ethernet,
-                    f0.clone(),
-                    60
-                )
-            );
-            assert_eq!(
-                recs[1],
-                (ts(1_700_000_001, 0), LinkType::Ethernet, f1.clone(), 23)
-            );
+            assert_eq!(recs[0], (ts(1_700_000_000, 123_456), LinkType::Ethernet, f0.clone(), 60));
+            assert_eq!(recs[1], (ts(1_700_000_001, 0), LinkType::Ethernet, f1.clone(), 23));
         }
     }
 
@@ -841,13 +694,7 @@ mod tests {
         // normal (pcap-file 2 alone would reject it). The link type field's
         // high bits carry FCS information and are masked off.
         let data = [0x45u8; 16];
-        let bytes = pcap(
-            true,
-            false,
-            16,
-            101 | 0x1000_0000,
-            &[(5, 999_999, &data, 1500)],
-        );
+        let bytes = pcap(true, false, 16, 101 | 0x1000_0000, &[(5, 999_999, &data, 1500)]);
         let tmp = TempFile::new("snaplen.pcap", &bytes);
         let (recs, err) = read_all(&tmp.0);
         assert!(err.is_none());
@@ -857,22 +704,16 @@ mod tests {
     #[test]
     fn pcap_truncated_file_is_malformed_after_good_records() {
         let f = frame(3);
-        let bytes = pcap(
-            true,
-            false,
-            65535,
-            1,
-            &[(1, 0, &f, 23), (2, 0, &f, 23), (3, 0, &f, 23)],
-        );
+        let bytes = pcap(true, false, 65535, 1, &[(1, 0, &f, 23), (2, 0, &f, 23), (3, 0, &f, 23)]);
         // Cut inside the third record's data, then inside its header.
         for cut in [bytes.len() - 5, bytes.len() - 23 - 8] {
             let tmp = TempFile::new(&format!("cut-{cut}.pcap"), &bytes[..cut]);
             let (recs, err) = read_all(&tmp.0);
             assert_eq!(recs.len(), 2);
             match err {
-                Some(SourceError::Malformed {
-                    records: 2, reason, ..
-                }) => assert!(reason.contains("truncated"), "{reason}"),
+                Some(SourceError::Malformed { records: 2, reason, .. }) => {
+                    assert!(reason.contains("truncated"), "{reason}")
+                }
                 other => panic!("{other:?}"),
             }
         }
@@ -887,16 +728,12 @@ mod tests {
         let f = frame(4);
         let mut bytes = pcap(true, false, 65535, 1, &[(1, 0, &f, 23)]);
         // A second record header claiming 4 GB.
-        bytes.extend_from_slice(&[
-            2, 0, 0, 0, 0, 0, 0, 0, 0xf0, 0xff, 0xff, 0xff, 0xf0, 0xff, 0xff, 0xff,
-        ]);
+        bytes.extend_from_slice(&[2, 0, 0, 0, 0, 0, 0, 0, 0xf0, 0xff, 0xff, 0xff, 0xf0, 0xff, 0xff, 0xff]);
         let tmp = TempFile::new("absurd.pcap", &bytes);
         let (recs, err) = read_all(&tmp.0);
         assert_eq!(recs.len(), 1);
         match err {
-            Some(SourceError::Malformed {
-                records: 1, reason, ..
-            }) => {
+            Some(SourceError::Malformed { records: 1, reason, .. }) => {
                 assert!(reason.contains(&MAX_PACKET_LEN.to_string()), "{reason}")
             }
             other => panic!("{other:?}"),
@@ -906,20 +743,11 @@ mod tests {
     #[test]
     fn bad_magic_missing_file_and_short_header() {
         let tmp = TempFile::new("text.pcap", b"GET / HTTP/1.1\r\n");
-        assert!(matches!(
-            FileSource::open(&tmp.0),
-            Err(SourceError::BadMagic(_))
-        ));
+        assert!(matches!(FileSource::open(&tmp.0), Err(SourceError::BadMagic(_))));
         let tmp = TempFile::new("empty.pcap", b"");
-        assert!(matches!(
-            FileSource::open(&tmp.0),
-            Err(SourceError::BadMagic(_))
-        ));
+        assert!(matches!(FileSource::open(&tmp.0), Err(SourceError::BadMagic(_))));
         let tmp = TempFile::new("short.pcap", &pcap(true, false, 65535, 1, &[])[..20]);
-        assert!(matches!(
-            FileSource::open(&tmp.0),
-            Err(SourceError::Malformed { records: 0, .. })
-        ));
+        assert!(matches!(FileSource::open(&tmp.0), Err(SourceError::Malformed { records: 0, .. })));
         let missing = std::env::temp_dir().join("mirador-no-such-file.pcap");
         let err = FileSource::open(&missing).unwrap_err();
         assert!(matches!(err, SourceError::Io(..)));
@@ -938,12 +766,7 @@ mod tests {
         bytes.extend(epb(le, 0, 1_700_000_000_250_000, &f0, 100));
         // Interface 1: raw IP, if_tsresol 9 (ns), if_name "eth1",
         // if_tsoffset 10 s.
-        bytes.extend(idb(
-            le,
-            101,
-            65535,
-            &[(2, b"eth1"), (9, &[9]), (14, &10u64.to_le_bytes())],
-        ));
+        bytes.extend(idb(le, 101, 65535, &[(2, b"eth1"), (9, &[9]), (14, &10u64.to_le_bytes())]));
         bytes.extend(epb(le, 1, 1_700_000_000_123_456_789, &f1, 23));
         // Simple packet block: interface 0, original length 30 but only the
         // 23 stored bytes (plus padding) are there.
@@ -957,12 +780,7 @@ mod tests {
         assert_eq!(
             recs,
             [
-                (
-                    ts(1_700_000_000, 250_000),
-                    LinkType::Ethernet,
-                    f0.clone(),
-                    100
-                ),
+                (ts(1_700_000_000, 250_000), LinkType::Ethernet, f0.clone(), 100),
                 (ts(1_700_000_010, 123_456), LinkType::Raw, f1.clone(), 23),
                 (ts(0, 0), LinkType::Ethernet, f2.clone(), 23),
                 (ts(7, 500_000), LinkType::Ethernet, f0.clone(), 23),
@@ -996,13 +814,7 @@ mod tests {
         let tmp = TempFile::new("sections.pcapng", &bytes);
         let (recs, err) = read_all(&tmp.0);
         assert!(err.is_none(), "{err:?}");
-        assert_eq!(
-            recs,
-            [
-                (ts(2, 1), LinkType::Ethernet, f0.clone(), 23),
-                (ts(3, 2), LinkType::Raw, f1.clone(), 23)
-            ]
-        );
+        assert_eq!(recs, [(ts(2, 1), LinkType::Ethernet, f0.clone(), 23), (ts(3, 2), LinkType::Raw, f1.clone(), 23)]);
     }
 
     #[test]
@@ -1017,10 +829,7 @@ mod tests {
         let tmp = TempFile::new("cut.pcapng", &good[..good.len() - 6]);
         let (recs, err) = read_all(&tmp.0);
         assert_eq!(recs.len(), 1);
-        assert!(
-            matches!(err, Some(SourceError::Malformed { records: 1, .. })),
-            "{err:?}"
-        );
+        assert!(matches!(err, Some(SourceError::Malformed { records: 1, .. })), "{err:?}");
 
         // A packet for an interface that was never described.
         let mut bytes = good.clone();
@@ -1029,9 +838,9 @@ mod tests {
         let (recs, err) = read_all(&tmp.0);
         assert_eq!(recs.len(), 2);
         match err {
-            Some(SourceError::Malformed {
-                records: 2, reason, ..
-            }) => assert!(reason.contains("interface 3"), "{reason}"),
+            Some(SourceError::Malformed { records: 2, reason, .. }) => {
+                assert!(reason.contains("interface 3"), "{reason}")
+            }
             other => panic!("{other:?}"),
         }
 
@@ -1041,10 +850,7 @@ mod tests {
         let tmp = TempFile::new("absurd.pcapng", &bytes);
         let (recs, err) = read_all(&tmp.0);
         assert_eq!(recs.len(), 2);
-        assert!(
-            matches!(err, Some(SourceError::Malformed { records: 2, .. })),
-            "{err:?}"
-        );
+        assert!(matches!(err, Some(SourceError::Malformed { records: 2, .. })), "{err:?}");
 
         // A block whose trailing length disagrees.
         let mut bytes = good.clone();
@@ -1055,19 +861,13 @@ mod tests {
         let tmp = TempFile::new("trailer.pcapng", &bytes);
         let (recs, err) = read_all(&tmp.0);
         assert_eq!(recs.len(), 2);
-        assert!(
-            matches!(err, Some(SourceError::Malformed { records: 2, .. })),
-            "{err:?}"
-        );
+        assert!(matches!(err, Some(SourceError::Malformed { records: 2, .. })), "{err:?}");
 
         // A section header with a wrong byte-order magic.
         let mut bytes = shb(true);
         bytes[8] = 0x99;
         let tmp = TempFile::new("bom.pcapng", &bytes);
-        assert!(matches!(
-            FileSource::open(&tmp.0),
-            Err(SourceError::Malformed { records: 0, .. })
-        ));
+        assert!(matches!(FileSource::open(&tmp.0), Err(SourceError::Malformed { records: 0, .. })));
     }
 
     #[test]

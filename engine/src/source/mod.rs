@@ -65,16 +65,8 @@ impl std::fmt::Display for SourceError {
         match self {
             SourceError::Io(p, e) => write!(f, "{}: {e}", p.display()),
             SourceError::BadMagic(p) => write!(f, "{}: not a pcap or pcapng file", p.display()),
-            SourceError::Malformed {
-                path,
-                records,
-                reason,
-            } => {
-                write!(
-                    f,
-                    "{}: malformed after {records} records: {reason}",
-                    path.display()
-                )
+            SourceError::Malformed { path, records, reason } => {
+                write!(f, "{}: malformed after {records} records: {reason}", path.display())
             }
         }
     }
