@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::applayer::{self, AppState, Probe};
+use crate::applayer::{self, AppFacts, AppState, Probe};
 use crate::decode::tcp_flags;
 use crate::decode::{self, Packet, TunnelKind, L4};
 use crate::detect::threshold::{Hit, Thresholds};
-use crate::detect::{FlowView, Input, Match, NoBuffers, Ruleset, Scratch, TxRef};
+use crate::detect::{FlowView, Input, Match, Ruleset, Scratch, TxRef};
 use crate::flow::stream::{MemBudget, Stream, StreamConfig};
 use crate::flow::{Flow, FlowTable, TcpStreams, Timeouts, DEFAULT_MAX_FLOWS, MAX_PENDING_RAW};
 use crate::output::{render_alert, AlertInput, Sink};
@@ -189,7 +189,7 @@ impl<'r> Replay<'r> {
                         app.gap(d.to_server);
                     }
                     if !d.data.is_empty() {
-                        app.parse(d.to_server, &d.data);
+                        app.parse(d.to_server, &d.data, true);
                     }
                 }
             }
@@ -197,7 +197,7 @@ impl<'r> Replay<'r> {
             // UDP is detected and parsed on the packet itself.
             detect_app_proto(flow, pkt.payload(), &pkt, up.to_server);
             if let Some(app) = flow.app.as_mut() {
-                app.parse(up.to_server, pkt.payload());
+                app.parse(up.to_server, pkt.payload(), false);
             }
         }
         let view = FlowView {
@@ -214,7 +214,8 @@ impl<'r> Replay<'r> {
             app.tx_views(up.to_server, &mut views);
         }
         let txs: Vec<TxRef<'_>> = views.iter().map(|v| TxRef { id: v.id, bufs: v }).collect();
-        let input = Input { pkt: &pkt, flow: view, stream, txs: &txs, app: &NoBuffers };
+        let facts = AppFacts { state: flow.app.as_ref(), to_server: up.to_server };
+        let input = Input { pkt: &pkt, flow: view, stream, txs: &txs, app: &facts };
         self.rules.inspect(&input, &mut flow.detect, &mut self.scratch, &mut self.matches);
         drop(txs);
         drop(views);

@@ -8,8 +8,9 @@
 mod detect;
 pub mod dns;
 pub mod http;
+pub mod ssh;
 mod state;
 pub mod tls;
 
 pub use detect::{probe, Probe};
-pub use state::{AppState, TxView};
+pub use state::{AppFacts, AppState, TxView};

@@ -1,12 +1,17 @@
 //! The per-flow app-layer state: one parser per detected protocol, fed with
 //! reassembled stream data (or UDP payloads), and the views detection and
-//! output take of its transactions.
+//! output take of it.
 
+use super::dns::{DnsState, DnsTx};
 use super::http::{HttpState, HttpTx};
+use super::ssh::SshState;
+use super::tls::TlsState;
 use crate::detect::Buffers;
-use crate::rules::ast::{AppProto, Buffer};
+use crate::rules::ast::{self, AppProto, Buffer};
 
-/// Finished transactions kept for inspection and alert metadata.
+/// Finished transactions kept for inspection and alert metadata: the
+/// packets after a transaction completes (in both directions) must still
+/// see it.
 const KEEP_DONE_TXS: u64 = 8;
 
 /// Parser state of a flow whose protocol has a parser.
@@ -14,6 +19,12 @@ const KEEP_DONE_TXS: u64 = 8;
 pub enum AppState {
     /// HTTP/1.x.
     Http(Box<HttpState>),
+    /// DNS over UDP or TCP.
+    Dns(Box<DnsState>),
+    /// TLS.
+    Tls(Box<TlsState>),
+    /// SSH banners.
+    Ssh(Box<SshState>),
 }
 
 /// A transaction seen from one direction (buffers that exist in both
@@ -27,29 +38,93 @@ pub struct TxView<'a> {
 
 enum TxInner<'a> {
     Http(&'a HttpTx),
+    /// A DNS transaction and which of its query names `dns.query` shows
+    /// (a multi-buffer: each name is inspected on its own).
+    Dns(&'a DnsTx, usize),
+    Tls(&'a TlsState),
 }
 
 impl Buffers for TxView<'_> {
     fn get(&self, b: Buffer) -> Option<&[u8]> {
         match self.inner {
             TxInner::Http(tx) => tx.buffer_dir(b, self.to_server),
+            TxInner::Dns(tx, i) => {
+                if b == Buffer::DnsQuery {
+                    tx.buffers(b).nth(i)
+                } else {
+                    tx.buffer_dir(b, self.to_server)
+                }
+            }
+            TxInner::Tls(s) => s.tx().buffer_dir(b, self.to_server),
         }
+    }
+}
+
+/// Flow-level facts seen from one direction (`ssl_version`, `ssl_state`,
+/// SSH banners).
+pub struct AppFacts<'a> {
+    /// The flow's state, if any.
+    pub state: Option<&'a AppState>,
+    /// Direction of the packet.
+    pub to_server: bool,
+}
+
+fn version_bit(v: u16) -> u8 {
+    match v {
+        0x0002 => ast::SSL_V2,
+        0x0300 => ast::SSL_V3,
+        0x0301 => ast::TLS_1_0,
+        0x0302 => ast::TLS_1_1,
+        0x0303 => ast::TLS_1_2,
+        0x0304 => ast::TLS_1_3,
+        _ => 0,
+    }
+}
+
+impl Buffers for AppFacts<'_> {
+    fn get(&self, b: Buffer) -> Option<&[u8]> {
+        match (self.state?, b) {
+            (AppState::Ssh(s), Buffer::SshSoftware) => s.side(self.to_server).software.as_deref(),
+            (AppState::Ssh(s), Buffer::SshProto) => s.side(self.to_server).proto.as_deref(),
+            _ => None,
+        }
+    }
+
+    fn ssl_versions(&self) -> Option<u8> {
+        let AppState::Tls(t) = self.state? else { return None };
+        let dir = if self.to_server { t.client() } else { t.server() };
+        Some(version_bit(dir.version()))
+    }
+
+    fn ssl_states(&self) -> Option<u8> {
+        let AppState::Tls(t) = self.state? else { return None };
+        Some(t.current_states().bits())
     }
 }
 
 impl AppState {
     /// A parser for `proto`, when mirador has one.
     pub fn for_proto(proto: AppProto) -> Option<AppState> {
-        match proto {
-            AppProto::Http => Some(AppState::Http(Box::default())),
-            _ => None,
-        }
+        Some(match proto {
+            AppProto::Http => AppState::Http(Box::default()),
+            AppProto::Dns => AppState::Dns(Box::default()),
+            AppProto::Tls => AppState::Tls(Box::default()),
+            AppProto::Ssh => AppState::Ssh(Box::default()),
+            _ => return None,
+        })
     }
 
-    /// Feeds data of one direction.
-    pub fn parse(&mut self, to_server: bool, data: &[u8]) {
+    /// Feeds data of one direction (`tcp`: stream framing).
+    pub fn parse(&mut self, to_server: bool, data: &[u8], tcp: bool) {
         match self {
             AppState::Http(h) => h.parse(to_server, data),
+            AppState::Dns(d) => {
+                d.parse(to_server, data, tcp);
+            }
+            AppState::Tls(t) => {
+                t.parse(to_server, data);
+            }
+            AppState::Ssh(s) => s.parse(to_server, data),
         }
     }
 
@@ -57,20 +132,16 @@ impl AppState {
     pub fn gap(&mut self, to_server: bool) {
         match self {
             AppState::Http(h) => h.gap(to_server),
-        }
-    }
-
-    /// One direction ended (FIN).
-    pub fn close_dir(&mut self, to_server: bool) {
-        match self {
-            AppState::Http(h) => h.close_dir(to_server),
+            AppState::Dns(d) => d.gap(to_server),
+            AppState::Tls(t) => t.gap(to_server),
+            AppState::Ssh(_) => {}
         }
     }
 
     /// The connection ended.
     pub fn close(&mut self) {
-        match self {
-            AppState::Http(h) => h.close(),
+        if let AppState::Http(h) = self {
+            h.close();
         }
     }
 
@@ -80,6 +151,14 @@ impl AppState {
             AppState::Http(h) => {
                 out.extend(h.txs().map(|tx| TxView { id: tx.id, inner: TxInner::Http(tx), to_server }))
             }
+            AppState::Dns(d) => {
+                for tx in d.txs() {
+                    let n = tx.buffers(Buffer::DnsQuery).count().max(1);
+                    out.extend((0..n).map(|i| TxView { id: tx.id, inner: TxInner::Dns(tx, i), to_server }));
+                }
+            }
+            AppState::Tls(t) => out.push(TxView { id: 0, inner: TxInner::Tls(t), to_server }),
+            AppState::Ssh(_) => {}
         }
     }
 
@@ -94,6 +173,17 @@ impl AppState {
                 }?;
                 Some(("http", t.eve()))
             }
+            AppState::Dns(d) => {
+                let t = match tx {
+                    Some(id) => d.tx(id),
+                    None => d.txs().last(),
+                }?;
+                Some(("dns", super::dns::eve::alert_object(t)))
+            }
+            AppState::Tls(t) => {
+                Some(("tls", super::tls::eve::alert_object(t, &super::tls::eve::TlsLogConfig::default(), false)))
+            }
+            AppState::Ssh(_) => None,
         }
     }
 
@@ -103,12 +193,15 @@ impl AppState {
         match self {
             AppState::Http(h) => {
                 let next = h.txs().last().map_or(0, |t| t.id + 1);
-                // Finished transactions stay until several newer ones
-                // exist, so the packets after their completion (in both
-                // directions) still inspect them.
                 h.remove_done(next.saturating_sub(KEEP_DONE_TXS));
                 h.txs().next().map_or(next, |t| t.id)
             }
+            AppState::Dns(d) => {
+                let next = d.next_tx_id();
+                d.remove_done(next.saturating_sub(KEEP_DONE_TXS));
+                d.txs().next().map_or(next, |t| t.id)
+            }
+            AppState::Tls(_) | AppState::Ssh(_) => 0,
         }
     }
 }

@@ -426,7 +426,11 @@ impl TlsState {
                 if !to_server {
                     self.note(TlsAnomaly::WrongDirection);
                 } else if self.client_hello.is_some() {
-                    self.note(TlsAnomaly::DuplicateHello);
+                    // After a HelloRetryRequest the client must say hello
+                    // again; JA3/JA4 stay those of the first hello.
+                    if !self.retry_requested() {
+                        self.note(TlsAnomaly::DuplicateHello);
+                    }
                 } else {
                     match parser::parse_client_hello(body) {
                         Ok(ch) => self.on_client_hello(ch),
@@ -439,7 +443,18 @@ impl TlsState {
                 if to_server {
                     self.note(TlsAnomaly::WrongDirection);
                 } else if self.server_hello.is_some() {
-                    self.note(TlsAnomaly::DuplicateHello);
+                    if self.retry_requested() {
+                        // The real ServerHello after a HelloRetryRequest:
+                        // JA3S stays the first's (as Suricata), the version
+                        // follows the latest.
+                        if let Ok(sh) = parser::parse_server_hello(body) {
+                            if let Some(v) = sh.selected_version {
+                                self.dirs[1].version = v.0;
+                            }
+                        }
+                    } else {
+                        self.note(TlsAnomaly::DuplicateHello);
+                    }
                 } else {
                     match parser::parse_server_hello(body) {
                         Ok(sh) => self.on_server_hello(sh),
@@ -478,6 +493,11 @@ impl TlsState {
                 self.note(TlsAnomaly::InvalidHandshakeMessage);
             }
         }
+    }
+
+    /// The first ServerHello was a TLS 1.3 HelloRetryRequest.
+    fn retry_requested(&self) -> bool {
+        self.server_hello.as_ref().is_some_and(ServerHello::is_hello_retry_request)
     }
 
     fn on_client_hello(&mut self, ch: ClientHello) {
@@ -902,6 +922,38 @@ mod tests {
         assert!(s.ja3_hash().is_none());
         s.parse(false, TLS12_S);
         assert_eq!(s.version_name(), "TLS 1.2");
+    }
+
+    fn server_hello_record(random: [u8; 32]) -> Vec<u8> {
+        let mut body = vec![3, 3];
+        body.extend(random);
+        body.extend([0, 0x13, 0x01, 0, 0, 6, 0, 43, 0, 2, 3, 4]);
+        let mut hs = vec![2, 0, 0, body.len() as u8];
+        hs.extend(body);
+        let mut rec = vec![22, 3, 3, 0, hs.len() as u8];
+        rec.extend(hs);
+        rec
+    }
+
+    #[test]
+    fn hello_retry_request_is_not_a_duplicate() {
+        let mut s = TlsState::new();
+        s.parse(true, CHROME);
+        s.parse(false, &server_hello_record(parser::HELLO_RETRY_RANDOM));
+        let first_ja3s = s.ja3s_hash().map(str::to_owned);
+        // The second ClientHello (no middlebox-compatibility CCS: after a
+        // CCS the direction's handshake records are not decoded anyway),
+        // then the real ServerHello.
+        s.parse(true, CHROME);
+        s.parse(false, &server_hello_record([7; 32]));
+        assert!(s.take_anomalies().is_empty());
+        assert_eq!(s.ja3s_hash().map(str::to_owned), first_ja3s);
+        assert_eq!(s.version_name(), "TLS 1.3");
+        // Without a retry request a second hello is an anomaly.
+        let mut s = TlsState::new();
+        s.parse(true, CHROME);
+        s.parse(true, CHROME);
+        assert_eq!(s.take_anomalies(), vec![TlsAnomaly::DuplicateHello]);
     }
 
     #[test]
