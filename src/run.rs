@@ -131,6 +131,9 @@ pub fn replay(job: ReplayJob) -> Result<ExitCode> {
         if let Some(m) = c.get_size("stream.reassembly.memcap") {
             cfg.stream_memcap = m;
         }
+        if let Some(m) = c.get_size("packet-alert-max") {
+            cfg.packet_alert_max = m as usize;
+        }
     }
     let mut engine = Replay::new(&ruleset, &cfg);
     for p in &job.pcaps {

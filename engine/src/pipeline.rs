@@ -32,6 +32,8 @@ pub struct EngineConfig {
     pub midstream: bool,
     /// Reassembly memory cap per worker, bytes.
     pub stream_memcap: u64,
+    /// Alerts kept per packet (`packet-alert-max`).
+    pub packet_alert_max: usize,
 }
 
 impl Default for EngineConfig {
@@ -42,6 +44,7 @@ impl Default for EngineConfig {
             stream: StreamConfig::default(),
             midstream: false,
             stream_memcap: crate::flow::stream::DEFAULT_MEMCAP,
+            packet_alert_max: crate::detect::PACKET_ALERT_MAX,
         }
     }
 }
@@ -86,6 +89,7 @@ pub struct Replay<'r> {
     matches: Vec<Match>,
     stream_cfg: StreamConfig,
     midstream: bool,
+    alert_max: usize,
     /// Counters.
     pub stats: Stats,
     pcap_cnt: u64,
@@ -102,6 +106,7 @@ impl<'r> Replay<'r> {
             flows,
             stream_cfg: cfg.stream,
             midstream: cfg.midstream,
+            alert_max: cfg.packet_alert_max,
             thresholds: Thresholds::default(),
             scratch: Scratch::default(),
             matches: Vec::new(),
@@ -219,6 +224,8 @@ impl<'r> Replay<'r> {
         self.rules.inspect(&input, &mut flow.detect, &mut self.scratch, &mut self.matches);
         drop(txs);
         drop(views);
+        // Matches are in signature order: the first ones are kept.
+        self.matches.truncate(self.alert_max);
         if let Some(st) = flow.streams.as_mut() {
             st.pending[dir].clear();
         }

@@ -142,8 +142,10 @@ pub(crate) struct IcmpView<'a> {
     buf: &'a [u8],
 }
 
-/// ICMPv4 echo reply and echo request.
-const ICMPV4_ECHO: [u8; 2] = [0, 8];
+/// ICMPv4 messages whose header carries an identifier and sequence number
+/// (echo, timestamp, information and address-mask requests and replies),
+/// which Suricata's icmp_id/icmp_seq read.
+const ICMPV4_ECHO: [u8; 8] = [0, 8, 13, 14, 15, 16, 17, 18];
 /// ICMPv6 echo request and echo reply.
 const ICMPV6_ECHO: [u8; 2] = [128, 129];
 
@@ -161,7 +163,7 @@ impl<'a> IcmpView<'a> {
 
     fn summary(&self, v6: bool) -> L4 {
         let itype = byte(self.buf, icmp_off::TYPE);
-        let echo = if v6 { ICMPV6_ECHO } else { ICMPV4_ECHO };
+        let echo: &[u8] = if v6 { &ICMPV6_ECHO } else { &ICMPV4_ECHO };
         let (id, seq) =
             if echo.contains(&itype) { (be16(self.buf, icmp_off::ID), be16(self.buf, icmp_off::SEQ)) } else { (0, 0) };
         L4::Icmp { itype, icode: byte(self.buf, icmp_off::CODE), id, seq, v6 }

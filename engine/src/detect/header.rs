@@ -50,6 +50,24 @@ pub(super) fn matches(s: &Signature, pkt: &Packet<'_>, ip: &IpInfo, flow: &FlowV
     s.checks.iter().all(|c| check(c, pkt, ip, flow, bufs))
 }
 
+/// Suricata's `flags` prefilter only shows a rule the packets that have one
+/// of the flags it names among SYN, RST, FIN (only SYN when SYN is named and
+/// not negated), or among URG, ECE, CWR; observed on 7.0.10 (see
+/// tests/keywords_vs_suricata.rs).
+fn flags_gate(value: u8, set: u8, modifier: u8) -> bool {
+    use crate::decode::tcp_flags::*;
+    let gate = if set & SYN != 0 && modifier != b'!' {
+        SYN
+    } else if set & (SYN | RST | FIN) != 0 {
+        SYN | RST | FIN
+    } else if set & (URG | ECE | CWR) != 0 {
+        URG | ECE | CWR
+    } else {
+        0
+    };
+    gate == 0 || value & gate != 0
+}
+
 fn flag_match(value: u8, set: u8, modifier: u8, ignore: u8) -> bool {
     let v = value & !ignore;
     match modifier {
@@ -81,9 +99,13 @@ fn check(c: &PacketCheck, pkt: &Packet<'_>, ip: &IpInfo, flow: &FlowView, bufs: 
             matches!(pkt.l4, L4::Tcp { window, .. } if m.matches(window as u64))
         }
         PacketCheck::Flags(f) => {
-            matches!(pkt.l4, L4::Tcp { flags, .. } if flag_match(flags, f.set, f.modifier, f.ignore))
+            matches!(pkt.l4, L4::Tcp { flags, .. } if flags_gate(flags, f.set, f.modifier) && flag_match(flags, f.set, f.modifier, f.ignore))
         }
-        PacketCheck::Fragbits(f) => flag_match(ip.frag_flags, f.bits, f.modifier, 0),
+        PacketCheck::Fragbits(f) => {
+            // Suricata's `+` for fragbits wants other bits besides these.
+            let extra = f.modifier != b'+' || ip.frag_flags & !f.bits != 0;
+            extra && flag_match(ip.frag_flags, f.bits, f.modifier, 0)
+        }
         PacketCheck::SameIp => ip.src == ip.dst,
         // Needs the HTTP parser; no URI means no match.
         PacketCheck::Urilen(..) => false,
@@ -99,7 +121,8 @@ fn check(c: &PacketCheck, pkt: &Packet<'_>, ip: &IpInfo, flow: &FlowView, bufs: 
             None => false,
         },
         PacketCheck::SshVersion { buffer, prefix } => {
-            bufs.get(*buffer).is_some_and(|v| v.len() >= prefix.len() && v[..prefix.len()].eq_ignore_ascii_case(prefix))
+            // The whole version string must match (observed on 7.0.10).
+            bufs.get(*buffer).is_some_and(|v| v == prefix.as_slice())
         }
         PacketCheck::FtpBounce => ftp_bounce(pkt.payload(), ip.src),
     }

@@ -202,6 +202,7 @@ pub struct Built {
 /// only set flowbits before rules that read them, so a bit set by one rule is
 /// seen by another on the same packet.
 fn flowbit_rank(s: &Signature) -> u8 {
+    // (also see `eval_order`)
     match (s.writes_flowbits(), s.reads_flowbits()) {
         (true, false) => 0,
         (true, true) => 1,
@@ -209,6 +210,24 @@ fn flowbit_rank(s: &Signature) -> u8 {
         (false, false) => 3,
     }
 }
+
+/// Suricata's signature order: by action (pass, drop, reject, alert), then
+/// flowbits (setters before readers), then priority (1 first); load order
+/// otherwise. It decides evaluation order and which alerts a packet keeps
+/// when it has more than [`PACKET_ALERT_MAX`].
+fn eval_order(s: &Signature) -> (u8, u8, u8) {
+    let action = match s.action {
+        crate::rules::ast::Action::Pass => 0,
+        crate::rules::ast::Action::Drop => 1,
+        crate::rules::ast::Action::Reject | crate::rules::ast::Action::RejectBoth => 2,
+        _ => 3,
+    };
+    (action, flowbit_rank(s), s.severity)
+}
+
+/// Alerts kept per packet, Suricata's default `packet-alert-max`; the
+/// first ones in signature order are kept.
+pub const PACKET_ALERT_MAX: usize = 15;
 
 impl Ruleset {
     /// Loads rule files/directories and compiles them.
@@ -257,7 +276,7 @@ impl Ruleset {
                 }
             }
         }
-        sigs.sort_by_key(flowbit_rank);
+        sigs.sort_by_key(eval_order);
         let mut stats = CompileStats::default();
         for (i, s) in sigs.iter_mut().enumerate() {
             s.idx = i as u32;
@@ -420,23 +439,33 @@ impl Ruleset {
             if !header::matches(s, pkt, ip, flow, input.app) {
                 continue;
             }
-            let mut tx_hit = None;
             let mut via_stream = false;
-            let hit = if s.kind.tx {
-                if s.tx_dir.is_some_and(|d| d != flow.to_server) {
-                    false
-                } else {
-                    let found = input
-                        .txs
-                        .iter()
-                        .find(|tx| !state.tx_matched(tx.id, idx) && payload_matches(s, payload, tx.bufs));
-                    tx_hit = found.map(|t| t.id);
-                    found.is_some()
+            if s.kind.tx {
+                if s.tx_dir.is_some_and(|d| d != flow.to_server) || !flowbits_hold(s, state) {
+                    continue;
                 }
-            } else if !is_tcp || s.buffers.is_empty() {
-                payload_matches(s, payload, input.app)
+                // Every transaction it matches alerts, once per transaction.
+                let mut last = None;
+                for tx in input.txs {
+                    if last == Some(tx.id) || state.tx_matched(tx.id, idx) {
+                        continue;
+                    }
+                    if payload_matches(s, payload, tx.bufs) {
+                        last = Some(tx.id);
+                        state.set_tx_matched(tx.id, idx);
+                        apply_flowbits(s, state);
+                        if !s.noalert {
+                            out.push(Match { sig: idx, tx: Some(tx.id), stream: false });
+                        }
+                    }
+                }
+                continue;
+            }
+            let hit = if !is_tcp || s.buffers.is_empty() {
+                // Payload rules are not run on packets without payload.
+                (s.buffers.is_empty() || !payload.is_empty()) && payload_matches(s, payload, input.app)
             } else {
-                let on_packet = s.kind.packet && payload_matches(s, payload, input.app);
+                let on_packet = s.kind.packet && !payload.is_empty() && payload_matches(s, payload, input.app);
                 via_stream =
                     !on_packet && s.kind.stream && input.stream.is_some_and(|st| payload_matches(s, st, input.app));
                 on_packet || via_stream
@@ -445,11 +474,8 @@ impl Ruleset {
                 continue;
             }
             apply_flowbits(s, state);
-            if let Some(t) = tx_hit {
-                state.set_tx_matched(t, idx);
-            }
             if !s.noalert {
-                out.push(Match { sig: idx, tx: tx_hit, stream: via_stream });
+                out.push(Match { sig: idx, tx: None, stream: via_stream });
             }
         }
     }

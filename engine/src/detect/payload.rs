@@ -176,7 +176,9 @@ impl ByteRead {
                 // Suricata converts the leading digits (strtoull) and fails
                 // when there are none.
                 let digits: &str = {
+                    // strtoull: leading spaces and a '+' sign are accepted.
                     let t = text.trim_start();
+                    let t = t.strip_prefix('+').unwrap_or(t);
                     let n = t.find(|c: char| !c.is_digit(radix)).unwrap_or(t.len());
                     &t[..n]
                 };
@@ -358,7 +360,13 @@ impl<'a> Inspection<'a> {
             Op::IsDataAt { pos, negated, relative } => {
                 let base = if *relative { cursor as i64 } else { 0 };
                 let at = base + pos.get(&self.vars);
-                let present = at >= 0 && (at as usize) < buf.len();
+                // Absolute: a byte exists at `pos`. Relative: `pos` more
+                // bytes follow the cursor (Suricata: cursor + pos <= len).
+                let present = if *relative {
+                    at >= 0 && (at as usize) <= buf.len()
+                } else {
+                    at >= 0 && (at as usize) < buf.len()
+                };
                 present != *negated && self.step(ops, idx + 1, cursor)
             }
             Op::ByteTest { read, op, negated, value } => {
@@ -599,8 +607,10 @@ mod tests {
     fn isdataat_relative() {
         let ops = [op(content("ab")), Op::IsDataAt { pos: Operand::Num(2), negated: false, relative: true }];
         assert!(run(&ops, "abxyz"));
-        assert!(!run(&ops, "abxy"));
+        assert!(run(&ops, "abxy"), "Suricata: cursor + pos <= len");
+        assert!(!run(&ops, "abx"));
         let ops = [op(content("ab")), Op::IsDataAt { pos: Operand::Num(1), negated: true, relative: true }];
-        assert!(run(&ops, "abx"));
+        assert!(run(&ops, "ab"));
+        assert!(!run(&ops, "abx"));
     }
 }

@@ -252,7 +252,7 @@ fn app_facts() {
          alert tcp any any -> any any (ssl_version:tls1.2,tls1.3; sid:2;)\n\
          alert tcp any any -> any any (ssl_state:server_hello; sid:3;)\n\
          alert tcp any any -> any any (ssl_state:client_keyx; sid:4;)\n\
-         alert tcp any any -> any any (ssh.softwareversion:\"PUTTY\"; sid:5;)\n\
+         alert tcp any any -> any any (ssh.softwareversion:\"PuTTY_Release_0.70\"; sid:5;)\n\
          alert tcp any any -> any any (ssl_state:!client_keyx; sid:6;)\n",
     );
     let pkt = packet(b"x", 6, 1, 443);

@@ -81,9 +81,24 @@ pub struct AlertBody<'a> {
     pub category: &'a str,
     /// Priority.
     pub severity: u8,
+    /// Attacker side, for rules with `target`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<Endpoint>,
+    /// Attacked side, for rules with `target`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<Endpoint>,
     /// Rule metadata.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Metadata<'a>>,
+}
+
+/// `alert.source` / `alert.target`.
+#[derive(Serialize)]
+pub struct Endpoint {
+    /// Address.
+    pub ip: String,
+    /// Port (0 for portless protocols).
+    pub port: u16,
 }
 
 /// `tunnel` object: the outermost tunnel's outer packet.

@@ -13,7 +13,7 @@ use crate::decode::{Packet, TunnelKind, L4};
 use crate::detect::Signature;
 use crate::flow::Flow;
 use crate::source::Timestamp;
-use eve::{format_ip, format_ts, proto_name, AlertBody, EveAlert, FlowObj, Metadata, TunnelObj};
+use eve::{format_ip, format_ts, proto_name, AlertBody, Endpoint, EveAlert, FlowObj, Metadata, TunnelObj};
 
 /// Where EVE lines go.
 pub trait Sink: Send {
@@ -163,6 +163,20 @@ pub fn render_alert(a: &AlertInput<'_>) -> String {
             signature: &s.msg,
             category: &s.category,
             severity: s.severity,
+            source: s.target.as_deref().map(|t| {
+                if t == "dest_ip" {
+                    Endpoint { ip: format_ip(ip.src), port: sp }
+                } else {
+                    Endpoint { ip: format_ip(ip.dst), port: dp }
+                }
+            }),
+            target: s.target.as_deref().map(|t| {
+                if t == "dest_ip" {
+                    Endpoint { ip: format_ip(ip.dst), port: dp }
+                } else {
+                    Endpoint { ip: format_ip(ip.src), port: sp }
+                }
+            }),
             metadata: (!s.metadata.is_empty()).then_some(Metadata(&s.metadata)),
         },
         tunnel: tunnel_obj,

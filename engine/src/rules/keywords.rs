@@ -22,6 +22,7 @@ struct Builder {
     byte_vars: Vec<String>,
     /// Number of ops when the current sticky buffer was selected.
     ops_at_sticky: usize,
+    seen_fast_pattern: bool,
 }
 
 pub(crate) fn build(header: Header, opts: &[RawOption<'_>]) -> Result<Rule, RuleError> {
@@ -44,6 +45,7 @@ pub(crate) fn build(header: Header, opts: &[RawOption<'_>]) -> Result<Rule, Rule
         seen_sid: false,
         byte_vars: Vec::new(),
         ops_at_sticky: 0,
+        seen_fast_pattern: false,
     };
     for o in opts {
         b.option(o)?;
@@ -308,7 +310,11 @@ impl Builder {
             }
             "nocase" => {
                 Self::no_value(o)?;
-                self.content_mut(name, col)?.nocase = true;
+                let c = self.content_mut(name, col)?;
+                if c.nocase {
+                    return Err(bad("nocase given twice for one content".into()));
+                }
+                c.nocase = true;
             }
             "rawbytes" => {
                 Self::no_value(o)?;
@@ -383,6 +389,10 @@ impl Builder {
                     return Err(bad("fast_pattern:only cannot be used on a negated content".into()));
                 }
                 c.fast_pattern = Some(fp);
+                if self.seen_fast_pattern {
+                    return Err(bad("fast_pattern given twice in one rule".into()));
+                }
+                self.seen_fast_pattern = true;
             }
             "pcre" => {
                 let p = keywords_pcre(Self::need_value(o)?).map_err(bad)?;
@@ -391,6 +401,15 @@ impl Builder {
                     Some(b) => b,
                     None => self.current_buffer(),
                 };
+                if pcre.relative
+                    && !self
+                        .rule
+                        .ops
+                        .iter()
+                        .any(|o| o.buffer == buffer && matches!(o.op, PayloadOp::Content(_) | PayloadOp::Pcre(_)))
+                {
+                    return Err(bad("/R needs a previous content or pcre in the same buffer".into()));
+                }
                 self.push_op(buffer, PayloadOp::Pcre(pcre));
             }
             "isdataat" => {
@@ -402,6 +421,9 @@ impl Builder {
                     None => (false, first),
                 };
                 let pos = parse_value(pos).map_err(bad)?;
+                if matches!(pos, Value::Num(n) if n < 0) {
+                    return Err(bad("position cannot be negative".into()));
+                }
                 self.check_var(&pos, name, col)?;
                 let mut relative = false;
                 let mut rawbytes = false;
@@ -521,13 +543,8 @@ impl Builder {
                 if list.is_empty() || list.iter().any(|n| n.contains(char::is_whitespace)) {
                     return Err(bad(format!("invalid flowbit name '{names}'")));
                 }
-                if (any || list.len() > 1) && !matches!(cmd, FlowbitCmd::IsSet | FlowbitCmd::IsNotSet) {
-                    if matches!(cmd, FlowbitCmd::Set | FlowbitCmd::Unset | FlowbitCmd::Toggle) && !any {
-                        // set a&b sets both: allowed by Suricata 7.
-                    } else {
-                        return Err(bad("'|' is only valid with isset/isnotset".into()));
-                    }
-                }
+                // `set a|b` and `set a&b` both act on every name (Suricata 7
+                // loads both forms).
                 self.rule.flowbits.push(Flowbit { cmd, names: list, any });
             }
             "threshold" | "detection_filter" => {
@@ -538,7 +555,12 @@ impl Builder {
                 }
                 *slot = Some(t);
             }
-            "dsize" => self.check(o, PacketCheck::Dsize, 65535)?,
+            "dsize" => {
+                if self.rule.checks.iter().any(|c| matches!(c, PacketCheck::Dsize(_))) {
+                    return Err(bad("dsize given twice".into()));
+                }
+                self.check(o, PacketCheck::Dsize, 65535)?
+            }
             "ttl" => self.check(o, PacketCheck::Ttl, 255)?,
             "tos" => {
                 let v = Self::need_value(o)?.trim();
@@ -546,7 +568,8 @@ impl Builder {
                     Some(r) => (true, r),
                     None => (false, v),
                 };
-                let n = parse_u64(v).map_err(bad)?;
+                // Decimal only, as Suricata 7 parses tos.
+                let n: u64 = v.parse().map_err(|_| bad(format!("'{v}' is not a decimal number")))?;
                 if n > 255 {
                     return Err(bad("tos is 0-255".into()));
                 }
@@ -556,8 +579,16 @@ impl Builder {
             "id" => self.check(o, PacketCheck::IpId, 65535)?,
             "itype" => self.check(o, PacketCheck::Itype, 255)?,
             "icode" => self.check(o, PacketCheck::Icode, 255)?,
-            "icmp_id" => self.check(o, PacketCheck::IcmpId, 65535)?,
-            "icmp_seq" => self.check(o, PacketCheck::IcmpSeq, 65535)?,
+            "icmp_id" | "icmp_seq" => {
+                // Suricata takes an exact number here, no comparison.
+                let v = Self::need_value(o)?.trim();
+                let n: u64 = v.parse().map_err(|_| bad(format!("'{v}' is not a number")))?;
+                if n > 65535 {
+                    return Err(bad("value is 0-65535".into()));
+                }
+                let m = super::numeric::NumMatch { op: super::numeric::NumOp::Eq, a: n, b: n };
+                self.rule.checks.push(if name == "icmp_id" { PacketCheck::IcmpId(m) } else { PacketCheck::IcmpSeq(m) });
+            }
             "seq" => self.check(o, PacketCheck::Seq, u32::MAX as u64)?,
             "ack" => self.check(o, PacketCheck::Ack, u32::MAX as u64)?,
             "window" => {
@@ -844,6 +875,22 @@ impl Builder {
     }
 
     fn finish(&mut self) -> Result<(), RuleError> {
+        if self.rule.threshold.is_some() && self.rule.detection_filter.is_some() {
+            return Err(RuleError::bad_value("detection_filter", "cannot be combined with threshold", 1));
+        }
+        for o in &self.rule.ops {
+            if let PayloadOp::Content(c) = &o.op {
+                if c.fast_pattern == Some(FastPattern::Only)
+                    && (c.is_relative() || c.offset.is_some() || c.depth.is_some())
+                {
+                    return Err(RuleError::bad_value(
+                        "fast_pattern",
+                        "fast_pattern:only cannot be used with a positional modifier",
+                        1,
+                    ));
+                }
+            }
+        }
         // A relative keyword must have something to be relative to, in the
         // same buffer; Suricata rejects it otherwise only for pcre /R and
         // byte_* without a prior match in a sticky buffer, so keep this loose.
@@ -1078,6 +1125,10 @@ fn parse_byte_jump(v: &str) -> Result<ByteJump, String> {
                 bj.post_offset = parse_i64(&p["post_offset".len()..])?;
             }
             _ => {
+                if p.starts_with("bitmask") {
+                    // Suricata 7.0 rejects bitmask on byte_jump.
+                    return Err("byte_jump does not take a bitmask".into());
+                }
                 if !parse_endian_string(p, &mut bj.endian, &mut bj.string, &mut bj.bitmask)? {
                     return Err(format!("unknown option '{p}'"));
                 }
