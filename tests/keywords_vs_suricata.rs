@@ -29,16 +29,9 @@ use serde_json::Value;
 /// Cases where mirador currently differs from Suricata, one line of reason
 /// each. `parse:<name>` entries are cases of `parse.rules` (load or reject).
 const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
-    // isdataat with `relative`: Suricata matches when prev_end + N <= len
-    // (N more bytes after the match); mirador wants prev_end + N < len, as
-    // for the absolute form (which is N < len in both).
     // Payload keywords.
     ("asn1_oversize", "asn1 on a truncated element: Suricata's decoder fails and does not match; mirador matches"),
     // Header keywords.
-    // TCP flags: Suricata's signature/packet masks decide which packets a
-    // flags rule sees at all: S not negated -> only packets with SYN; S, R or
-    // F otherwise -> packets with SYN, RST or FIN; U, E or C -> packets with
-    // URG, ECE or CWR. The flags test then runs as documented.
     // Stream and app layer (not built yet).
     ("tcp_stream_content", "no raw stream inspection: Suricata matches the reassembled stream (here at flow end)"),
     ("tcp_stream_split_content", "no TCP reassembly: the pattern spans two segments"),
@@ -52,12 +45,6 @@ const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
     // EVE.
     // parse.rules: Suricata rejects, mirador loads (unless noted).
 ];
-
-const ISDATAAT_RELATIVE: &str =
-    "isdataat relative off by one: Suricata matches when prev_end + N <= len, mirador when < len";
-
-const FLAGS_MASK: &str =
-    "Suricata's flag masks: S -> SYN packets only, R/F -> SYN|RST|FIN, U/E/C -> URG|ECE|CWR packets only";
 
 /// Keywords of KEYWORDS.md's table that have no case yet, and why.
 const PENDING_KEYWORDS: &[(&str, &str)] = &[
