@@ -77,7 +77,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("inspect_fixture_packets_etopen", |b| {
         let mut scratch = Scratch::default();
         let mut out = Vec::new();
-        let view = FlowView { to_server: true, established: true, app_proto: None, first_in_dir: false };
+        let view = FlowView { to_server: true, established: true, app_proto: None, first_in_dir: false, pseudo: false };
         b.iter(|| {
             out.clear();
             for p in &pkts {
@@ -95,6 +95,7 @@ fn bench(c: &mut Criterion) {
             let mut r = Replay::new(&rules, &EngineConfig::default());
             let mut sink = VecSink::default();
             r.run_file(&root().join("fixtures/vxlan.pcap"), &mut sink, &AtomicBool::new(false));
+            r.finish(&mut sink);
             sink.0.len()
         })
     });

@@ -139,6 +139,7 @@ pub fn replay(job: ReplayJob) -> Result<ExitCode> {
     for p in &job.pcaps {
         engine.run_file(p, sink.as_mut(), &stop);
     }
+    engine.finish(sink.as_mut());
     sink.flush().context("flushing EVE output")?;
     let stats = &engine.stats;
     for e in &stats.source_errors {

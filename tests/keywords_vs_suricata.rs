@@ -33,9 +33,7 @@ const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
     ("asn1_oversize", "asn1 on a truncated element: Suricata's decoder fails and does not match; mirador matches"),
     // Header keywords.
     // Stream and app layer (not built yet).
-    ("tcp_stream_content", "no raw stream inspection: Suricata matches the reassembled stream (here at flow end)"),
     ("tcp_stream_split_content", "no TCP reassembly: the pattern spans two segments"),
-    ("tcp_only_stream", "no raw stream inspection: only_stream matches the reassembled stream only"),
     ("stream_size_client", "stream_size never matches: no per-direction TCP stream byte counts"),
     ("stream_size_server_eq", "stream_size never matches: no per-direction TCP stream byte counts"),
     ("ssl_version", "no TLS parser"),

@@ -82,17 +82,33 @@ pub struct Stats {
 
 /// A single-threaded replay of capture files.
 pub struct Replay<'r> {
-    rules: &'r Ruleset,
     flows: FlowTable,
-    thresholds: Thresholds,
-    scratch: Scratch,
-    matches: Vec<Match>,
+    det: Detector<'r>,
     stream_cfg: StreamConfig,
     midstream: bool,
-    alert_max: usize,
     /// Counters.
     pub stats: Stats,
     pcap_cnt: u64,
+}
+
+/// Detection and alert output for one packet (real or a flow-end pseudo
+/// packet), with the state that outlives packets: thresholds and scratch.
+struct Detector<'r> {
+    rules: &'r Ruleset,
+    thresholds: Thresholds,
+    scratch: Scratch,
+    matches: Vec<Match>,
+    alert_max: usize,
+}
+
+/// Where the packet being inspected comes from, for EVE.
+#[derive(Clone, Copy)]
+enum Origin {
+    /// A captured packet with its number.
+    Wire(u64),
+    /// The end of a flow (timeout or end of input): Suricata's
+    /// "stream (flow timeout)" pseudo packet.
+    FlowEnd,
 }
 
 impl<'r> Replay<'r> {
@@ -102,14 +118,16 @@ impl<'r> Replay<'r> {
         flows.midstream = cfg.midstream;
         flows.budget = MemBudget::new(cfg.stream_memcap);
         Replay {
-            rules,
             flows,
+            det: Detector {
+                rules,
+                thresholds: Thresholds::default(),
+                scratch: Scratch::default(),
+                matches: Vec::new(),
+                alert_max: cfg.packet_alert_max,
+            },
             stream_cfg: cfg.stream,
             midstream: cfg.midstream,
-            alert_max: cfg.packet_alert_max,
-            thresholds: Thresholds::default(),
-            scratch: Scratch::default(),
-            matches: Vec::new(),
             stats: Stats::default(),
             pcap_cnt: 0,
         }
@@ -205,22 +223,56 @@ impl<'r> Replay<'r> {
                 app.parse(up.to_server, pkt.payload(), false);
             }
         }
-        let view = FlowView {
-            to_server: up.to_server,
-            established: flow.established(),
-            app_proto: flow.app_proto,
-            first_in_dir: up.first_in_dir,
-        };
-        let dir = usize::from(!up.to_server);
+        let ts = rec.ts;
+        self.det.run(flow, &pkt, ts, Origin::Wire(self.pcap_cnt), up.to_server, up.first_in_dir, &mut self.stats, sink);
+        self.flush_expired(sink);
+    }
+
+    /// Inspects what flows that ended (timeout, eviction) still hold.
+    fn flush_expired(&mut self, sink: &mut dyn Sink) {
+        for mut f in self.flows.take_expired() {
+            self.det.flow_end(&mut f, &mut self.stats, sink);
+        }
+    }
+
+    /// Ends the input: every live flow is flushed and inspected one last
+    /// time, as Suricata does at the end of a capture.
+    pub fn finish(&mut self, sink: &mut dyn Sink) {
+        self.flush_expired(sink);
+        for mut f in self.flows.drain_all() {
+            self.det.flow_end(&mut f, &mut self.stats, sink);
+        }
+        self.finish_flows();
+    }
+}
+
+impl Detector<'_> {
+    /// Runs detection on one packet of `flow` and writes its alerts.
+    #[allow(clippy::too_many_arguments)]
+    fn run(
+        &mut self,
+        flow: &mut Flow,
+        pkt: &Packet<'_>,
+        ts: crate::source::Timestamp,
+        origin: Origin,
+        to_server: bool,
+        first_in_dir: bool,
+        stats: &mut Stats,
+        sink: &mut dyn Sink,
+    ) {
+        let pseudo = matches!(origin, Origin::FlowEnd);
+        let view =
+            FlowView { to_server, established: flow.established(), app_proto: flow.app_proto, first_in_dir, pseudo };
+        let dir = usize::from(!to_server);
         let stream = flow.streams.as_ref().map(|st| st.pending[dir].as_slice()).filter(|p| !p.is_empty());
         self.matches.clear();
         let mut views = Vec::new();
         if let Some(app) = flow.app.as_ref() {
-            app.tx_views(up.to_server, &mut views);
+            app.tx_views(to_server, &mut views);
         }
         let txs: Vec<TxRef<'_>> = views.iter().map(|v| TxRef { id: v.id, bufs: v }).collect();
-        let facts = AppFacts { state: flow.app.as_ref(), to_server: up.to_server };
-        let input = Input { pkt: &pkt, flow: view, stream, txs: &txs, app: &facts };
+        let facts = AppFacts { state: flow.app.as_ref(), to_server };
+        let input = Input { pkt, flow: view, stream, txs: &txs, app: &facts };
         self.rules.inspect(&input, &mut flow.detect, &mut self.scratch, &mut self.matches);
         drop(txs);
         drop(views);
@@ -229,11 +281,10 @@ impl<'r> Replay<'r> {
         if let Some(st) = flow.streams.as_mut() {
             st.pending[dir].clear();
         }
-        let flow = &*flow;
         for m in &self.matches {
             let sig = self.rules.sig(m.sig);
-            if !thresholds_allow(&mut self.thresholds, sig, &pkt, rec.ts.secs, flow.id) {
-                self.stats.thresholded += 1;
+            if !thresholds_allow(&mut self.thresholds, sig, pkt, ts.secs, flow.id) {
+                stats.thresholded += 1;
                 continue;
             }
             // Suricata adds the protocol object to alerts from transactions
@@ -241,27 +292,100 @@ impl<'r> Replay<'r> {
             let app_obj =
                 if m.tx.is_some() || m.stream { flow.app.as_ref().and_then(|a| a.eve_for(m.tx)) } else { None };
             let line = render_alert(&AlertInput {
-                ts: rec.ts,
-                pcap_cnt: self.pcap_cnt,
-                pkt: &pkt,
+                ts,
+                pcap_cnt: match origin {
+                    Origin::Wire(n) => Some(n),
+                    Origin::FlowEnd => None,
+                },
+                pkt,
                 sig,
                 flow: Some(flow),
                 app_proto: flow.app_proto,
                 app_obj,
-                to_server: up.to_server,
+                to_server,
             });
             if sink.write_record(&line).is_err() {
-                self.stats.output_errors += 1;
+                stats.output_errors += 1;
             }
-            self.stats.alerts += 1;
-            self.stats.by_sig.entry((sig.gid, sig.sid)).or_insert_with(|| (0, sig.msg.clone())).0 += 1;
+            stats.alerts += 1;
+            stats.by_sig.entry((sig.gid, sig.sid)).or_insert_with(|| (0, sig.msg.clone())).0 += 1;
         }
-        if let Some(flow) = self.flows.get_mut(&up.key) {
+        if let Some(app) = flow.app.as_mut() {
+            let live_from = app.collect();
+            flow.detect.forget_txs_before(live_from);
+        }
+    }
+
+    /// A flow ends: its streams are flushed (acknowledged or not), the app
+    /// layer sees the end, and one pseudo packet per direction inspects
+    /// what became available (Suricata's flow-timeout pseudo packets).
+    fn flow_end(&mut self, flow: &mut Flow, stats: &mut Stats, sink: &mut dyn Sink) {
+        let Some(st) = flow.streams.as_mut() else { return };
+        let mut budget = MemBudget::new(u64::MAX);
+        let mut delivered = Vec::new();
+        for side in 0..2 {
+            st.dir[side].close();
+            loop {
+                let mut chunk = Vec::new();
+                let r = st.dir[side].drain(&mut chunk, &mut budget);
+                if r.is_empty() {
+                    break;
+                }
+                st.pending[side].extend_from_slice(&chunk);
+                delivered.push((side == 0, chunk, r.gap_before.is_some()));
+            }
+        }
+        let any_pending = st.pending.iter().any(|p| !p.is_empty());
+        for (to_server, data, gap) in delivered {
             if let Some(app) = flow.app.as_mut() {
-                let live_from = app.collect();
-                flow.detect.forget_txs_before(live_from);
+                if gap {
+                    app.gap(to_server);
+                }
+                if !data.is_empty() {
+                    app.parse(to_server, &data, true);
+                }
             }
         }
+        if let Some(app) = flow.app.as_mut() {
+            app.close();
+        }
+        if !any_pending && flow.app.is_none() {
+            return;
+        }
+        let (client, server) = (flow.client, flow.server);
+        for to_server in [true, false] {
+            let (src, dst) = if to_server { (client, server) } else { (server, client) };
+            let pkt = pseudo_packet(src, dst);
+            let ts = flow.last;
+            self.run(flow, &pkt, ts, Origin::FlowEnd, to_server, false, stats, sink);
+        }
+    }
+}
+
+/// An empty TCP packet between two endpoints, for flow-end inspection.
+fn pseudo_packet(src: (std::net::IpAddr, u16), dst: (std::net::IpAddr, u16)) -> Packet<'static> {
+    Packet {
+        data: &[],
+        tunnels: Default::default(),
+        vlans: [0; crate::decode::MAX_VLAN_TAGS],
+        vlan_count: 0,
+        ip: Some(crate::decode::IpInfo {
+            version: if src.0.is_ipv4() { 4 } else { 6 },
+            src: src.0,
+            dst: dst.0,
+            proto: 6,
+            ttl: 0,
+            tos: 0,
+            id: 0,
+            frag_flags: 0,
+            frag_offset: 0,
+            is_fragment: false,
+            header: 0..0,
+            claimed_len: 0,
+        }),
+        l4: L4::Tcp { sport: src.1, dport: dst.1, seq: 0, ack: 0, flags: tcp_flags::ACK, window: 0, urgent: 0 },
+        payload: 0..0,
+        truncated: false,
     }
 }
 

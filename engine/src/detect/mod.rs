@@ -69,6 +69,8 @@ pub struct FlowView {
     pub app_proto: Option<AppProto>,
     /// First packet of the flow in this direction (IP-only rules run then).
     pub first_in_dir: bool,
+    /// A flow-end pseudo packet: only stream and transaction rules run.
+    pub pseudo: bool,
 }
 
 /// Buffers other than the packet payload, filled by app-layer parsers, and
@@ -434,6 +436,9 @@ impl Ruleset {
         for &idx in &scratch.candidates {
             let s = &self.sigs[idx as usize];
             if s.ip_only && !flow.first_in_dir {
+                continue;
+            }
+            if flow.pseudo && !s.kind.tx && !s.kind.stream {
                 continue;
             }
             if !header::matches(s, pkt, ip, flow, input.app) {

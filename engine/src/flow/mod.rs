@@ -114,6 +114,8 @@ pub struct Flow {
     pub id: u64,
     /// Client address and port.
     pub client: (IpAddr, u16),
+    /// Server address and port.
+    pub server: (IpAddr, u16),
     /// First packet time.
     pub start: Timestamp,
     /// Last packet time.
@@ -200,6 +202,9 @@ pub struct FlowTable {
     pub budget: MemBudget,
     /// Pick up TCP sessions without a handshake (`stream.midstream`).
     pub midstream: bool,
+    /// Flows removed by timeout or eviction, waiting for their final
+    /// inspection ([`FlowTable::take_expired`]).
+    expired: Vec<Flow>,
 }
 
 /// Both directions of a TCP connection: reassembly and the stream data that
@@ -239,6 +244,7 @@ impl FlowTable {
             counters: FlowCounters::default(),
             budget: MemBudget::default(),
             midstream: false,
+            expired: Vec::new(),
         }
     }
 
@@ -246,6 +252,12 @@ impl FlowTable {
     pub fn get_with_budget(&mut self, key: &FlowKey) -> Option<(&mut Flow, &mut MemBudget)> {
         let f = self.flows.get_mut(key)?;
         Some((f, &mut self.budget))
+    }
+
+    /// Flows that timed out or were evicted since the last call, oldest
+    /// first.
+    pub fn take_expired(&mut self) -> Vec<Flow> {
+        std::mem::take(&mut self.expired)
     }
 
     /// Removes and returns every flow (end of input), releasing their
@@ -300,12 +312,14 @@ impl FlowTable {
                 }
                 _ => (ip.src, sp),
             };
+            let server = if client == (ip.src, sp) { (ip.dst, dp) } else { (ip.src, sp) };
             let id = (key.hash64() ^ (ts.as_micros() as u64).rotate_left(17)) & ((1 << 51) - 1);
             self.flows.insert(
                 key,
                 Flow {
                     id,
                     client,
+                    server,
                     start: ts,
                     last: ts,
                     pkts_toserver: 0,
@@ -364,6 +378,7 @@ impl FlowTable {
         if let Some(k) = self.flows.iter().min_by_key(|(_, f)| (f.last, f.id)).map(|(k, _)| *k) {
             if let Some(mut f) = self.flows.remove(&k) {
                 release(&mut f, &mut self.budget);
+                self.expired.push(f);
             }
             self.counters.evicted += 1;
         }
@@ -379,13 +394,16 @@ impl FlowTable {
         let t = self.timeouts;
         let before = self.flows.len();
         let budget = &mut self.budget;
-        self.flows.retain(|_, f| {
-            let keep = now.secs - f.last.secs <= f.timeout(&t);
-            if !keep {
+        let mut gone: Vec<FlowKey> = Vec::new();
+        for (k, f) in self.flows.iter_mut() {
+            if now.secs - f.last.secs > f.timeout(&t) {
                 release(f, budget);
+                gone.push(*k);
             }
-            keep
-        });
+        }
+        let mut removed: Vec<Flow> = gone.iter().filter_map(|k| self.flows.remove(k)).collect();
+        removed.sort_by_key(|f| (f.start, f.id));
+        self.expired.extend(removed);
         self.counters.timed_out += (before - self.flows.len()) as u64;
     }
 }

@@ -81,8 +81,9 @@ impl Sink for VecSink {
 pub struct AlertInput<'a> {
     /// Packet time.
     pub ts: Timestamp,
-    /// Packet number in the capture (1-based).
-    pub pcap_cnt: u64,
+    /// Packet number in the capture (1-based); None for the pseudo packet
+    /// that inspects a flow at its end.
+    pub pcap_cnt: Option<u64>,
     /// Decoded packet.
     pub pkt: &'a Packet<'a>,
     /// The signature.
@@ -115,12 +116,13 @@ pub fn render_alert(a: &AlertInput<'_>) -> String {
         dest_port: outer.dport,
         proto: "UDP",
         depth: tunnel.len(),
-        pcap_cnt: a.pcap_cnt,
+        pcap_cnt: a.pcap_cnt.unwrap_or(0),
         pkt_src: "wire/pcap",
         vni: tunnel.last().map_or(0, |t| t.vni),
         kind: tunnel.last().map_or("VXLAN", |t| t.kind.name()),
     });
     let pkt_src = match tunnel.last().map(|t| t.kind) {
+        _ if a.pcap_cnt.is_none() => "stream (flow timeout)",
         None => "wire/pcap",
         Some(TunnelKind::Vxlan) => "vxlan encapsulation",
         Some(TunnelKind::Geneve) => "geneve encapsulation",
@@ -144,7 +146,7 @@ pub fn render_alert(a: &AlertInput<'_>) -> String {
     let rec = EveAlert {
         timestamp: format_ts(a.ts),
         flow_id: a.flow.map_or(0, |f| f.id),
-        pcap_cnt: tunnel_obj.is_none().then_some(a.pcap_cnt),
+        pcap_cnt: if tunnel_obj.is_none() { a.pcap_cnt } else { None },
         event_type: "alert",
         vlan: (pkt.vlan_count > 0).then(|| pkt.vlans().to_vec()),
         src_ip: format_ip(ip.src),
