@@ -8,8 +8,17 @@ use anyhow::{Context, Result};
 use serde_yaml::{Mapping, Value};
 
 /// Top-level keys mirador reads.
-const USED_KEYS: &[&str] = &["vars", "classification-file", "default-rule-path", "rule-files", "include", "%YAML"];
-
+const USED_KEYS: &[&str] = &[
+    "vars",
+    "classification-file",
+    "default-rule-path",
+    "rule-files",
+    "include",
+    "%YAML",
+    "stream",
+    "packet-alert-max",
+    "outputs",
+];
 /// Nested includes beyond this are refused (a cycle).
 const MAX_INCLUDE_DEPTH: usize = 8;
 
@@ -180,6 +189,29 @@ impl SuricataConfig {
             (t.as_str(), 1)
         };
         num.trim().parse::<u64>().ok().map(|n| n * mult)
+    }
+
+    /// The event types of the first enabled `eve-log` output, if any.
+    pub fn eve_types(&self) -> Option<Vec<String>> {
+        let outputs = self.root.get("outputs")?.as_sequence()?;
+        for o in outputs {
+            let Some(eve) = o.get("eve-log") else { continue };
+            if eve.get("enabled").and_then(|e| scalar(e)).is_some_and(|e| matches!(e.as_str(), "no" | "false")) {
+                continue;
+            }
+            let types = eve.get("types")?.as_sequence()?;
+            return Some(
+                types
+                    .iter()
+                    .filter_map(|t| match t {
+                        Value::String(s) => Some(s.clone()),
+                        Value::Mapping(m) => m.keys().next().and_then(|k| k.as_str()).map(String::from),
+                        _ => None,
+                    })
+                    .collect(),
+            );
+        }
+        None
     }
 
     /// `classification-file`, resolved against the config's folder.

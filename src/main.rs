@@ -67,6 +67,9 @@ struct ReplayArgs {
     /// Checksum validation: none (default; mirrors and offload break checksums) or all.
     #[arg(short = 'k', value_name = "none|all", default_value = "none")]
     checksums: String,
+    /// EVE event types to write, comma-separated: alert,flow,http,dns,tls (default: alert).
+    #[arg(long = "eve-types", value_name = "LIST")]
+    eve_types: Option<String>,
     /// Capture files (.pcap or .pcapng), processed in order.
     #[arg(required = true, value_name = "PCAP")]
     pcaps: Vec<PathBuf>,
@@ -127,6 +130,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {
         Some(Cmd::Replay(a)) => run::replay(run::ReplayJob {
+            eve_types: a.eve_types,
             rules: a.rules,
             log_dir: a.log_dir,
             eve: a.eve,
@@ -170,6 +174,7 @@ fn suricata_compat(a: SuricataArgs) -> anyhow::Result<ExitCode> {
     }
     let _ = (a.runmode, a.verbose, a.simulate_ips, a.data_dir);
     run::replay(run::ReplayJob {
+        eve_types: None,
         rules,
         log_dir: a.log_dir.or_else(|| Some(PathBuf::from("."))),
         eve: None,

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use mirador_engine::detect::{Built, Ruleset};
+use mirador_engine::output::records::EveTypes;
 use mirador_engine::output::{Sink, WriterSink};
 use mirador_engine::pipeline::{EngineConfig, Replay, Stats};
 use mirador_engine::rules::{Classifications, LoadReport, RuleError, Vars};
@@ -22,6 +23,8 @@ const BUNDLED_RULES: &str = include_str!("../rules/mirador.rules");
 const BUNDLED_CLASSIFICATION: &str = include_str!("../rules/classification.config");
 
 pub struct ReplayJob {
+    /// EVE event types (`--eve-types`), None for the default.
+    pub eve_types: Option<String>,
     pub rules: RuleOpts,
     pub log_dir: Option<PathBuf>,
     pub eve: Option<String>,
@@ -135,6 +138,30 @@ pub fn replay(job: ReplayJob) -> Result<ExitCode> {
             cfg.packet_alert_max = m as usize;
         }
     }
+    cfg.eve_types = match (&job.eve_types, &job.config) {
+        (Some(list), _) => {
+            let (t, unknown) = EveTypes::parse(list);
+            if !unknown.is_empty() {
+                anyhow::bail!("--eve-types: unknown or unsupported types: {}", unknown.join(", "));
+            }
+            t
+        }
+        (None, Some(c)) => match c.eve_types() {
+            Some(names) => {
+                let mut t = EveTypes::parse("").0;
+                let skipped: Vec<String> = names.into_iter().filter(|n| !t.enable(n)).collect();
+                if !skipped.is_empty() {
+                    eprintln!("mirador: eve-log types not implemented, ignored: {}", skipped.join(", "));
+                }
+                t
+            }
+            None => EveTypes::all(),
+        },
+        // Suricata's form without -c: its default configuration logs every
+        // event type.
+        (None, None) if !job.summary => EveTypes::all(),
+        (None, None) => EveTypes::default(),
+    };
     let mut engine = Replay::new(&ruleset, &cfg);
     for p in &job.pcaps {
         engine.run_file(p, sink.as_mut(), &stop);

@@ -15,6 +15,7 @@ use crate::detect::threshold::{Hit, Thresholds};
 use crate::detect::{FlowView, Input, Match, Ruleset, Scratch, TxRef};
 use crate::flow::stream::{MemBudget, Stream, StreamConfig};
 use crate::flow::{Flow, FlowTable, TcpStreams, Timeouts, DEFAULT_MAX_FLOWS, MAX_PENDING_RAW};
+use crate::output::records::{self, EveTypes, FlowEnd};
 use crate::output::{render_alert, AlertInput, Sink};
 use crate::rules::ast::AppProto;
 use crate::source::{FileSource, Record, SourceError};
@@ -34,6 +35,8 @@ pub struct EngineConfig {
     pub stream_memcap: u64,
     /// Alerts kept per packet (`packet-alert-max`).
     pub packet_alert_max: usize,
+    /// EVE event types written.
+    pub eve_types: EveTypes,
 }
 
 impl Default for EngineConfig {
@@ -45,6 +48,7 @@ impl Default for EngineConfig {
             midstream: false,
             stream_memcap: crate::flow::stream::DEFAULT_MEMCAP,
             packet_alert_max: crate::detect::PACKET_ALERT_MAX,
+            eve_types: EveTypes::default(),
         }
     }
 }
@@ -95,6 +99,7 @@ pub struct Replay<'r> {
 /// packet), with the state that outlives packets: thresholds and scratch.
 struct Detector<'r> {
     rules: &'r Ruleset,
+    types: EveTypes,
     thresholds: Thresholds,
     scratch: Scratch,
     matches: Vec<Match>,
@@ -121,6 +126,7 @@ impl<'r> Replay<'r> {
             flows,
             det: Detector {
                 rules,
+                types: cfg.eve_types,
                 thresholds: Thresholds::default(),
                 scratch: Scratch::default(),
                 matches: Vec::new(),
@@ -230,8 +236,10 @@ impl<'r> Replay<'r> {
 
     /// Inspects what flows that ended (timeout, eviction) still hold.
     fn flush_expired(&mut self, sink: &mut dyn Sink) {
-        for mut f in self.flows.take_expired() {
+        for (mut f, forced) in self.flows.take_expired() {
             self.det.flow_end(&mut f, &mut self.stats, sink);
+            let end = if forced { FlowEnd::Forced } else { FlowEnd::Timeout };
+            self.det.flow_record(&f, end, &mut self.stats, sink);
         }
     }
 
@@ -241,6 +249,7 @@ impl<'r> Replay<'r> {
         self.flush_expired(sink);
         for mut f in self.flows.drain_all() {
             self.det.flow_end(&mut f, &mut self.stats, sink);
+            self.det.flow_record(&f, FlowEnd::Shutdown, &mut self.stats, sink);
         }
         self.finish_flows();
     }
@@ -278,6 +287,7 @@ impl Detector<'_> {
         drop(views);
         // Matches are in signature order: the first ones are kept.
         self.matches.truncate(self.alert_max);
+        self.app_records(flow, ts, origin, false, stats, sink);
         if let Some(st) = flow.streams.as_mut() {
             st.pending[dir].clear();
         }
@@ -299,7 +309,7 @@ impl Detector<'_> {
                 },
                 pkt,
                 sig,
-                flow: Some(flow),
+                flow: Some(&*flow),
                 app_proto: flow.app_proto,
                 app_obj,
                 to_server,
@@ -308,11 +318,46 @@ impl Detector<'_> {
                 stats.output_errors += 1;
             }
             stats.alerts += 1;
+            flow.alerted = true;
             stats.by_sig.entry((sig.gid, sig.sid)).or_insert_with(|| (0, sig.msg.clone())).0 += 1;
         }
         if let Some(app) = flow.app.as_mut() {
             let live_from = app.collect();
             flow.detect.forget_txs_before(live_from);
+        }
+    }
+
+    /// Writes the protocol records of transactions that became loggable.
+    fn app_records(
+        &mut self,
+        flow: &mut Flow,
+        ts: crate::source::Timestamp,
+        origin: Origin,
+        end: bool,
+        stats: &mut Stats,
+        sink: &mut dyn Sink,
+    ) {
+        let Some(app) = flow.app.as_ref() else { return };
+        if !(self.types.http || self.types.dns || self.types.tls) {
+            return;
+        }
+        let mut recs = Vec::new();
+        flow.app_logged = app.loggable(flow.app_logged, end, &mut recs);
+        let pcap_cnt = match origin {
+            Origin::Wire(n) => Some(n),
+            Origin::FlowEnd => None,
+        };
+        for r in recs.iter().filter(|r| self.types.wants(r.kind)) {
+            if sink.write_record(&records::render_app(ts, flow, pcap_cnt, r)).is_err() {
+                stats.output_errors += 1;
+            }
+        }
+    }
+
+    /// Writes the `flow` record of a finished flow.
+    fn flow_record(&mut self, flow: &Flow, end: FlowEnd, stats: &mut Stats, sink: &mut dyn Sink) {
+        if self.types.flow && sink.write_record(&records::render_flow(flow, end)).is_err() {
+            stats.output_errors += 1;
         }
     }
 
@@ -349,6 +394,8 @@ impl Detector<'_> {
         if let Some(app) = flow.app.as_mut() {
             app.close();
         }
+        let last = flow.last;
+        self.app_records(flow, last, Origin::FlowEnd, true, stats, sink);
         if !any_pending && flow.app.is_none() {
             return;
         }

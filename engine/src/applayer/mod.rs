@@ -13,4 +13,4 @@ mod state;
 pub mod tls;
 
 pub use detect::{probe, Probe};
-pub use state::{AppFacts, AppState, TxView};
+pub use state::{AppFacts, AppRecord, AppState, TxView};

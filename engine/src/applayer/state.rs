@@ -60,6 +60,18 @@ impl Buffers for TxView<'_> {
     }
 }
 
+/// A transaction's own EVE record body.
+pub struct AppRecord {
+    /// Event type and object key: `http`, `dns`, `tls`.
+    pub kind: &'static str,
+    /// Transaction id.
+    pub tx_id: u64,
+    /// The record describes a message from the client (DNS queries).
+    pub to_server: bool,
+    /// The protocol object.
+    pub body: serde_json::Value,
+}
+
 /// Flow-level facts seen from one direction (`ssl_version`, `ssl_state`,
 /// SSH banners).
 pub struct AppFacts<'a> {
@@ -185,6 +197,49 @@ impl AppState {
             }
             AppState::Ssh(_) => None,
         }
+    }
+
+    /// Transactions ready for their own EVE record (`http`, `dns`, `tls`),
+    /// from id `from` on; returns the id to continue from next time. At the
+    /// flow's end (`end`), unfinished ones are logged as they are, as
+    /// Suricata does.
+    pub fn loggable(&self, from: u64, end: bool, out: &mut Vec<AppRecord>) -> u64 {
+        let mut next = from;
+        match self {
+            AppState::Http(h) => {
+                for tx in h.txs().filter(|t| t.id >= from) {
+                    let started = tx.request_progress != super::http::Progress::None;
+                    if !(tx.is_complete() || end && started) {
+                        break;
+                    }
+                    out.push(AppRecord { kind: "http", tx_id: tx.id, to_server: true, body: tx.eve() });
+                    next = tx.id + 1;
+                }
+            }
+            AppState::Dns(d) => {
+                let cfg = super::dns::eve::DnsLogConfig::default();
+                for tx in d.txs().filter(|t| t.id >= from) {
+                    for body in super::dns::eve::records(tx, &cfg) {
+                        out.push(AppRecord { kind: "dns", tx_id: tx.id, to_server: tx.is_request(), body });
+                    }
+                    next = tx.id + 1;
+                }
+            }
+            AppState::Tls(t) => {
+                let cfg = super::tls::eve::TlsLogConfig::default();
+                if from == 0 && super::tls::eve::should_log(t, &cfg) && (t.handshake_done() || end) {
+                    out.push(AppRecord {
+                        kind: "tls",
+                        tx_id: 0,
+                        to_server: true,
+                        body: super::tls::eve::record(t, &cfg),
+                    });
+                    next = 1;
+                }
+            }
+            AppState::Ssh(_) => {}
+        }
+        next
     }
 
     /// Frees finished transactions; returns the lowest id still live (or

@@ -148,6 +148,12 @@ pub struct Flow {
     pub detect: FlowState,
     /// IP protocol.
     pub proto: u8,
+    /// An alert was raised on the flow.
+    pub alerted: bool,
+    /// TCP flags seen, [to server, to client].
+    pub tcp_flags: [u8; 2],
+    /// Next app-layer transaction id to write an EVE record for.
+    pub app_logged: u64,
 }
 
 impl Flow {
@@ -204,7 +210,7 @@ pub struct FlowTable {
     pub midstream: bool,
     /// Flows removed by timeout or eviction, waiting for their final
     /// inspection ([`FlowTable::take_expired`]).
-    expired: Vec<Flow>,
+    expired: Vec<(Flow, bool)>,
 }
 
 /// Both directions of a TCP connection: reassembly and the stream data that
@@ -254,9 +260,9 @@ impl FlowTable {
         Some((f, &mut self.budget))
     }
 
-    /// Flows that timed out or were evicted since the last call, oldest
-    /// first.
-    pub fn take_expired(&mut self) -> Vec<Flow> {
+    /// Flows that timed out or were evicted (`true`) since the last call,
+    /// oldest first.
+    pub fn take_expired(&mut self) -> Vec<(Flow, bool)> {
         std::mem::take(&mut self.expired)
     }
 
@@ -335,6 +341,9 @@ impl FlowTable {
                     was_established: false,
                     detect: FlowState::default(),
                     proto: ip.proto,
+                    alerted: false,
+                    tcp_flags: [0; 2],
+                    app_logged: 0,
                 },
             );
             self.counters.created += 1;
@@ -354,6 +363,7 @@ impl FlowTable {
             f.bytes_toclient += bytes;
         }
         if let L4::Tcp { flags, .. } = pkt.l4 {
+            f.tcp_flags[usize::from(!to_server)] |= flags;
             let syn = flags & tcp_flags::SYN != 0;
             let ack = flags & tcp_flags::ACK != 0;
             f.tcp = match f.tcp {
@@ -378,7 +388,7 @@ impl FlowTable {
         if let Some(k) = self.flows.iter().min_by_key(|(_, f)| (f.last, f.id)).map(|(k, _)| *k) {
             if let Some(mut f) = self.flows.remove(&k) {
                 release(&mut f, &mut self.budget);
-                self.expired.push(f);
+                self.expired.push((f, true));
             }
             self.counters.evicted += 1;
         }
@@ -403,7 +413,7 @@ impl FlowTable {
         }
         let mut removed: Vec<Flow> = gone.iter().filter_map(|k| self.flows.remove(k)).collect();
         removed.sort_by_key(|f| (f.start, f.id));
-        self.expired.extend(removed);
+        self.expired.extend(removed.into_iter().map(|f| (f, false)));
         self.counters.timed_out += (before - self.flows.len()) as u64;
     }
 }

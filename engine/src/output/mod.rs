@@ -5,6 +5,8 @@
 //! record is lost on a clean shutdown.
 
 pub mod eve;
+pub mod records;
+pub mod sinks;
 
 use std::io::{self, BufWriter, Write};
 use std::path::Path;

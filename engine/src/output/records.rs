@@ -1,0 +1,187 @@
+//! EVE records other than alerts: `flow` at a flow's end, and the protocol
+//! records (`http`, `dns`, `tls`) of finished transactions, with Suricata
+//! 7's envelope fields.
+
+use serde_json::{Map, Value};
+
+use super::eve::{format_ip, format_ts, proto_name};
+use crate::applayer::AppRecord;
+use crate::flow::{Flow, TcpState};
+use crate::source::Timestamp;
+
+/// Which EVE event types are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EveTypes {
+    /// `alert`.
+    pub alert: bool,
+    /// `flow`.
+    pub flow: bool,
+    /// `http`.
+    pub http: bool,
+    /// `dns`.
+    pub dns: bool,
+    /// `tls`.
+    pub tls: bool,
+}
+
+impl Default for EveTypes {
+    /// Alerts only: what a sensor feeding a SIEM needs first; the protocol
+    /// and flow records are switched on with `--eve-types`.
+    fn default() -> Self {
+        EveTypes { alert: true, flow: false, http: false, dns: false, tls: false }
+    }
+}
+
+impl EveTypes {
+    /// Every type mirador writes (Suricata's default `eve-log` types that
+    /// mirador implements).
+    pub fn all() -> Self {
+        EveTypes { alert: true, flow: true, http: true, dns: true, tls: true }
+    }
+
+    /// Parses `alert,flow,http,dns,tls` (unknown names are returned).
+    pub fn parse(list: &str) -> (Self, Vec<String>) {
+        let mut t = EveTypes { alert: false, flow: false, http: false, dns: false, tls: false };
+        let mut unknown = Vec::new();
+        for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            if !t.enable(name) {
+                unknown.push(name.to_string());
+            }
+        }
+        (t, unknown)
+    }
+
+    /// Enables one type by name; false when mirador does not write it.
+    pub fn enable(&mut self, name: &str) -> bool {
+        match name {
+            "alert" => self.alert = true,
+            "flow" => self.flow = true,
+            "http" => self.http = true,
+            "dns" => self.dns = true,
+            "tls" => self.tls = true,
+            _ => return false,
+        }
+        true
+    }
+
+    /// True when a protocol record type is on.
+    pub fn wants(&self, kind: &str) -> bool {
+        match kind {
+            "http" => self.http,
+            "dns" => self.dns,
+            "tls" => self.tls,
+            "flow" => self.flow,
+            "alert" => self.alert,
+            _ => false,
+        }
+    }
+}
+
+fn envelope(
+    ts: Timestamp,
+    flow: &Flow,
+    pcap_cnt: Option<u64>,
+    event_type: &str,
+    client_first: bool,
+) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("timestamp".into(), format_ts(ts).into());
+    m.insert("flow_id".into(), flow.id.into());
+    if let Some(n) = pcap_cnt {
+        m.insert("pcap_cnt".into(), n.into());
+    }
+    m.insert("event_type".into(), event_type.into());
+    let (a, b) = if client_first { (flow.client, flow.server) } else { (flow.server, flow.client) };
+    let ports = matches!(flow.proto, 6 | 17 | 132);
+    m.insert("src_ip".into(), format_ip(a.0).into());
+    if ports {
+        m.insert("src_port".into(), a.1.into());
+    }
+    m.insert("dest_ip".into(), format_ip(b.0).into());
+    if ports {
+        m.insert("dest_port".into(), b.1.into());
+    }
+    m.insert("proto".into(), proto_name(flow.proto).into());
+    m
+}
+
+/// A protocol record (`http`, `dns`, `tls`) for a transaction.
+pub fn render_app(ts: Timestamp, flow: &Flow, pcap_cnt: Option<u64>, rec: &AppRecord) -> String {
+    let mut m = envelope(ts, flow, pcap_cnt, rec.kind, rec.to_server);
+    if rec.kind != "dns" {
+        m.insert("tx_id".into(), rec.tx_id.into());
+    }
+    m.insert(rec.kind.into(), rec.body.clone());
+    Value::Object(m).to_string()
+}
+
+/// Why a flow record is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlowEnd {
+    /// Idle past its timeout.
+    Timeout,
+    /// Evicted to make room (flow table full).
+    Forced,
+    /// End of input.
+    Shutdown,
+}
+
+fn flags_hex(f: u8) -> String {
+    format!("{f:02x}")
+}
+
+/// The `flow` record of a finished flow.
+pub fn render_flow(flow: &Flow, end: FlowEnd) -> String {
+    let mut m = envelope(flow.last, flow, None, "flow", true);
+    if let Some(p) = flow.app_proto {
+        m.insert("app_proto".into(), p.name().into());
+    }
+    let mut f = Map::new();
+    f.insert("pkts_toserver".into(), flow.pkts_toserver.into());
+    f.insert("pkts_toclient".into(), flow.pkts_toclient.into());
+    f.insert("bytes_toserver".into(), flow.bytes_toserver.into());
+    f.insert("bytes_toclient".into(), flow.bytes_toclient.into());
+    f.insert("start".into(), format_ts(flow.start).into());
+    f.insert("end".into(), format_ts(flow.last).into());
+    f.insert("age".into(), (flow.last.secs - flow.start.secs).max(0).into());
+    let state = match (flow.proto, flow.tcp) {
+        (6, TcpState::Closed) => "closed",
+        (6, _) if flow.established() => "established",
+        (6, _) => "new",
+        _ if flow.established() => "established",
+        _ => "new",
+    };
+    f.insert("state".into(), state.into());
+    let reason = match end {
+        FlowEnd::Timeout => "timeout",
+        FlowEnd::Forced => "forced",
+        FlowEnd::Shutdown => "shutdown",
+    };
+    f.insert("reason".into(), reason.into());
+    f.insert("alerted".into(), flow.alerted.into());
+    m.insert("flow".into(), Value::Object(f));
+    if flow.proto == 6 {
+        let all = flow.tcp_flags[0] | flow.tcp_flags[1];
+        let mut t = Map::new();
+        t.insert("tcp_flags".into(), flags_hex(all).into());
+        t.insert("tcp_flags_ts".into(), flags_hex(flow.tcp_flags[0]).into());
+        t.insert("tcp_flags_tc".into(), flags_hex(flow.tcp_flags[1]).into());
+        for (bit, name) in [
+            (0x01, "fin"),
+            (0x02, "syn"),
+            (0x04, "rst"),
+            (0x08, "psh"),
+            (0x10, "ack"),
+            (0x20, "urg"),
+            (0x40, "ecn"),
+            (0x80, "cwr"),
+        ] {
+            if all & bit != 0 {
+                t.insert(name.into(), true.into());
+            }
+        }
+        t.insert("state".into(), state.into());
+        m.insert("tcp".into(), Value::Object(t));
+    }
+    Value::Object(m).to_string()
+}
