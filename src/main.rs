@@ -67,6 +67,9 @@ struct ReplayArgs {
     /// Checksum validation: none (default; mirrors and offload break checksums) or all.
     #[arg(short = 'k', value_name = "none|all", default_value = "none")]
     checksums: String,
+    /// Worker threads (default: all cores). The alerts do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
     /// EVE event types to write, comma-separated: alert,flow,http,dns,tls (default: alert).
     #[arg(long = "eve-types", value_name = "LIST")]
     eve_types: Option<String>,
@@ -130,6 +133,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {
         Some(Cmd::Replay(a)) => run::replay(run::ReplayJob {
+            threads: a.threads,
             eve_types: a.eve_types,
             rules: a.rules,
             log_dir: a.log_dir,
@@ -174,6 +178,7 @@ fn suricata_compat(a: SuricataArgs) -> anyhow::Result<ExitCode> {
     }
     let _ = (a.runmode, a.verbose, a.simulate_ips, a.data_dir);
     run::replay(run::ReplayJob {
+        threads: None,
         eve_types: None,
         rules,
         log_dir: a.log_dir.or_else(|| Some(PathBuf::from("."))),

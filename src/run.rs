@@ -10,7 +10,8 @@ use anyhow::{Context, Result};
 use mirador_engine::detect::{Built, Ruleset};
 use mirador_engine::output::records::EveTypes;
 use mirador_engine::output::{Sink, WriterSink};
-use mirador_engine::pipeline::{EngineConfig, Replay, Stats};
+use mirador_engine::parallel;
+use mirador_engine::pipeline::{EngineConfig, Stats};
 use mirador_engine::rules::{Classifications, LoadReport, RuleError, Vars};
 
 use crate::config::SuricataConfig;
@@ -23,6 +24,8 @@ const BUNDLED_RULES: &str = include_str!("../rules/mirador.rules");
 const BUNDLED_CLASSIFICATION: &str = include_str!("../rules/classification.config");
 
 pub struct ReplayJob {
+    /// Worker threads (None: all cores).
+    pub threads: Option<usize>,
     /// EVE event types (`--eve-types`), None for the default.
     pub eve_types: Option<String>,
     pub rules: RuleOpts,
@@ -162,13 +165,10 @@ pub fn replay(job: ReplayJob) -> Result<ExitCode> {
         (None, None) if !job.summary => EveTypes::all(),
         (None, None) => EveTypes::default(),
     };
-    let mut engine = Replay::new(&ruleset, &cfg);
-    for p in &job.pcaps {
-        engine.run_file(p, sink.as_mut(), &stop);
-    }
-    engine.finish(sink.as_mut());
+    let threads = job.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let stats = parallel::replay_files(&ruleset, &cfg, threads, &job.pcaps, sink.as_mut(), &stop);
     sink.flush().context("flushing EVE output")?;
-    let stats = &engine.stats;
+    let stats = &stats;
     for e in &stats.source_errors {
         eprintln!("mirador: {e}");
     }

@@ -11,6 +11,7 @@ pub mod decode;
 pub mod detect;
 pub mod flow;
 pub mod output;
+pub mod parallel;
 pub mod pipeline;
 pub mod rules;
 pub mod source;

@@ -98,6 +98,8 @@ pub struct Replay<'r> {
 /// Detection and alert output for one packet (real or a flow-end pseudo
 /// packet), with the state that outlives packets: thresholds and scratch.
 struct Detector<'r> {
+    /// Thresholds are applied by the caller (parallel merge), not here.
+    defer_thresholds: bool,
     rules: &'r Ruleset,
     types: EveTypes,
     thresholds: Thresholds,
@@ -125,6 +127,7 @@ impl<'r> Replay<'r> {
         Replay {
             flows,
             det: Detector {
+                defer_thresholds: false,
                 rules,
                 types: cfg.eve_types,
                 thresholds: Thresholds::default(),
@@ -172,7 +175,14 @@ impl<'r> Replay<'r> {
 
     /// Processes one captured frame.
     pub fn packet(&mut self, rec: &Record<'_>, sink: &mut dyn Sink) {
-        self.pcap_cnt += 1;
+        let n = self.pcap_cnt + 1;
+        self.packet_numbered(rec, n, sink);
+    }
+
+    /// Processes one frame whose position in the input is `pcap_cnt`
+    /// (the parallel pipeline numbers packets in its reader).
+    pub fn packet_numbered(&mut self, rec: &Record<'_>, pcap_cnt: u64, sink: &mut dyn Sink) {
+        self.pcap_cnt = pcap_cnt;
         self.stats.packets += 1;
         self.stats.bytes += rec.data.len() as u64;
         let pkt = match decode::decode(rec.linktype, rec.data) {
@@ -234,6 +244,19 @@ impl<'r> Replay<'r> {
         self.flush_expired(sink);
     }
 
+    /// Advances packet time without a packet (a worker that sees no
+    /// traffic for a while still times its flows out).
+    pub fn advance(&mut self, now: crate::source::Timestamp, sink: &mut dyn Sink) {
+        self.flows.advance(now);
+        self.flush_expired(sink);
+    }
+
+    /// Leaves threshold and detection_filter decisions to the caller, who
+    /// receives hits through [`Sink::write_alert`].
+    pub fn defer_thresholds(&mut self) {
+        self.det.defer_thresholds = true;
+    }
+
     /// Inspects what flows that ended (timeout, eviction) still hold.
     fn flush_expired(&mut self, sink: &mut dyn Sink) {
         for (mut f, forced) in self.flows.take_expired() {
@@ -293,9 +316,20 @@ impl Detector<'_> {
         }
         for m in &self.matches {
             let sig = self.rules.sig(m.sig);
-            if !thresholds_allow(&mut self.thresholds, sig, pkt, ts.secs, flow.id) {
-                stats.thresholded += 1;
-                continue;
+            let hit = pkt.ip.as_ref().map(|ip| Hit {
+                sig: sig.idx,
+                ts_secs: ts.secs,
+                src: ip.src,
+                dst: ip.dst,
+                flow: flow.id,
+            });
+            if !self.defer_thresholds {
+                if let Some(h) = &hit {
+                    if !thresholds_allow(&mut self.thresholds, sig, h) {
+                        stats.thresholded += 1;
+                        continue;
+                    }
+                }
             }
             // Suricata adds the protocol object to alerts from transactions
             // and from the stream, not to packet-only matches.
@@ -314,7 +348,11 @@ impl Detector<'_> {
                 app_obj,
                 to_server,
             });
-            if sink.write_record(&line).is_err() {
+            let written = match (&hit, self.defer_thresholds) {
+                (Some(h), true) => sink.write_alert(&line, h),
+                _ => sink.write_record(&line),
+            };
+            if written.is_err() {
                 stats.output_errors += 1;
             }
             stats.alerts += 1;
@@ -538,24 +576,15 @@ fn detect_app_proto(flow: &mut Flow, data: &[u8], pkt: &Packet<'_>, to_server: b
     }
 }
 
-fn thresholds_allow(
-    t: &mut Thresholds,
-    sig: &crate::detect::Signature,
-    pkt: &Packet<'_>,
-    secs: i64,
-    flow: u64,
-) -> bool {
-    let Some(ip) = pkt.ip.as_ref() else {
-        return true;
-    };
-    let hit = Hit { sig: sig.idx, ts_secs: secs, src: ip.src, dst: ip.dst, flow };
+/// Applies a signature's detection_filter, then its threshold, to a hit.
+pub(crate) fn thresholds_allow(t: &mut Thresholds, sig: &crate::detect::Signature, hit: &Hit) -> bool {
     let mut ok = true;
     if let Some(th) = &sig.detection_filter {
-        ok &= t.allow(&hit, 1, th);
+        ok &= t.allow(hit, 1, th);
     }
     if ok {
         if let Some(th) = &sig.threshold {
-            ok &= t.allow(&hit, 0, th);
+            ok &= t.allow(hit, 0, th);
         }
     }
     ok

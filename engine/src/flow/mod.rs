@@ -394,6 +394,11 @@ impl FlowTable {
         }
     }
 
+    /// Times flows out as of `now` (packet time), as a packet would.
+    pub fn advance(&mut self, now: Timestamp) {
+        self.sweep(now);
+    }
+
     /// Removes flows idle past their timeout; runs at most once per second
     /// of packet time.
     fn sweep(&mut self, now: Timestamp) {

@@ -30,6 +30,17 @@ pub trait Sink: Send {
     /// # Errors
     /// I/O errors of the underlying writer.
     fn flush(&mut self) -> io::Result<()>;
+
+    /// Writes an alert whose threshold/detection_filter check was deferred
+    /// to the caller (the parallel pipeline applies thresholds when it
+    /// merges workers' output in packet order). Plain sinks just write it.
+    ///
+    /// # Errors
+    /// I/O errors of the underlying writer.
+    fn write_alert(&mut self, line: &str, hit: &crate::detect::threshold::Hit) -> io::Result<()> {
+        let _ = hit;
+        self.write_record(line)
+    }
 }
 
 /// A buffered writer sink: file (append) or stdout.
