@@ -144,6 +144,11 @@ pub enum TunnelKind {
     Vxlan,
     /// GENEVE (RFC 8926), UDP 6081: AWS Gateway Load Balancer.
     Geneve,
+    /// GRE (RFC 2784/2890), IP protocol 47, carrying IP or Ethernet.
+    Gre,
+    /// ERSPAN type II or III inside GRE: switch port mirrors (on-premises
+    /// taps, cloud mirrors that are not AWS).
+    Erspan,
 }
 
 impl TunnelKind {
@@ -153,6 +158,8 @@ impl TunnelKind {
         match self {
             TunnelKind::Vxlan => "VXLAN",
             TunnelKind::Geneve => "GENEVE",
+            TunnelKind::Gre => "GRE",
+            TunnelKind::Erspan => "ERSPAN",
         }
     }
 }
@@ -484,6 +491,19 @@ fn ip_layer(pkt: &mut Packet<'_>, layer: ip::IpLayer) -> Result<Option<tunnel::D
     };
     pkt.l4 = t.l4;
     pkt.payload = t.payload.clone();
+    if info.proto == tunnel::GRE_PROTO && !info.is_fragment {
+        let Some(d) = tunnel::gre(pkt.data, t.payload) else { return Ok(None) };
+        let outer = Tunnel { kind: d.kind, src: info.src, dst: info.dst, sport: 0, dport: 0, vni: d.vni };
+        if !pkt.tunnels.push(outer) {
+            return Err(DecodeError::TooManyTunnels);
+        }
+        pkt.vlans = [0; MAX_VLAN_TAGS];
+        pkt.vlan_count = 0;
+        pkt.ip = None;
+        pkt.l4 = L4::Other;
+        pkt.truncated = false;
+        return Ok(Some(d));
+    }
     let L4::Udp { sport, dport } = t.l4 else {
         return Ok(None);
     };

@@ -128,6 +128,65 @@ impl<'a> GeneveView<'a> {
     }
 }
 
+/// IP protocol number of GRE.
+pub(crate) const GRE_PROTO: u8 = 47;
+
+/// Decodes a GRE header (version 0) at `data[payload]`: IPv4, IPv6,
+/// transparent Ethernet, and ERSPAN type II (0x88BE) and III (0x22EB)
+/// around Ethernet. The key (or the ERSPAN session id) goes where VXLAN
+/// keeps its VNI. Returns `None` for anything else (PPTP's enhanced GRE,
+/// unknown payloads): the packet then stays plain GRE.
+pub(crate) fn gre(data: &[u8], payload: Range<usize>) -> Option<Decap> {
+    let b = data.get(payload.clone())?;
+    if b.len() < 4 {
+        return None;
+    }
+    let flags = u16::from_be_bytes([b[0], b[1]]);
+    if flags & 0x0007 != 0 {
+        return None; // version 1 (PPTP) and others
+    }
+    let proto = u16::from_be_bytes([b[2], b[3]]);
+    let mut off = 4;
+    if flags & 0x8000 != 0 {
+        off += 4; // checksum + reserved
+    }
+    let mut key = 0u32;
+    if flags & 0x2000 != 0 {
+        let k = b.get(off..off + 4)?;
+        key = u32::from_be_bytes([k[0], k[1], k[2], k[3]]);
+        off += 4;
+    }
+    if flags & 0x1000 != 0 {
+        off += 4; // sequence number
+    }
+    let inner = payload.start + off;
+    let (kind, vni, next) = match proto {
+        0x0800 => (TunnelKind::Gre, key, Next::Ipv4(inner)),
+        0x86DD => (TunnelKind::Gre, key, Next::Ipv6(inner)),
+        0x6558 => (TunnelKind::Gre, key, Next::Ethernet(inner)),
+        0x88BE => {
+            // ERSPAN type II: 8 bytes; session id in the low 10 bits of
+            // the second 16-bit word.
+            let h = b.get(off..off + 8)?;
+            let session = u32::from(u16::from_be_bytes([h[2], h[3]]) & 0x03ff);
+            (TunnelKind::Erspan, session, Next::Ethernet(inner + 8))
+        }
+        0x22EB => {
+            // ERSPAN type III: 12 bytes, plus an 8-byte platform subheader
+            // when the O bit is set.
+            let h = b.get(off..off + 12)?;
+            let session = u32::from(u16::from_be_bytes([h[2], h[3]]) & 0x03ff);
+            let sub = if h[11] & 0x01 != 0 { 8 } else { 0 };
+            (TunnelKind::Erspan, session, Next::Ethernet(inner + 12 + sub))
+        }
+        _ => return None,
+    };
+    if let Next::Ethernet(at) = next {
+        EthernetView::new_checked(data.get(at..payload.end)?).ok()?;
+    }
+    Some(Decap { kind, vni, next, end: payload.end })
+}
+
 /// Looks for a tunnel in the UDP payload `data[payload]` sent to `dport`.
 /// Returns `None` when the datagram is not a (well-formed) tunnel.
 pub(crate) fn probe(data: &[u8], payload: Range<usize>, dport: u16) -> Option<Decap> {
@@ -507,5 +566,29 @@ mod tests {
         let p = decode(LinkType::Ethernet, &b).unwrap();
         assert!(p.tunnels.is_empty());
         assert_eq!(p.l4, L4::Udp { sport: 51234, dport: 4789 });
+    }
+}
+
+#[cfg(test)]
+mod gre_tests {
+    use super::*;
+
+    #[test]
+    fn gre_and_erspan() {
+        // GRE with key 7 around IPv4 (header only, 20 bytes of zeros after).
+        let mut d = vec![0x20, 0x00, 0x08, 0x00, 0, 0, 0, 7];
+        d.extend([0u8; 20]);
+        let g = gre(&d, 0..d.len()).unwrap();
+        assert_eq!((g.kind, g.vni), (TunnelKind::Gre, 7));
+        assert_eq!(g.next, Next::Ipv4(8));
+        // ERSPAN II (sequence bit set), session 0x155, then Ethernet.
+        let mut e = vec![0x10, 0x00, 0x88, 0xbe, 0, 0, 0, 1, 0x10, 0x00, 0x01, 0x55, 0, 0, 0, 0];
+        e.extend([0u8; 14]);
+        let g = gre(&e, 0..e.len()).unwrap();
+        assert_eq!((g.kind, g.vni), (TunnelKind::Erspan, 0x155));
+        assert_eq!(g.next, Next::Ethernet(16));
+        // PPTP's version 1 and short headers are left alone.
+        assert!(gre(&[0x30, 0x01, 0x88, 0x0b, 0, 0, 0, 0], 0..8).is_none());
+        assert!(gre(&[0x20, 0x00], 0..2).is_none());
     }
 }

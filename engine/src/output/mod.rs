@@ -127,7 +127,7 @@ pub fn render_alert(a: &AlertInput<'_>) -> String {
         src_port: outer.sport,
         dest_ip: format_ip(outer.dst),
         dest_port: outer.dport,
-        proto: "UDP",
+        proto: if matches!(outer.kind, TunnelKind::Gre | TunnelKind::Erspan) { "GRE" } else { "UDP" },
         depth: tunnel.len(),
         pcap_cnt: a.pcap_cnt.unwrap_or(0),
         pkt_src: "wire/pcap",
@@ -139,6 +139,7 @@ pub fn render_alert(a: &AlertInput<'_>) -> String {
         None => "wire/pcap",
         Some(TunnelKind::Vxlan) => "vxlan encapsulation",
         Some(TunnelKind::Geneve) => "geneve encapsulation",
+        Some(TunnelKind::Gre | TunnelKind::Erspan) => "gre tunnel",
     };
     let s = a.sig;
     let flow = a.flow.map(|f| {

@@ -45,9 +45,13 @@
 //! how many errors it met; `written + dropped + queued` is every record it
 //! was given.
 //!
-//! `flush` waits up to `drain` for what is queued; it returns `TimedOut`
-//! when the destination does not take it, so a clean shutdown loses nothing
-//! unless a destination is down, and then says so.
+//! The writer keeps nothing in user space after a batch: it hands each batch
+//! to the kernel (or Redis) at once, so a live capture need not flush
+//! periodically. `flush` is for shutdown: it waits up to `drain` for what is
+//! queued and returns `TimedOut` when a destination does not take it, so a
+//! clean shutdown loses nothing unless a destination is down, and then says
+//! so. Dropping a sink (or a [`Fanout`], whose sinks close in parallel)
+//! waits up to `drain` again and counts what is left as dropped.
 //!
 //! Delivery is at most once for datagram sinks (UDP is lossy), at least
 //! once for Redis (a command whose reply is lost is sent again), and
@@ -284,6 +288,16 @@ impl Sink for Fanout {
                 .collect()
         });
         results.into_iter().find(Result::is_err).unwrap_or(Ok(()))
+    }
+}
+
+impl Drop for Fanout {
+    /// Closes every sink at once, then waits for each: shutting down takes
+    /// at most the longest `drain`, not their sum.
+    fn drop(&mut self) {
+        for h in self.outs.iter().filter_map(|o| o.stats.as_ref()) {
+            h.begin_close();
+        }
     }
 }
 

@@ -51,7 +51,7 @@ fn bad(msg: impl Into<String>) -> io::Error {
 
 fn read_line<R: BufRead>(r: &mut R, line: &mut Vec<u8>) -> io::Result<()> {
     line.clear();
-    r.by_ref().take(MAX_LINE as u64).read_until(b'\n', line)?;
+    io::Read::take(&mut *r, MAX_LINE as u64).read_until(b'\n', line)?;
     if line.is_empty() {
         return Err(io::ErrorKind::UnexpectedEof.into());
     }

@@ -323,6 +323,24 @@ fn host_port<'a>(spec: &str, s: &'a str, default_port: u16) -> Result<(&'a str, 
 }
 
 impl Spec {
+    /// A file sink with the defaults of `file:PATH` (no rotation; the queue
+    /// waits for a live writer), for paths that are not written as specs
+    /// (`-l DIR`, `--eve PATH`): a `?` in them stays part of the path.
+    pub fn file(path: impl Into<PathBuf>) -> Spec {
+        let queue = QueueOptions { overflow: Overflow::Wait, ..QueueOptions::default() };
+        Spec {
+            target: Target::File { path: path.into(), rotate: None, keep: DEFAULT_KEEP },
+            queue,
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+
+    /// The sink of `-`: standard output.
+    pub fn stdout() -> Spec {
+        let queue = QueueOptions { overflow: Overflow::Wait, ..QueueOptions::default() };
+        Spec { target: Target::Stdout, queue, timeout: DEFAULT_TIMEOUT }
+    }
+
     /// Parses a spec such as `file:/var/log/mirador/eve.json?rotate=100MB`.
     ///
     /// # Errors
@@ -557,6 +575,9 @@ mod tests {
         assert_eq!(s.queue.drain, Duration::from_millis(250));
         assert_eq!(s.queue.stall, Duration::from_secs(3));
         assert_eq!(s.name(), "file:/tmp/e.json");
+        assert_eq!(Spec::file("/tmp/e.json"), p("file:/tmp/e.json"));
+        assert_eq!(Spec::file("/odd?dir/eve.json").name(), "file:/odd?dir/eve.json");
+        assert_eq!(Spec::stdout(), p("-"));
     }
 
     #[test]
