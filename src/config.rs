@@ -196,7 +196,7 @@ impl SuricataConfig {
         let outputs = self.root.get("outputs")?.as_sequence()?;
         for o in outputs {
             let Some(eve) = o.get("eve-log") else { continue };
-            if eve.get("enabled").and_then(|e| scalar(e)).is_some_and(|e| matches!(e.as_str(), "no" | "false")) {
+            if eve.get("enabled").and_then(scalar).is_some_and(|e| matches!(e.as_str(), "no" | "false")) {
                 continue;
             }
             let types = eve.get("types")?.as_sequence()?;

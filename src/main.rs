@@ -2,8 +2,10 @@
 //! source and sinks. Everything else lives in the `mirador-engine` crate.
 
 mod config;
+mod live;
 mod run;
 mod update;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,6 +32,17 @@ enum Cmd {
     /// Rule tools.
     #[command(subcommand)]
     Rules(RulesCmd),
+    /// Capture live from interfaces: the sensor on a mirror target.
+    Live(live::LiveArgs),
+    /// Traffic Mirroring tools.
+    #[command(subcommand)]
+    Mirror(MirrorCmd),
+}
+
+#[derive(Subcommand, Debug)]
+enum MirrorCmd {
+    /// Report what the mirror delivers, per VNI, without rules.
+    Verify(verify::VerifyArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -73,6 +86,17 @@ struct ReplayArgs {
     /// EVE event types to write, comma-separated: alert,flow,http,dns,tls (default: alert).
     #[arg(long = "eve-types", value_name = "LIST")]
     eve_types: Option<String>,
+    /// Also write EVE to this sink (repeatable): -, file:PATH[?rotate=100MB], unix-stream:PATH,
+    /// unix-dgram:PATH, syslog:unix:/dev/log, syslog:udp:HOST:PORT, syslog:tcp:HOST:PORT,
+    /// redis://HOST:PORT/list/KEY, redis://HOST:PORT/channel/NAME. File sinks reopen on SIGHUP.
+    #[arg(long = "eve-sink", value_name = "SPEC")]
+    eve_sinks: Vec<String>,
+    /// Write the inspected (decapsulated) frames to this pcap file.
+    #[arg(long, value_name = "FILE")]
+    pcap_out: Option<PathBuf>,
+    /// Start a new --pcap-out file when the current one reaches SIZE (e.g. 1GiB).
+    #[arg(long, value_name = "SIZE", value_parser = live::parse_size)]
+    pcap_out_limit: Option<u64>,
     /// Capture files (.pcap or .pcapng), processed in order.
     #[arg(required = true, value_name = "PCAP")]
     pcaps: Vec<PathBuf>,
@@ -134,6 +158,9 @@ fn main() -> ExitCode {
     let result = match cli.cmd {
         Some(Cmd::Replay(a)) => run::replay(run::ReplayJob {
             threads: a.threads,
+            pcap_out: a.pcap_out,
+            pcap_out_limit: a.pcap_out_limit,
+            eve_sinks: a.eve_sinks,
             eve_types: a.eve_types,
             rules: a.rules,
             log_dir: a.log_dir,
@@ -145,6 +172,8 @@ fn main() -> ExitCode {
         }),
         Some(Cmd::Rules(RulesCmd::Check(a))) => run::rules_check(&a.rules, &a.vars, a.allow_rejects, a.json),
         Some(Cmd::Rules(RulesCmd::Update(a))) => update::run(a),
+        Some(Cmd::Live(a)) => live::run(a),
+        Some(Cmd::Mirror(MirrorCmd::Verify(a))) => verify::run(a),
         None => suricata_compat(cli.compat),
     };
     match result {
@@ -179,6 +208,9 @@ fn suricata_compat(a: SuricataArgs) -> anyhow::Result<ExitCode> {
     let _ = (a.runmode, a.verbose, a.simulate_ips, a.data_dir);
     run::replay(run::ReplayJob {
         threads: None,
+        pcap_out: None,
+        pcap_out_limit: None,
+        eve_sinks: Vec::new(),
         eve_types: None,
         rules,
         log_dir: a.log_dir.or_else(|| Some(PathBuf::from("."))),

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use mirador_engine::detect::{Built, Ruleset};
 use mirador_engine::output::records::EveTypes;
+use mirador_engine::output::sinks::{self, Fanout, Spec};
 use mirador_engine::output::{Sink, WriterSink};
 use mirador_engine::parallel;
 use mirador_engine::pipeline::{EngineConfig, Stats};
@@ -24,6 +25,12 @@ const BUNDLED_RULES: &str = include_str!("../rules/mirador.rules");
 const BUNDLED_CLASSIFICATION: &str = include_str!("../rules/classification.config");
 
 pub struct ReplayJob {
+    /// Extra EVE sinks (`--eve-sink SPEC`).
+    pub eve_sinks: Vec<String>,
+    /// Write the inspected (decapsulated) frames here (`--pcap-out`).
+    pub pcap_out: Option<PathBuf>,
+    /// Start a new `--pcap-out` file at this size (`--pcap-out-limit`).
+    pub pcap_out_limit: Option<u64>,
     /// Worker threads (None: all cores).
     pub threads: Option<usize>,
     /// EVE event types (`--eve-types`), None for the default.
@@ -79,7 +86,7 @@ fn load_classifications(explicit: Option<&Path>, rules: &[PathBuf]) -> Result<Cl
     Ok(c)
 }
 
-fn load_rules(opts: &RuleOpts, cfg: Option<&SuricataConfig>) -> Result<Built> {
+pub(crate) fn load_rules(opts: &RuleOpts, cfg: Option<&SuricataConfig>) -> Result<Built> {
     let vars = build_vars(&opts.vars, cfg)?;
     let classes = load_classifications(opts.classification.as_deref(), &opts.rules)?;
     let mut report = LoadReport::default();
@@ -92,13 +99,53 @@ fn load_rules(opts: &RuleOpts, cfg: Option<&SuricataConfig>) -> Result<Built> {
     Ok(Ruleset::from_report(report, &vars, &classes))
 }
 
-fn print_rejections(errors: &[RuleError], limit: usize) {
+pub(crate) fn print_rejections(errors: &[RuleError], limit: usize) {
     for e in errors.iter().take(limit) {
         eprintln!("mirador: rule rejected: {e}");
     }
     if errors.len() > limit {
         eprintln!("mirador: ... and {} more rejected rules (see `mirador rules check`)", errors.len() - limit);
     }
+}
+
+/// The EVE sinks of a run: `--eve PATH|-`, else `-l DIR` (DIR/eve.json),
+/// plus every `--eve-sink`; stdout when none is given. File sinks reopen on
+/// SIGHUP (logrotate's postrotate).
+fn open_sinks(job: &ReplayJob) -> Result<Fanout> {
+    let mut fan = Fanout::new();
+    match (&job.eve, &job.log_dir) {
+        (Some(e), _) if e == "-" => fan.push_queued(sinks::open_spec(&Spec::stdout())?),
+        (Some(e), _) => fan.push_queued(sinks::open_spec(&Spec::file(e))?),
+        (None, Some(dir)) => {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            fan.push_queued(sinks::open_spec(&Spec::file(dir.join("eve.json")))?);
+        }
+        (None, None) => {}
+    }
+    for spec in &job.eve_sinks {
+        fan.add_spec(spec)?;
+    }
+    if fan.is_empty() {
+        fan.push_queued(sinks::open_spec(&Spec::stdout())?);
+    }
+    for flag in fan.reopen_flags() {
+        signal_hook::flag::register(signal_hook::consts::SIGHUP, flag).context("installing the SIGHUP handler")?;
+    }
+    Ok(fan)
+}
+
+/// Opens the EVE output: `--eve -` or neither option: stdout; `--eve PATH`:
+/// PATH, appended; `-l DIR`: DIR/eve.json, appended, DIR created.
+pub(crate) fn open_eve_sink(eve: Option<&str>, log_dir: Option<&Path>) -> Result<Box<dyn Sink>> {
+    Ok(match (eve, log_dir) {
+        (Some("-"), _) | (None, None) => Box::new(WriterSink::stdout()),
+        (Some(e), _) => Box::new(WriterSink::append(Path::new(e)).with_context(|| format!("opening {e}"))?),
+        (None, Some(dir)) => {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            let p = dir.join("eve.json");
+            Box::new(WriterSink::append(&p).with_context(|| format!("opening {}", p.display()))?)
+        }
+    })
 }
 
 pub fn replay(job: ReplayJob) -> Result<ExitCode> {
@@ -112,16 +159,7 @@ pub fn replay(job: ReplayJob) -> Result<ExitCode> {
     }
     print_rejections(&built.errors, 20);
     let ruleset = built.ruleset;
-    let mut sink: Box<dyn Sink> = match (&job.eve, &job.log_dir) {
-        (Some(e), _) if e == "-" => Box::new(WriterSink::stdout()),
-        (Some(e), _) => Box::new(WriterSink::append(Path::new(e)).with_context(|| format!("opening {e}"))?),
-        (None, Some(dir)) => {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-            let p = dir.join("eve.json");
-            Box::new(WriterSink::append(&p).with_context(|| format!("opening {}", p.display()))?)
-        }
-        (None, None) => Box::new(WriterSink::stdout()),
-    };
+    let mut sink = open_sinks(&job)?;
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, Arc::clone(&stop)).context("installing signal handlers")?;
@@ -165,14 +203,30 @@ pub fn replay(job: ReplayJob) -> Result<ExitCode> {
         (None, None) if !job.summary => EveTypes::all(),
         (None, None) => EveTypes::default(),
     };
+    if let Some(p) = &job.pcap_out {
+        crate::live::pcap_out_files(&job.pcaps, p, job.pcap_out_limit, &stop, job.summary)?;
+    }
     let threads = job.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let stats = parallel::replay_files(&ruleset, &cfg, threads, &job.pcaps, sink.as_mut(), &stop);
-    sink.flush().context("flushing EVE output")?;
+    let stats = parallel::replay_files(&ruleset, &cfg, threads, &job.pcaps, &mut sink, &stop);
+    // A destination that is down does not fail the run: say what it lost.
+    if let Err(e) = sink.flush() {
+        eprintln!("mirador: {e}");
+    }
+    for (name, st) in sink.per_sink_stats() {
+        if let Some(st) = st.filter(|st| st.dropped > 0 || st.queued > 0 || st.errors > 0) {
+            eprintln!(
+                "mirador: eve sink '{name}': {} written, {} dropped, {} not delivered, {} reconnects, {} errors",
+                st.written, st.dropped, st.queued, st.reconnects, st.errors
+            );
+        }
+    }
     let stats = &stats;
     for e in &stats.source_errors {
         eprintln!("mirador: {e}");
     }
-    let to_stdout = job.eve.as_deref() == Some("-") || (job.eve.is_none() && job.log_dir.is_none());
+    let to_stdout = job.eve.as_deref() == Some("-")
+        || job.eve_sinks.iter().any(|s| s == "-" || s.starts_with("stdout"))
+        || (job.eve.is_none() && job.log_dir.is_none() && job.eve_sinks.is_empty());
     if job.summary && (to_stdout || std::io::IsTerminal::is_terminal(&std::io::stderr())) {
         print_summary(stats, ruleset.len(), built.errors.len());
     }

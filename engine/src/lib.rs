@@ -6,6 +6,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod analytics;
 pub mod applayer;
 pub mod decode;
 pub mod detect;

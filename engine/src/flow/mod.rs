@@ -17,6 +17,12 @@ use crate::rules::ast::AppProto;
 use crate::source::Timestamp;
 use stream::{MemBudget, Stream};
 
+/// A full table evicts this fraction (1/N) of its flows at once.
+const EVICT_FRACTION: usize = 16;
+
+/// A sweep runs after at least (live flows / this) packets.
+const SWEEP_COST_RATIO: usize = 8;
+
 /// Default bound on live flows; the oldest idle flow is evicted beyond it
 /// (Suricata's default memcap of 32 MiB holds roughly this many).
 pub const DEFAULT_MAX_FLOWS: usize = 65_536;
@@ -202,6 +208,7 @@ pub struct FlowTable {
     max_flows: usize,
     timeouts: Timeouts,
     last_sweep: i64,
+    packets_since_sweep: u64,
     /// Counters.
     pub counters: FlowCounters,
     /// Reassembly memory shared by the table's streams.
@@ -247,6 +254,7 @@ impl FlowTable {
             max_flows: max_flows.max(1),
             timeouts,
             last_sweep: i64::MIN,
+            packets_since_sweep: 0,
             counters: FlowCounters::default(),
             budget: MemBudget::default(),
             midstream: false,
@@ -299,7 +307,19 @@ impl FlowTable {
         let midstream = self.midstream;
         let key = FlowKey::of(pkt)?;
         let ip = pkt.ip.as_ref()?;
+        self.packets_since_sweep += 1;
         self.sweep(ts);
+        // A flow idle past its timeout is over even if no sweep removed it
+        // yet: the packet starts a new flow (exact whatever the sweep
+        // cadence, hence whatever the thread count).
+        let stale = self.flows.get(&key).is_some_and(|f| ts.secs - f.last.secs > f.timeout(&self.timeouts));
+        if stale {
+            if let Some(mut f) = self.flows.remove(&key) {
+                release(&mut f, &mut self.budget);
+                self.expired.push((f, false));
+                self.counters.timed_out += 1;
+            }
+        }
         if !self.flows.contains_key(&key) {
             if self.flows.len() >= self.max_flows {
                 self.evict_oldest();
@@ -384,13 +404,21 @@ impl FlowTable {
         Some(Update { key, to_server, first_in_dir })
     }
 
+    /// The table is full: evicts the least recently seen sixteenth of it
+    /// at once, so a flood of new flows costs O(log n) per flow, not a scan
+    /// of the table per flow.
     fn evict_oldest(&mut self) {
-        if let Some(k) = self.flows.iter().min_by_key(|(_, f)| (f.last, f.id)).map(|(k, _)| *k) {
+        let n = (self.flows.len() / EVICT_FRACTION).max(1);
+        let mut by_age: Vec<(Timestamp, u64, FlowKey)> = self.flows.iter().map(|(k, f)| (f.last, f.id, *k)).collect();
+        by_age.select_nth_unstable_by_key(n - 1, |e| (e.0, e.1));
+        by_age.truncate(n);
+        by_age.sort_unstable_by_key(|e| (e.0, e.1));
+        for (_, _, k) in by_age {
             if let Some(mut f) = self.flows.remove(&k) {
                 release(&mut f, &mut self.budget);
                 self.expired.push((f, true));
+                self.counters.evicted += 1;
             }
-            self.counters.evicted += 1;
         }
     }
 
@@ -402,10 +430,14 @@ impl FlowTable {
     /// Removes flows idle past their timeout; runs at most once per second
     /// of packet time.
     fn sweep(&mut self, now: Timestamp) {
-        if now.secs <= self.last_sweep {
+        // At most once per second of packet time, and only after enough
+        // packets that walking the table costs O(1) per packet: a capture
+        // spanning days must not walk the table once per second it spans.
+        if now.secs <= self.last_sweep || self.packets_since_sweep < (self.flows.len() / SWEEP_COST_RATIO) as u64 {
             return;
         }
         self.last_sweep = now.secs;
+        self.packets_since_sweep = 0;
         let t = self.timeouts;
         let before = self.flows.len();
         let budget = &mut self.budget;

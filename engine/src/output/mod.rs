@@ -5,6 +5,7 @@
 //! record is lost on a clean shutdown.
 
 pub mod eve;
+pub mod pcap_out;
 pub mod records;
 pub mod sinks;
 

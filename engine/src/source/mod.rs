@@ -7,6 +7,8 @@
 //! read stay processed.
 
 mod file;
+#[cfg(feature = "live")]
+pub mod live;
 
 pub use file::FileSource;
 

@@ -370,7 +370,9 @@ mod tests {
         for _ in 0..10 {
             s.write_record("{}").unwrap();
         }
-        assert_eq!(s.flush().unwrap_err().kind(), io::ErrorKind::TimedOut);
+        let e = s.flush().unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::TimedOut);
+        assert!(e.to_string().contains(": 10 records not written after 200ms ("), "{e}");
         std::thread::sleep(Duration::from_millis(50));
         let st = s.stats();
         assert_eq!((st.written, st.queued, st.connected), (0, 10, false));

@@ -471,7 +471,7 @@ impl Sink for QueuedSink {
             }
             let now = Instant::now();
             if now >= deadline {
-                let queued = st.q.len();
+                let queued = sh.stats().queued;
                 return Err(io::Error::new(
                     io::ErrorKind::TimedOut,
                     format!(
