@@ -207,3 +207,75 @@ mod tests {
         assert!(r.errors.iter().all(|e| e.is_duplicate()));
     }
 }
+
+/// Property test: arbitrary bytes and mutations of real rules never make the
+/// parser panic, and every rejection carries a position inside the rule.
+#[cfg(test)]
+mod prop {
+    use super::*;
+
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            // xorshift64*
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    const SEEDS: &[&str] = &[
+        r#"alert http $HOME_NET any -> $EXTERNAL_NET any (msg:"x"; flow:established,to_server; content:"GET"; http_method; content:"/a.php?id="; http_uri; fast_pattern; pcre:"/id=\d+$/U"; byte_test:2,>,10,0,relative; threshold:type limit, track by_src, count 1, seconds 60; classtype:trojan-activity; sid:1; rev:2;)"#,
+        r#"alert tcp [10.0.0.0/8,!10.1.0.0/16] [80,8000:8100] <> any !443 (msg:"y\;z"; content:"|41 42|C"; offset:2; depth:10; content:!"evil"; distance:0; within:20; isdataat:!5,relative; byte_extract:1,0,n; byte_jump:1,n,relative,align; flowbits:set,a; sid:2;)"#,
+        r#"alert dns any any -> any any (dns.query; content:"evil"; nocase; endswith; bsize:>4; asn1:oversize_length 10, absolute_offset 0; sid:3;)"#,
+    ];
+
+    fn check(text: &str) {
+        let len = text.chars().count().max(1);
+        if let Err(e) = parse_rule(text) {
+            assert!(e.column >= 1 && e.column <= len + 1, "column {} outside rule of {len}: {text:?}", e.column);
+            assert!(!e.reason().is_empty());
+        }
+    }
+
+    #[test]
+    fn random_bytes_and_mutations_never_panic() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let alphabet: &[u8] =
+            b"alert tcp any -> <> ( ) ; : \" \\ | , ! [ ] $ / 0 1 9 content sid msg pcre http_uri \xff\n";
+        for _ in 0..20_000 {
+            let n = rng.below(200);
+            let bytes: Vec<u8> = (0..n).map(|_| alphabet[rng.below(alphabet.len())]).collect();
+            check(&String::from_utf8_lossy(&bytes));
+        }
+        for _ in 0..20_000 {
+            let seed = SEEDS[rng.below(SEEDS.len())];
+            let mut b: Vec<u8> = seed.as_bytes().to_vec();
+            for _ in 0..1 + rng.below(4) {
+                let i = rng.below(b.len());
+                match rng.below(3) {
+                    0 => {
+                        b.remove(i);
+                    }
+                    1 => b.insert(i, alphabet[rng.below(alphabet.len())]),
+                    _ => b.truncate(i),
+                }
+                if b.is_empty() {
+                    break;
+                }
+            }
+            check(&String::from_utf8_lossy(&b));
+        }
+    }
+
+    #[test]
+    fn seeds_parse() {
+        for s in SEEDS {
+            parse_rule(s).unwrap_or_else(|e| panic!("{e}: {s}"));
+        }
+    }
+}
