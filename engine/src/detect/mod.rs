@@ -29,7 +29,10 @@ use crate::rules::{Classifications, LoadReport, RuleError, SourcedRule, Vars};
 use payload::{Inspection, MAX_BYTE_VARS};
 
 /// Prefilter groups with at most this many patterns are built as a DFA.
-pub const DFA_MAX_PATTERNS: usize = 500;
+/// Measured on base.pcap with all of ET Open: the DFA takes 25% less CPU
+/// than the contiguous NFA (4.0 s against 5.4 s user time) for 80 MB more
+/// memory (208 MB against 130 MB peak); every ET Open group fits.
+pub const DFA_MAX_PATTERNS: usize = 20_000;
 
 /// Number of protocol slots of the no-fast-pattern lists.
 const PROTO_SLOTS: usize = 4;

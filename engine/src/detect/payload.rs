@@ -93,15 +93,19 @@ impl ContentOp {
         }
         let hay = &buf[from..end];
         if self.nocase {
+            // Jump between occurrences of the first byte in either case
+            // (memchr2 is vectorised), then compare the rest.
             let n = self.pattern.len();
             let first = self.pattern[0];
+            let (lo, up) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+            let last_start = hay.len() - n;
             let mut i = 0;
-            while i + n <= hay.len() {
-                let c = hay[i].to_ascii_lowercase();
-                if c == first && hay[i..i + n].eq_ignore_ascii_case(&self.pattern) {
-                    return Some(from + i);
+            while i <= last_start {
+                let p = i + memchr::memchr2(lo, up, &hay[i..=last_start])?;
+                if hay[p + 1..p + n].eq_ignore_ascii_case(&self.pattern[1..]) {
+                    return Some(from + p);
                 }
-                i += 1;
+                i = p + 1;
             }
             None
         } else {
