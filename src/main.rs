@@ -80,6 +80,9 @@ struct ReplayArgs {
     /// Checksum validation: none (default; mirrors and offload break checksums) or all.
     #[arg(short = 'k', value_name = "none|all", default_value = "none")]
     checksums: String,
+    /// Turn off behavioural detection (beaconing, exfiltration, DNS tunnelling; gid 9000).
+    #[arg(long = "no-behaviour")]
+    no_behaviour: bool,
     /// Worker threads (default: all cores). The alerts do not depend on it.
     #[arg(long)]
     threads: Option<usize>,
@@ -157,6 +160,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {
         Some(Cmd::Replay(a)) => run::replay(run::ReplayJob {
+            behaviour: !a.no_behaviour,
             threads: a.threads,
             pcap_out: a.pcap_out,
             pcap_out_limit: a.pcap_out_limit,
@@ -207,6 +211,7 @@ fn suricata_compat(a: SuricataArgs) -> anyhow::Result<ExitCode> {
     }
     let _ = (a.runmode, a.verbose, a.simulate_ips, a.data_dir);
     run::replay(run::ReplayJob {
+        behaviour: false,
         threads: None,
         pcap_out: None,
         pcap_out_limit: None,

@@ -25,6 +25,8 @@ const BUNDLED_RULES: &str = include_str!("../rules/mirador.rules");
 const BUNDLED_CLASSIFICATION: &str = include_str!("../rules/classification.config");
 
 pub struct ReplayJob {
+    /// Run behavioural analytics.
+    pub behaviour: bool,
     /// Extra EVE sinks (`--eve-sink SPEC`).
     pub eve_sinks: Vec<String>,
     /// Write the inspected (decapsulated) frames here (`--pcap-out`).
@@ -205,6 +207,9 @@ pub fn replay(job: ReplayJob) -> Result<ExitCode> {
     };
     if let Some(p) = &job.pcap_out {
         crate::live::pcap_out_files(&job.pcaps, p, job.pcap_out_limit, &stop, job.summary)?;
+    }
+    if job.behaviour {
+        cfg.behaviour = Some(mirador_engine::analytics::AnalyticsConfig::default());
     }
     let threads = job.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let stats = parallel::replay_files(&ruleset, &cfg, threads, &job.pcaps, &mut sink, &stop);

@@ -727,6 +727,7 @@ fn rss_probe() {
     let mut a = Analytics::new(AnalyticsConfig::default());
     let mut out = Vec::new();
     let mut sum = 0u64;
+    let started = std::time::Instant::now();
     million_pairs(|f| {
         sum = sum.wrapping_add(f.bytes_toserver);
         if mode == "with" {
@@ -735,10 +736,11 @@ fn rss_probe() {
     });
     let c = a.counters();
     println!(
-        "RSS_PROBE {mode} vmhwm_kib={} peak_bytes={} findings={} sum={sum}",
+        "RSS_PROBE {mode} vmhwm_kib={} peak_bytes={} findings={} elapsed_ms={} sum={sum}",
         vm_hwm_kib(),
         c.peak_bytes,
-        out.len()
+        out.len(),
+        started.elapsed().as_millis()
     );
 }
 
@@ -864,9 +866,10 @@ fn real_capture() {
 }
 
 /// Until the pipeline feeds the stage: the engine's reader and decoder, a
-/// minimal flow tracker (TCP flows end at FIN from both sides or RST, others
-/// after 2 minutes idle, TCP after 1 hour idle), DNS responses through the
-/// engine's DNS parser, SNI through its TLS parser, HTTP Host by hand.
+/// minimal flow tracker (TCP flows end 5 s after FIN from both sides or RST,
+/// or after 1 hour idle; other flows after 2 minutes idle), DNS responses
+/// through the engine's DNS parser, SNI through its TLS parser, HTTP Host by
+/// hand.
 mod mini_pipeline {
     use super::*;
     use mirador_engine::applayer::dns::parser::{parse_message, RData};
@@ -995,25 +998,21 @@ mod mini_pipeline {
                     }
                 }
             }
-            let closed = if ipi.proto == 6 {
-                if flags & tcp_flags::FIN != 0 {
-                    f.fins |= if to_server { 1 } else { 2 };
-                }
-                f.fins == 3 || flags & tcp_flags::RST != 0
-            } else {
-                false
-            };
-            if closed {
-                let f = flows.remove(&key).unwrap();
-                a.flow_ended(&f.s, &mut out);
+            if flags & tcp_flags::FIN != 0 {
+                f.fins |= if to_server { 1 } else { 2 };
             }
-            if now - last_sweep >= 10 * SEC {
+            if flags & tcp_flags::RST != 0 {
+                f.fins = 3;
+            }
+            if now - last_sweep >= SEC {
                 last_sweep = now;
-                let mut idle: Vec<Key> = flows
-                    .iter()
-                    .filter(|(k, f)| now - f.s.end.as_micros() > if k.0 == 6 { HOUR } else { 2 * MIN })
-                    .map(|(k, _)| *k)
-                    .collect();
+                let timeout = |k: &Key, f: &Flow| match (k.0, f.fins) {
+                    (6, 3) => 5 * SEC,
+                    (6, _) => HOUR,
+                    _ => 2 * MIN,
+                };
+                let mut idle: Vec<Key> =
+                    flows.iter().filter(|(k, f)| now - f.s.end.as_micros() > timeout(k, f)).map(|(k, _)| *k).collect();
                 idle.sort_by_key(|k| (flows[k].s.start, *k));
                 for k in idle {
                     let f = flows.remove(&k).unwrap();

@@ -25,6 +25,8 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
+use crate::analytics::wire::render_finding;
+use crate::analytics::{Analytics, AnalyticsConfig, DnsQuery, Finding, FlowSummary};
 use crate::decode::{self, LinkType};
 use crate::detect::threshold::{Hit, Thresholds};
 use crate::detect::Ruleset;
@@ -58,6 +60,82 @@ struct Out {
     key: (u64, u32, u64),
     line: String,
     hit: Option<Hit>,
+    event: Option<Event>,
+}
+
+/// Inputs of the behavioural stage, merged in packet order like records.
+enum Event {
+    Flow(FlowSummary),
+    Dns(DnsQuery),
+}
+
+/// A sink that also runs the behavioural analytics stage: flow and DNS
+/// summaries go through it, findings come out as EVE alerts.
+pub struct Behaviour<'s> {
+    inner: &'s mut dyn Sink,
+    analytics: Option<Analytics>,
+    findings: Vec<Finding>,
+    last: Timestamp,
+    /// Behavioural alerts written.
+    pub alerts: u64,
+}
+
+impl<'s> Behaviour<'s> {
+    /// Wraps `inner`; `cfg` None turns the stage off.
+    pub fn new(inner: &'s mut dyn Sink, cfg: Option<AnalyticsConfig>) -> Self {
+        Behaviour {
+            inner,
+            analytics: cfg.map(Analytics::new),
+            findings: Vec::new(),
+            last: Timestamp::default(),
+            alerts: 0,
+        }
+    }
+
+    fn emit(&mut self) {
+        for f in self.findings.drain(..) {
+            self.alerts += 1;
+            let _ = self.inner.write_record(&render_finding(&f));
+        }
+    }
+
+    /// Scores what is still pending at the end of input.
+    pub fn finish(&mut self) {
+        if let Some(a) = self.analytics.as_mut() {
+            a.finish(self.last, &mut self.findings);
+        }
+        self.emit();
+    }
+}
+
+impl Sink for Behaviour<'_> {
+    fn write_record(&mut self, json: &str) -> io::Result<()> {
+        self.inner.write_record(json)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+
+    fn write_alert(&mut self, line: &str, hit: &Hit) -> io::Result<()> {
+        self.inner.write_alert(line, hit)
+    }
+
+    fn flow_ended(&mut self, f: &FlowSummary) {
+        self.last = self.last.max(f.end);
+        if let Some(a) = self.analytics.as_mut() {
+            a.flow_ended(f, &mut self.findings);
+        }
+        self.emit();
+    }
+
+    fn dns_answer(&mut self, q: &DnsQuery) {
+        self.last = self.last.max(q.ts);
+        if let Some(a) = self.analytics.as_mut() {
+            a.dns(q, &mut self.findings);
+        }
+        self.emit();
+    }
 }
 
 impl PartialEq for Out {
@@ -93,7 +171,7 @@ struct Tagger {
 impl Sink for Tagger {
     fn write_record(&mut self, json: &str) -> io::Result<()> {
         self.seq += 1;
-        self.outs.push(Out { key: (self.at, self.worker, self.seq), line: json.to_string(), hit: None });
+        self.outs.push(Out { key: (self.at, self.worker, self.seq), line: json.to_string(), hit: None, event: None });
         Ok(())
     }
 
@@ -101,9 +179,26 @@ impl Sink for Tagger {
         Ok(())
     }
 
+    fn flow_ended(&mut self, f: &FlowSummary) {
+        self.seq += 1;
+        let key = (self.at, self.worker, self.seq);
+        self.outs.push(Out { key, line: String::new(), hit: None, event: Some(Event::Flow(f.clone())) });
+    }
+
+    fn dns_answer(&mut self, q: &DnsQuery) {
+        self.seq += 1;
+        let key = (self.at, self.worker, self.seq);
+        self.outs.push(Out { key, line: String::new(), hit: None, event: Some(Event::Dns(q.clone())) });
+    }
+
     fn write_alert(&mut self, line: &str, hit: &Hit) -> io::Result<()> {
         self.seq += 1;
-        self.outs.push(Out { key: (self.at, self.worker, self.seq), line: line.to_string(), hit: Some(*hit) });
+        self.outs.push(Out {
+            key: (self.at, self.worker, self.seq),
+            line: line.to_string(),
+            hit: Some(*hit),
+            event: None,
+        });
         Ok(())
     }
 }
@@ -168,6 +263,17 @@ impl Merger<'_> {
         let safe = self.progress.iter().copied().min().unwrap_or(0);
         while self.heap.peek().is_some_and(|o| o.0.key.0 <= safe) {
             let Reverse(o) = self.heap.pop().expect("peeked");
+            match o.event {
+                Some(Event::Flow(f)) => {
+                    sink.flow_ended(&f);
+                    continue;
+                }
+                Some(Event::Dns(q)) => {
+                    sink.dns_answer(&q);
+                    continue;
+                }
+                None => {}
+            }
             if let Some(h) = &o.hit {
                 let sig = self.rules.sig(h.sig);
                 if !thresholds_allow(&mut self.thresholds, sig, h) {
@@ -185,6 +291,21 @@ impl Merger<'_> {
 /// Replays capture files over `threads` workers (1 runs the single-threaded
 /// [`Replay`] directly). Returns the summed counters.
 pub fn replay_files(
+    rules: &Ruleset,
+    cfg: &EngineConfig,
+    threads: usize,
+    files: &[PathBuf],
+    sink: &mut dyn Sink,
+    stop: &AtomicBool,
+) -> Stats {
+    let mut behaviour = Behaviour::new(sink, cfg.behaviour.clone());
+    let mut stats = replay_inner(rules, cfg, threads, files, &mut behaviour, stop);
+    behaviour.finish();
+    stats.alerts += behaviour.alerts;
+    stats
+}
+
+fn replay_inner(
     rules: &Ruleset,
     cfg: &EngineConfig,
     threads: usize,

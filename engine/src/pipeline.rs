@@ -37,6 +37,8 @@ pub struct EngineConfig {
     pub packet_alert_max: usize,
     /// EVE event types written.
     pub eve_types: EveTypes,
+    /// Behavioural analytics (None: off).
+    pub behaviour: Option<crate::analytics::AnalyticsConfig>,
 }
 
 impl Default for EngineConfig {
@@ -49,6 +51,7 @@ impl Default for EngineConfig {
             stream_memcap: crate::flow::stream::DEFAULT_MEMCAP,
             packet_alert_max: crate::detect::PACKET_ALERT_MAX,
             eve_types: EveTypes::default(),
+            behaviour: None,
         }
     }
 }
@@ -376,6 +379,17 @@ impl Detector<'_> {
         sink: &mut dyn Sink,
     ) {
         let Some(app) = flow.app.as_ref() else { return };
+        if let crate::applayer::AppState::Dns(d) = app {
+            let from = flow.analytics_dns;
+            let mut next = from;
+            for tx in d.txs().filter(|t| t.id >= from) {
+                if let Some(q) = crate::analytics::wire::dns_query(ts, tx, flow.server.0, flow.client.0, flow.vni) {
+                    sink.dns_answer(&q);
+                }
+                next = tx.id + 1;
+            }
+            flow.analytics_dns = next;
+        }
         if !(self.types.http || self.types.dns || self.types.tls) {
             return;
         }
@@ -392,8 +406,11 @@ impl Detector<'_> {
         }
     }
 
-    /// Writes the `flow` record of a finished flow.
+    /// Writes the `flow` record of a finished flow, and hands its summary
+    /// to behavioural analytics.
     fn flow_record(&mut self, flow: &Flow, end: FlowEnd, stats: &mut Stats, sink: &mut dyn Sink) {
+        let name = flow.app.as_ref().and_then(|a| a.server_name());
+        sink.flow_ended(&crate::analytics::wire::flow_summary(flow, name));
         if self.types.flow && sink.write_record(&records::render_flow(flow, end)).is_err() {
             stats.output_errors += 1;
         }

@@ -218,8 +218,9 @@ pub struct ExfilConfig {
     /// baselines; default 10).
     #[serde(deserialize_with = "de_num")]
     pub multiplier: f64,
-    /// Active hours a source needs before its baseline is trusted (default 3);
-    /// before that both floors are multiplied by `cold-factor`.
+    /// Active hours a source needs before its baseline is trusted (default 3;
+    /// the baseline starts as the quietest of them); before that both floors
+    /// are multiplied by `cold-factor`.
     #[serde(deserialize_with = "de_num")]
     pub min_history_hours: u32,
     /// Floor multiplier for sources without a baseline yet (default 10).

@@ -9,9 +9,10 @@
 //! Per internal client the *baseline* is the typical largest hourly volume to
 //! one destination: at each new active hour, the previous hour's largest
 //! `fast` value moves the baseline by `1 / baseline-hours` of the difference,
-//! after being clamped to [`BASELINE_CLAMP`] baselines (the first
-//! `min-history-hours` hours are averaged plainly). Until then the baseline is
-//! unknown and the floors are multiplied by `cold-factor`.
+//! after being clamped to [`BASELINE_CLAMP`] baselines. The first
+//! `min-history-hours` active hours set it to their quietest hour; until
+//! then the baseline is unknown and the floors are multiplied by
+//! `cold-factor`.
 //!
 //! sid 9000002 fires when `fast >= max(floor-fast, multiplier * baseline)` or
 //! `slow >= max(floor-slow, multiplier * 24 * baseline)`; sid 9000003 when a
@@ -203,8 +204,12 @@ fn ready(last: i64, t: i64, realert: i64) -> bool {
 /// Folds a completed hour into the baseline.
 fn fold(cfg: &ExfilConfig, s: &mut SourceState) {
     let v = s.hour_max;
-    if s.hours < cfg.min_history_hours.max(1) {
-        s.baseline += (v - s.baseline) / f64::from(s.hours + 1);
+    if s.hours == 0 {
+        s.baseline = v;
+    } else if s.hours < cfg.min_history_hours {
+        // Warm-up: the quietest hour, so that an exfiltration starting in
+        // the second hour does not become the baseline.
+        s.baseline = s.baseline.min(v);
     } else {
         let clamped = v.min(BASELINE_CLAMP * s.baseline.max(1.0));
         s.baseline += (clamped - s.baseline) / cfg.baseline_hours.max(1.0);
@@ -225,6 +230,12 @@ mod tests {
             fold(&cfg, &mut s);
         }
         assert!((s.baseline - 1e6).abs() < 1.0);
+        let mut warm = SourceState { baseline: 0.0, hours: 0, hour: 0, hour_max: 0.0 };
+        for v in [1e5, 3e7, 3e7] {
+            warm.hour_max = v;
+            fold(&cfg, &mut warm);
+        }
+        assert_eq!(warm.baseline, 1e5, "warm-up keeps the quietest hour");
         for _ in 0..12 {
             s.hour_max = 30e6;
             fold(&cfg, &mut s);

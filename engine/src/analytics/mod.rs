@@ -25,9 +25,9 @@
 //!   per source address, across ports and 5-tuples: feed one instance from
 //!   the ordered output stage, or shard by (VNI, client address), never by
 //!   flow hash.
-//! - **Bounded memory.** Every table is a [`table`](self) of two generations
-//!   with a byte budget, a fixed share of [`AnalyticsConfig::memcap`]
-//!   (`SHARE_*`). Per-key state is bounded by named caps
+//! - **Bounded memory.** Every table is a map of two generations (an
+//!   approximate LRU) with a byte budget, a fixed share of
+//!   [`AnalyticsConfig::memcap`] ([`SHARE_BEACON`] and the other `SHARE_*`). Per-key state is bounded by named caps
 //!   ([`MAX_NAME_LEN`], [`MAX_DISTINCT_TRACKED`], [`MAX_ANSWERS_CACHED`],
 //!   `beacon.max-events`). Hitting a cap drops the oldest state and is
 //!   counted in [`AnalyticsCounters`]; it never fails.
@@ -53,6 +53,7 @@ pub mod config;
 mod dns;
 mod exfil;
 mod table;
+pub mod wire;
 
 use std::net::IpAddr;
 
@@ -160,7 +161,7 @@ pub struct DnsQuery {
 }
 
 /// A behavioural alert: what EVE needs for an `alert` record.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
     /// Packet time the finding was made (end of the flow, or the query).
     pub ts: Timestamp,
@@ -328,7 +329,7 @@ impl Analytics {
         }
         if let Some((host, port)) = s.rsplit_once(':') {
             if !host.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) {
-                s = host;
+                s = host.trim_end_matches('.');
             }
         }
         if s.is_empty() || s.parse::<IpAddr>().is_ok() {
@@ -369,7 +370,8 @@ impl Analytics {
         let external_server = self.is_external(f.server.0);
         let beacon_scope = internal_client
             && (external_server || (self.cfg.beacon.internal_destinations && self.is_internal(f.server.0)));
-        if !beacon_scope && !(internal_client && external_server) {
+        let exfil_scope = internal_client && external_server;
+        if !beacon_scope && !exfil_scope {
             self.c.flows_out_of_scope += 1;
             return;
         }
@@ -381,7 +383,7 @@ impl Analytics {
         if self.cfg.beacon.enabled && beacon_scope {
             self.c.beacon_evaluations += self.beacons.observe(src, dst, name.as_deref(), f, out);
         }
-        if self.cfg.exfil.enabled && internal_client && external_server {
+        if self.cfg.exfil.enabled && exfil_scope {
             self.exfil.observe(src, dst, name.as_deref(), f, out);
         }
         self.tally(first, out);
@@ -513,4 +515,141 @@ const POLICY: &str = "Potential Corporate Privacy Violation";
 /// A metadata pair.
 pub(crate) fn meta(k: &str, v: impl ToString) -> (String, String) {
     (k.to_string(), v.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: i64 = 1_000_000;
+
+    fn ts(us: i64) -> Timestamp {
+        Timestamp { secs: us.div_euclid(S), micros: us.rem_euclid(S) as u32 }
+    }
+
+    fn flow(t: i64, client: &str, server: &str, port: u16, name: Option<&str>) -> FlowSummary {
+        FlowSummary {
+            start: ts(t),
+            end: ts(t + S / 2),
+            proto: 6,
+            client: (client.parse().unwrap(), 40000),
+            server: (server.parse().unwrap(), port),
+            vni: Some(7),
+            pkts_toserver: 5,
+            pkts_toclient: 5,
+            bytes_toserver: 500,
+            bytes_toclient: 1500,
+            app_proto: None,
+            server_name: name.map(String::from),
+        }
+    }
+
+    /// Feeds `n` flows every `period` seconds; returns the findings.
+    fn periodic(a: &mut Analytics, n: i64, period: i64, f: impl Fn(i64) -> FlowSummary) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for i in 0..n {
+            a.flow_ended(&f(1_700_000_000 * S + i * period * S), &mut out);
+        }
+        a.finish(ts(1_700_000_000 * S + n * period * S), &mut out);
+        out
+    }
+
+    #[test]
+    fn beacon_finding_carries_period_and_name() {
+        let mut a = Analytics::new(AnalyticsConfig::default());
+        let out = periodic(&mut a, 20, 60, |t| flow(t, "10.0.0.5", "203.0.113.9", 443, Some("C2.Example.:443")));
+        assert_eq!(out.len(), 1, "{out:?}");
+        let f = &out[0];
+        assert_eq!((f.sid, f.rev, f.severity, f.proto, f.vni), (sid::BEACON, 1, 2, 6, Some(7)));
+        assert_eq!(f.src.0, "10.0.0.5".parse::<IpAddr>().unwrap());
+        assert_eq!(f.dst, ("203.0.113.9".parse().unwrap(), 443));
+        let md: std::collections::HashMap<_, _> = f.metadata.iter().cloned().collect();
+        assert_eq!(md["period_s"], "60.0");
+        assert_eq!(md["jitter"], "0.00");
+        assert_eq!(md["count"], "16");
+        assert_eq!(md["dest_name"], "c2.example");
+        let c = a.counters();
+        assert_eq!(c.findings[0], 1);
+        assert_eq!(c.flows, 20);
+        assert_eq!(c.bytes, 0, "finish dropped the state");
+    }
+
+    #[test]
+    fn scope_and_allow_list() {
+        let cfg = AnalyticsConfig::default();
+        // Inbound, internal-only and external-only flows are out of scope.
+        for (c, s) in [("203.0.113.1", "10.0.0.5"), ("10.0.0.5", "10.0.0.6"), ("198.51.100.1", "203.0.113.9")] {
+            let mut a = Analytics::new(cfg.clone());
+            assert!(periodic(&mut a, 40, 60, |t| flow(t, c, s, 443, None)).is_empty());
+            assert_eq!(a.counters().flows_out_of_scope, 40);
+        }
+        // Internal destinations only when asked for.
+        let mut internal = cfg.clone();
+        internal.beacon.internal_destinations = true;
+        let mut a = Analytics::new(internal);
+        assert_eq!(periodic(&mut a, 40, 60, |t| flow(t, "10.0.0.5", "10.0.0.6", 443, None)).len(), 1);
+        // Metadata service, allowed domains (wildcard) and NTP.
+        let mut a = Analytics::new(cfg.clone());
+        assert!(periodic(&mut a, 40, 60, |t| flow(t, "10.0.0.5", "169.254.169.254", 80, None)).is_empty());
+        assert!(periodic(&mut a, 40, 60, |t| flow(
+            t,
+            "10.0.0.5",
+            "203.0.113.9",
+            443,
+            Some("ssm.us-east-1.amazonaws.com")
+        ))
+        .is_empty());
+        let ntp = |t| FlowSummary { proto: 17, ..flow(t, "10.0.0.5", "203.0.113.9", 123, None) };
+        assert!(periodic(&mut a, 40, 64, ntp).is_empty());
+        assert_eq!(a.counters().flows_allowed, 120);
+        // Disabled: nothing.
+        let mut off = cfg;
+        off.enabled = false;
+        let mut a = Analytics::new(off);
+        assert!(periodic(&mut a, 40, 60, |t| flow(t, "10.0.0.5", "203.0.113.9", 443, None)).is_empty());
+    }
+
+    #[test]
+    fn dns_answers_name_later_flows() {
+        let mut a = Analytics::new(AnalyticsConfig::default());
+        let mut out = Vec::new();
+        let q = |name: &str| DnsQuery {
+            ts: ts(1_700_000_000 * S),
+            client: "10.0.0.5".parse().unwrap(),
+            server: "10.0.0.2".parse().unwrap(),
+            vni: Some(7),
+            qname: name.into(),
+            qtype: 1,
+            answer_bytes: 4,
+            answers: vec!["203.0.113.9".parse().unwrap()],
+        };
+        a.dns(&q("Beacon.Example."), &mut out);
+        let found = periodic(&mut a, 20, 60, |t| flow(t, "10.0.0.5", "203.0.113.9", 443, None));
+        assert_eq!(found.len(), 1);
+        assert!(found[0].metadata.contains(&("dest_name".into(), "beacon.example".into())));
+        // An allowed name learnt from DNS allows the flows to its address.
+        a.dns(&q("security.ubuntu.com"), &mut out);
+        assert!(periodic(&mut a, 20, 60, |t| flow(t, "10.0.0.5", "203.0.113.9", 443, None)).is_empty());
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn names_are_normalized_and_cut() {
+        let mut a = Analytics::new(AnalyticsConfig::default());
+        assert_eq!(a.normalize(" WWW.Example.com.:8080 ").as_deref(), Some("www.example.com"));
+        assert_eq!(a.normalize("[2001:db8::1]:80"), None);
+        assert_eq!(a.normalize("192.0.2.1"), None);
+        assert_eq!(a.normalize("2001:db8::1"), None);
+        assert_eq!(a.normalize(""), None);
+        let long = format!("{}.example", "é".repeat(200));
+        assert!(a.normalize(&long).unwrap().len() <= MAX_NAME_LEN);
+        assert_eq!(a.counters().names_truncated, 1);
+    }
+
+    #[test]
+    fn analytics_is_send() {
+        fn send<T: Send>() {}
+        send::<Analytics>();
+        send::<Finding>();
+    }
 }

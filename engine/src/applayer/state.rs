@@ -242,6 +242,18 @@ impl AppState {
         next
     }
 
+    /// The server name the client asked for: TLS SNI, else the HTTP Host of
+    /// the first transaction.
+    pub fn server_name(&self) -> Option<String> {
+        match self {
+            AppState::Tls(t) => t.sni().map(|s| String::from_utf8_lossy(s).into_owned()),
+            AppState::Http(h) => {
+                h.txs().next().and_then(|t| t.buffer(Buffer::HttpHost)).map(|s| String::from_utf8_lossy(s).into_owned())
+            }
+            _ => None,
+        }
+    }
+
     /// Frees finished transactions; returns the lowest id still live (or
     /// the next id), so detection can forget older ones.
     pub fn collect(&mut self) -> u64 {

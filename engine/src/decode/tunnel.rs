@@ -181,8 +181,26 @@ pub(crate) fn gre(data: &[u8], payload: Range<usize>) -> Option<Decap> {
         }
         _ => return None,
     };
-    if let Next::Ethernet(at) = next {
-        EthernetView::new_checked(data.get(at..payload.end)?).ok()?;
+    // Only enter the tunnel when an inner header is there: a GRE packet
+    // with nothing decodable inside stays a plain GRE packet, as in
+    // Suricata (rules on it still match).
+    match next {
+        Next::Ethernet(at) => {
+            EthernetView::new_checked(data.get(at..payload.end)?).ok()?;
+        }
+        Next::Ipv4(at) => {
+            let h = data.get(at..payload.end)?;
+            if h.len() < 20 || h[0] >> 4 != 4 {
+                return None;
+            }
+        }
+        Next::Ipv6(at) => {
+            let h = data.get(at..payload.end)?;
+            if h.len() < 40 || h[0] >> 4 != 6 {
+                return None;
+            }
+        }
+        _ => {}
     }
     Some(Decap { kind, vni, next, end: payload.end })
 }
@@ -576,8 +594,8 @@ mod gre_tests {
     #[test]
     fn gre_and_erspan() {
         // GRE with key 7 around IPv4 (header only, 20 bytes of zeros after).
-        let mut d = vec![0x20, 0x00, 0x08, 0x00, 0, 0, 0, 7];
-        d.extend([0u8; 20]);
+        let mut d = vec![0x20, 0x00, 0x08, 0x00, 0, 0, 0, 7, 0x45];
+        d.extend([0u8; 19]);
         let g = gre(&d, 0..d.len()).unwrap();
         assert_eq!((g.kind, g.vni), (TunnelKind::Gre, 7));
         assert_eq!(g.next, Next::Ipv4(8));

@@ -156,6 +156,10 @@ pub struct Flow {
     pub proto: u8,
     /// An alert was raised on the flow.
     pub alerted: bool,
+    /// VNI of the innermost tunnel the flow came through.
+    pub vni: Option<u32>,
+    /// Next DNS transaction id to offer to behavioural analytics.
+    pub analytics_dns: u64,
     /// TCP flags seen, [to server, to client].
     pub tcp_flags: [u8; 2],
     /// Next app-layer transaction id to write an EVE record for.
@@ -362,6 +366,8 @@ impl FlowTable {
                     detect: FlowState::default(),
                     proto: ip.proto,
                     alerted: false,
+                    vni: pkt.tunnel().map(|t| t.vni),
+                    analytics_dns: 0,
                     tcp_flags: [0; 2],
                     app_logged: 0,
                 },

@@ -42,6 +42,16 @@ pub trait Sink: Send {
         let _ = hit;
         self.write_record(line)
     }
+
+    /// A flow ended (input for behavioural analytics; ignored by plain sinks).
+    fn flow_ended(&mut self, f: &crate::analytics::FlowSummary) {
+        let _ = f;
+    }
+
+    /// A DNS response was seen (input for behavioural analytics).
+    fn dns_answer(&mut self, q: &crate::analytics::DnsQuery) {
+        let _ = q;
+    }
 }
 
 /// A buffered writer sink: file (append) or stdout.
