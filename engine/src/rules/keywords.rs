@@ -402,13 +402,12 @@ impl Builder {
                     None => self.current_buffer(),
                 };
                 if pcre.relative
-                    && !self
-                        .rule
-                        .ops
-                        .iter()
-                        .any(|o| o.buffer == buffer && matches!(o.op, PayloadOp::Content(_) | PayloadOp::Pcre(_)))
+                    && !self.rule.ops.iter().any(|o| matches!(o.op, PayloadOp::Content(_) | PayloadOp::Pcre(_)))
                 {
-                    return Err(bad("/R needs a previous content or pcre in the same buffer".into()));
+                    // Any buffer counts: ET sid 2021249 follows http_header
+                    // contents with file_data and a /R pcre, and Suricata
+                    // loads it.
+                    return Err(bad("/R needs a previous content or pcre".into()));
                 }
                 self.push_op(buffer, PayloadOp::Pcre(pcre));
             }
