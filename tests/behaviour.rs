@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use mirador_engine::analytics::{sid, Analytics, AnalyticsConfig, DnsQuery, Finding, FlowSummary};
+use mirador_engine::analytics::{sid, wire, Analytics, AnalyticsConfig, DnsQuery, Finding, FlowSummary};
 use mirador_engine::source::Timestamp;
 
 const SEC: i64 = 1_000_000;
@@ -872,7 +872,7 @@ fn real_capture() {
 /// hand.
 mod mini_pipeline {
     use super::*;
-    use mirador_engine::applayer::dns::parser::{parse_message, RData};
+    use mirador_engine::applayer::dns::parser::parse_message;
     use mirador_engine::applayer::tls::parser::{parse_client_hello, parse_handshake_header, parse_record_header};
     use mirador_engine::decode::{decode, tcp_flags, L4};
     use mirador_engine::source::FileSource;
@@ -901,17 +901,6 @@ mod mini_pipeline {
             return None;
         }
         text.split("\r\n").find_map(|l| l.strip_prefix("Host: ").or_else(|| l.strip_prefix("host: ")).map(String::from))
-    }
-
-    fn rdata_len(d: &RData) -> usize {
-        match d {
-            RData::A(_) => 4,
-            RData::Aaaa(_) => 16,
-            RData::Txt(v) => v.iter().map(|s| s.len() + 1).sum(),
-            RData::Null(b) | RData::Other(b) | RData::Malformed(b) => b.len(),
-            RData::Cname(n) | RData::Ns(n) | RData::Ptr(n) => n.len() + 2,
-            _ => 0,
-        }
     }
 
     pub fn run(path: &Path, cfg: AnalyticsConfig) -> (Vec<Finding>, String) {
@@ -973,26 +962,8 @@ mod mini_pipeline {
             if ipi.proto == 17 && (sp == 53 || dp == 53) {
                 if let Ok(m) = parse_message(payload) {
                     if m.header.is_response() {
-                        if let Some(q) = m.questions.first() {
+                        if let Some(q) = wire::from_message(rec.ts, &m, ipi.src, ipi.dst, vni) {
                             dns += 1;
-                            let q = DnsQuery {
-                                ts: rec.ts,
-                                client: ipi.dst,
-                                server: ipi.src,
-                                vni,
-                                qname: String::from_utf8_lossy(&q.name).into_owned(),
-                                qtype: q.rrtype,
-                                answer_bytes: m.answers.iter().map(|r| rdata_len(&r.data)).sum(),
-                                answers: m
-                                    .answers
-                                    .iter()
-                                    .filter_map(|r| match r.data {
-                                        RData::A(x) => Some(IpAddr::V4(x)),
-                                        RData::Aaaa(x) => Some(IpAddr::V6(x)),
-                                        _ => None,
-                                    })
-                                    .collect(),
-                            };
                             a.dns(&q, &mut out);
                         }
                     }

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use serde_json::{Map, Value};
 
 use super::{DnsQuery, Finding, FlowSummary, GID};
-use crate::applayer::dns::parser::RData;
+use crate::applayer::dns::parser::{Message, RData};
 use crate::applayer::dns::DnsTx;
 use crate::flow::Flow;
 use crate::output::eve::{format_ip, format_ts, proto_name};
@@ -43,7 +43,11 @@ pub fn flow_summary(f: &Flow, server_name: Option<String>) -> FlowSummary {
 
 /// The query a DNS response answers, for the DNS tunnelling checks.
 pub fn dns_query(ts: Timestamp, tx: &DnsTx, server: IpAddr, client: IpAddr, vni: Option<u32>) -> Option<DnsQuery> {
-    let m = tx.response()?;
+    from_message(ts, tx.response()?, server, client, vni)
+}
+
+/// The same from a parsed response message.
+pub fn from_message(ts: Timestamp, m: &Message, server: IpAddr, client: IpAddr, vni: Option<u32>) -> Option<DnsQuery> {
     let q = m.questions.first()?;
     Some(DnsQuery {
         ts,
