@@ -491,28 +491,20 @@ fn ip_layer(pkt: &mut Packet<'_>, layer: ip::IpLayer) -> Result<Option<tunnel::D
     };
     pkt.l4 = t.l4;
     pkt.payload = t.payload.clone();
-    if info.proto == tunnel::GRE_PROTO && !info.is_fragment {
-        let Some(d) = tunnel::gre(pkt.data, t.payload) else { return Ok(None) };
-        let outer = Tunnel { kind: d.kind, src: info.src, dst: info.dst, sport: 0, dport: 0, vni: d.vni };
-        if !pkt.tunnels.push(outer) {
-            return Err(DecodeError::TooManyTunnels);
-        }
-        pkt.vlans = [0; MAX_VLAN_TAGS];
-        pkt.vlan_count = 0;
-        pkt.ip = None;
-        pkt.l4 = L4::Other;
-        pkt.truncated = false;
-        return Ok(Some(d));
-    }
-    let L4::Udp { sport, dport } = t.l4 else {
-        return Ok(None);
-    };
     // A fragment holds only part of the inner frame: not decapsulated.
     if info.is_fragment {
         return Ok(None);
     }
-    let Some(d) = tunnel::probe(pkt.data, t.payload, dport) else {
-        return Ok(None);
+    let (d, sport, dport) = match t.l4 {
+        _ if info.proto == tunnel::GRE_PROTO => match tunnel::gre(pkt.data, t.payload) {
+            Some(d) => (d, 0, 0),
+            None => return Ok(None),
+        },
+        L4::Udp { sport, dport } => match tunnel::probe(pkt.data, t.payload, dport) {
+            Some(d) => (d, sport, dport),
+            None => return Ok(None),
+        },
+        _ => return Ok(None),
     };
     let outer = Tunnel { kind: d.kind, src: info.src, dst: info.dst, sport, dport, vni: d.vni };
     if !pkt.tunnels.push(outer) {
