@@ -18,6 +18,8 @@ const USED_KEYS: &[&str] = &[
     "stream",
     "packet-alert-max",
     "outputs",
+    "behaviour",
+    "mirror-state",
 ];
 /// Nested includes beyond this are refused (a cycle).
 const MAX_INCLUDE_DEPTH: usize = 8;
@@ -163,6 +165,23 @@ impl SuricataConfig {
             cur = cur.get(part)?;
         }
         Some(cur)
+    }
+
+    /// A whole section, deserialized (None when absent).
+    ///
+    /// # Errors
+    /// When the section does not have the expected shape (the message names it).
+    pub fn section<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<Option<T>> {
+        match self.lookup(path) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => serde_yaml::from_value(v.clone()).map(Some).with_context(|| format!("configuration `{path}`")),
+        }
+    }
+
+    /// A path setting, relative to the configuration file's folder.
+    pub fn get_path(&self, path: &str) -> Option<PathBuf> {
+        let v = scalar(self.lookup(path)?)?;
+        Some(self.base.join(v.trim()))
     }
 
     /// A yes/no setting (`yes`, `true`, `1`, `on`).

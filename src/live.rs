@@ -28,8 +28,13 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
+use mirador_engine::analytics::AnalyticsConfig;
+use mirador_engine::output::enrich::Enriched;
 use mirador_engine::output::eve::format_ts;
 use mirador_engine::output::pcap_out::{PcapOut, PcapOutStats};
+use mirador_engine::output::records::EveTypes;
+use mirador_engine::output::Sink as _;
+use mirador_engine::parallel::Behaviour;
 use mirador_engine::pipeline::{EngineConfig, Replay, Stats};
 use mirador_engine::source::live::{self, CaptureStats, LiveCapture, LiveConfig, Next};
 use mirador_engine::source::{FileSource, Timestamp};
@@ -101,6 +106,19 @@ pub struct LiveArgs {
     /// 200 while capturing, 503 when an interface failed.
     #[arg(long, value_name = "[ADDR:]PORT")]
     pub health_port: Option<String>,
+    /// Also write EVE to this sink (repeatable; as `replay --eve-sink`).
+    #[arg(long = "eve-sink", value_name = "SPEC")]
+    pub eve_sinks: Vec<String>,
+    /// EVE event types to write, comma-separated: alert,flow,http,dns,tls (default: alert).
+    #[arg(long = "eve-types", value_name = "LIST")]
+    pub eve_types: Option<String>,
+    /// Turn off behavioural detection (beaconing, exfiltration, DNS tunnelling; gid 9000).
+    #[arg(long = "no-behaviour")]
+    pub no_behaviour: bool,
+    /// Mirror state file from `mirador mirror up`: alerts from a known VNI
+    /// carry `mirror.source_instance`.
+    #[arg(long = "mirror-state", value_name = "FILE")]
+    pub mirror_state: Option<PathBuf>,
 }
 
 /// A size as written in the configuration: a number of bytes or a string
@@ -152,6 +170,13 @@ struct FileConfig {
     pcap_out_limit: Option<SizeValue>,
     user: Option<String>,
     health_port: Option<PortValue>,
+    #[serde(default)]
+    eve_sinks: Vec<String>,
+    eve_types: Option<String>,
+    /// Behavioural detection settings (docs/behaviour.md); `enabled: no`
+    /// turns it off.
+    behaviour: Option<AnalyticsConfig>,
+    mirror_state: Option<PathBuf>,
 }
 
 impl FileConfig {
@@ -177,6 +202,10 @@ struct Settings {
     user: Option<String>,
     health: Option<SocketAddr>,
     threads: Option<usize>,
+    eve_sinks: Vec<String>,
+    eve_types: EveTypes,
+    behaviour: Option<AnalyticsConfig>,
+    mirror_state: Option<PathBuf>,
 }
 
 /// Joins a relative path from the configuration to the configuration's folder.
@@ -249,7 +278,28 @@ impl Settings {
             }
             cli => cli,
         };
+        let eve_types = match a.eve_types.or(file.eve_types) {
+            Some(list) => {
+                let (t, unknown) = EveTypes::parse(&list);
+                if !unknown.is_empty() {
+                    bail!("--eve-types: unknown or unsupported types: {}", unknown.join(", "));
+                }
+                t
+            }
+            None => EveTypes::default(),
+        };
+        let behaviour = match (a.no_behaviour, file.behaviour) {
+            (true, _) => None,
+            (false, Some(c)) => c.enabled.then_some(c),
+            (false, None) => Some(AnalyticsConfig::default()),
+        };
+        let mut eve_sinks = file.eve_sinks;
+        eve_sinks.extend(a.eve_sinks);
         Ok(Settings {
+            eve_sinks,
+            eve_types,
+            behaviour,
+            mirror_state: a.mirror_state.or_else(|| file.mirror_state.map(|p| rel(&base, p))),
             capture: LiveConfig { interfaces, bpf: a.bpf.or(file.bpf), snaplen, buffer_size, ..LiveConfig::default() },
             rules,
             log_dir,
@@ -522,7 +572,10 @@ pub fn run(args: LiveArgs) -> Result<ExitCode> {
     if let Some(n) = st.threads.filter(|n| *n > 1) {
         eprintln!("mirador: --threads {n} accepted; live inspection runs on one thread for now");
     }
-    let mut sink = crate::run::open_eve_sink(st.eve.as_deref(), st.log_dir.as_deref())?;
+    let mut fan = crate::run::open_sinks(st.eve.as_deref(), st.log_dir.as_deref(), &st.eve_sinks)?;
+    let mirror = crate::run::mirror_map(st.mirror_state.as_deref(), None)?;
+    let mut enriched = Enriched::new(&mut fan, mirror);
+    let mut sink = Behaviour::new(&mut enriched, st.behaviour.clone());
     let mut pcap_out = open_pcap_out(st.pcap_out.as_deref(), st.pcap_out_limit)?;
     let capture = LiveCapture::open(&st.capture)?;
     let health = Arc::new(Health::default());
@@ -553,20 +606,20 @@ pub fn run(args: LiveArgs) -> Result<ExitCode> {
             .context("starting the health endpoint")?;
     }
     let stop = Arc::new(AtomicBool::new(false));
-    let hup = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         // A second signal while stopping exits at once (status 1).
         signal_hook::flag::register_conditional_shutdown(sig, 1, Arc::clone(&stop))
             .context("installing signal handlers")?;
         signal_hook::flag::register(sig, Arc::clone(&stop)).context("installing signal handlers")?;
     }
-    signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&hup)).context("installing signal handlers")?;
 
     let mut source = capture.start()?;
     let names = source.names().to_vec();
     eprintln!("mirador: ready, capturing on {}", names.join(", "));
 
-    let mut engine = Replay::new(&ruleset, &EngineConfig::default());
+    let engine_cfg =
+        EngineConfig { eve_types: st.eve_types, behaviour: st.behaviour.clone(), ..EngineConfig::default() };
+    let mut engine = Replay::new(&ruleset, &engine_cfg);
     let mut next_stats = st.stats_interval.map(|i| started + i);
     let mut last_flush = Instant::now();
     let mut stopping = false;
@@ -576,19 +629,12 @@ pub fn run(args: LiveArgs) -> Result<ExitCode> {
             source.stop();
             stopping = true;
         }
-        if hup.swap(false, Ordering::Relaxed) {
-            let _ = sink.flush();
-            match crate::run::open_eve_sink(st.eve.as_deref(), st.log_dir.as_deref()) {
-                Ok(s) => sink = s,
-                Err(e) => eprintln!("mirador: SIGHUP: cannot reopen EVE output, keeping the old one: {e:#}"),
-            }
-        }
         let wait = next_stats.map_or(POLL, |t| t.saturating_duration_since(Instant::now()).min(POLL));
         match source.next_batch(wait) {
             Next::Batch(b) => {
                 for rec in b.records() {
                     tee(&mut pcap_out, &rec);
-                    engine.packet(&rec, sink.as_mut());
+                    engine.packet(&rec, &mut sink);
                 }
                 source.recycle(b);
             }
@@ -633,7 +679,9 @@ pub fn run(args: LiveArgs) -> Result<ExitCode> {
     }
     // Every capture thread has ended and its packets are processed: the
     // flows still open are inspected one last time.
-    engine.finish(sink.as_mut());
+    engine.finish(&mut sink);
+    sink.finish();
+    engine.stats.alerts += sink.alerts;
     let per = source.stats();
     let total = source.total();
     if st.stats_interval.is_some() {

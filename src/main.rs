@@ -2,6 +2,8 @@
 //! source and sinks. Everything else lives in the `mirador-engine` crate.
 
 mod config;
+#[cfg(feature = "aws")]
+mod eventbridge;
 mod live;
 mod run;
 mod update;
@@ -43,6 +45,14 @@ enum Cmd {
 enum MirrorCmd {
     /// Report what the mirror delivers, per VNI, without rules.
     Verify(verify::VerifyArgs),
+    /// Provision, inspect, change and tear down AWS Traffic Mirroring.
+    #[cfg(feature = "aws")]
+    #[command(flatten)]
+    Aws(mirador_mirror::MirrorCmd),
+    /// plan, up, status, filter, down: need a build with `--features aws`.
+    #[cfg(not(feature = "aws"))]
+    #[command(external_subcommand)]
+    Aws(Vec<String>),
 }
 
 #[derive(Subcommand, Debug)]
@@ -91,7 +101,8 @@ struct ReplayArgs {
     eve_types: Option<String>,
     /// Also write EVE to this sink (repeatable): -, file:PATH[?rotate=100MB], unix-stream:PATH,
     /// unix-dgram:PATH, syslog:unix:/dev/log, syslog:udp:HOST:PORT, syslog:tcp:HOST:PORT,
-    /// redis://HOST:PORT/list/KEY, redis://HOST:PORT/channel/NAME. File sinks reopen on SIGHUP.
+    /// redis://HOST:PORT/list/KEY, redis://HOST:PORT/channel/NAME, and with the `aws` feature
+    /// eventbridge:[BUS][?min-severity=N] (alerts to EventBridge). File sinks reopen on SIGHUP.
     #[arg(long = "eve-sink", value_name = "SPEC")]
     eve_sinks: Vec<String>,
     /// Write the inspected (decapsulated) frames to this pcap file.
@@ -100,6 +111,14 @@ struct ReplayArgs {
     /// Start a new --pcap-out file when the current one reaches SIZE (e.g. 1GiB).
     #[arg(long, value_name = "SIZE", value_parser = live::parse_size)]
     pcap_out_limit: Option<u64>,
+    /// Configuration file (suricata.yaml or mirador.yaml): variables, stream
+    /// settings, eve-log types, `behaviour:` thresholds, `mirror-state:`.
+    #[arg(short = 'c', long = "config", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Mirror state file from `mirador mirror up` (or a hand-written
+    /// mapping): records from a known VNI carry `mirror.source_instance`.
+    #[arg(long = "mirror-state", value_name = "FILE")]
+    mirror_state: Option<PathBuf>,
     /// Capture files (.pcap or .pcapng), processed in order.
     #[arg(required = true, value_name = "PCAP")]
     pcaps: Vec<PathBuf>,
@@ -159,25 +178,19 @@ struct SuricataArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {
-        Some(Cmd::Replay(a)) => run::replay(run::ReplayJob {
-            behaviour: !a.no_behaviour,
-            threads: a.threads,
-            pcap_out: a.pcap_out,
-            pcap_out_limit: a.pcap_out_limit,
-            eve_sinks: a.eve_sinks,
-            eve_types: a.eve_types,
-            rules: a.rules,
-            log_dir: a.log_dir,
-            eve: a.eve,
-            checksums: a.checksums,
-            pcaps: a.pcaps,
-            config: None,
-            summary: true,
-        }),
+        Some(Cmd::Replay(a)) => replay(a),
         Some(Cmd::Rules(RulesCmd::Check(a))) => run::rules_check(&a.rules, &a.vars, a.allow_rejects, a.json),
         Some(Cmd::Rules(RulesCmd::Update(a))) => update::run(a),
         Some(Cmd::Live(a)) => live::run(a),
         Some(Cmd::Mirror(MirrorCmd::Verify(a))) => verify::run(a),
+        #[cfg(feature = "aws")]
+        Some(Cmd::Mirror(MirrorCmd::Aws(c))) => mirador_mirror::run_cmd(c),
+        #[cfg(not(feature = "aws"))]
+        Some(Cmd::Mirror(MirrorCmd::Aws(args))) => Err(anyhow::anyhow!(
+            "`mirador mirror {}` needs the AWS SDK: this build has no `aws` feature \
+             (cargo install --path . --features aws)",
+            args.first().map_or("", String::as_str)
+        )),
         None => suricata_compat(cli.compat),
     };
     match result {
@@ -187,6 +200,29 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+fn replay(a: ReplayArgs) -> anyhow::Result<ExitCode> {
+    let config = a.config.as_deref().map(|p| config::SuricataConfig::load(p, &[])).transpose()?;
+    if let Some(c) = &config {
+        c.report_ignored();
+    }
+    run::replay(run::ReplayJob {
+        behaviour: !a.no_behaviour,
+        threads: a.threads,
+        pcap_out: a.pcap_out,
+        pcap_out_limit: a.pcap_out_limit,
+        eve_sinks: a.eve_sinks,
+        eve_types: a.eve_types,
+        rules: a.rules,
+        log_dir: a.log_dir,
+        eve: a.eve,
+        checksums: a.checksums,
+        pcaps: a.pcaps,
+        mirror_state: a.mirror_state,
+        config,
+        summary: true,
+    })
 }
 
 fn suricata_compat(a: SuricataArgs) -> anyhow::Result<ExitCode> {
@@ -222,6 +258,7 @@ fn suricata_compat(a: SuricataArgs) -> anyhow::Result<ExitCode> {
         eve: None,
         checksums: a.checksums.unwrap_or_else(|| "none".into()),
         pcaps: a.read,
+        mirror_state: None,
         config: cfg,
         summary: false,
     })

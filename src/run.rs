@@ -7,10 +7,12 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use mirador_engine::analytics::AnalyticsConfig;
 use mirador_engine::detect::{Built, Ruleset};
+use mirador_engine::output::enrich::{Enriched, MirrorMap};
 use mirador_engine::output::records::EveTypes;
 use mirador_engine::output::sinks::{self, Fanout, Spec};
-use mirador_engine::output::{Sink, WriterSink};
+use mirador_engine::output::Sink;
 use mirador_engine::parallel;
 use mirador_engine::pipeline::{EngineConfig, Stats};
 use mirador_engine::rules::{Classifications, LoadReport, RuleError, Vars};
@@ -43,6 +45,9 @@ pub struct ReplayJob {
     pub checksums: String,
     pub pcaps: Vec<PathBuf>,
     pub config: Option<SuricataConfig>,
+    /// Mirror state file for enrichment (`--mirror-state`, else the
+    /// config's `mirror-state:`).
+    pub mirror_state: Option<PathBuf>,
     /// Print the human summary on stderr.
     pub summary: bool,
 }
@@ -113,10 +118,10 @@ pub(crate) fn print_rejections(errors: &[RuleError], limit: usize) {
 /// The EVE sinks of a run: `--eve PATH|-`, else `-l DIR` (DIR/eve.json),
 /// plus every `--eve-sink`; stdout when none is given. File sinks reopen on
 /// SIGHUP (logrotate's postrotate).
-fn open_sinks(job: &ReplayJob) -> Result<Fanout> {
+pub(crate) fn open_sinks(eve: Option<&str>, log_dir: Option<&Path>, extra: &[String]) -> Result<Fanout> {
     let mut fan = Fanout::new();
-    match (&job.eve, &job.log_dir) {
-        (Some(e), _) if e == "-" => fan.push_queued(sinks::open_spec(&Spec::stdout())?),
+    match (eve, log_dir) {
+        (Some("-"), _) => fan.push_queued(sinks::open_spec(&Spec::stdout())?),
         (Some(e), _) => fan.push_queued(sinks::open_spec(&Spec::file(e))?),
         (None, Some(dir)) => {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -124,7 +129,11 @@ fn open_sinks(job: &ReplayJob) -> Result<Fanout> {
         }
         (None, None) => {}
     }
-    for spec in &job.eve_sinks {
+    for spec in extra {
+        if spec == "eventbridge" || spec.starts_with("eventbridge:") {
+            fan.push(spec.clone(), open_eventbridge(spec)?);
+            continue;
+        }
         fan.add_spec(spec)?;
     }
     if fan.is_empty() {
@@ -134,20 +143,6 @@ fn open_sinks(job: &ReplayJob) -> Result<Fanout> {
         signal_hook::flag::register(signal_hook::consts::SIGHUP, flag).context("installing the SIGHUP handler")?;
     }
     Ok(fan)
-}
-
-/// Opens the EVE output: `--eve -` or neither option: stdout; `--eve PATH`:
-/// PATH, appended; `-l DIR`: DIR/eve.json, appended, DIR created.
-pub(crate) fn open_eve_sink(eve: Option<&str>, log_dir: Option<&Path>) -> Result<Box<dyn Sink>> {
-    Ok(match (eve, log_dir) {
-        (Some("-"), _) | (None, None) => Box::new(WriterSink::stdout()),
-        (Some(e), _) => Box::new(WriterSink::append(Path::new(e)).with_context(|| format!("opening {e}"))?),
-        (None, Some(dir)) => {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-            let p = dir.join("eve.json");
-            Box::new(WriterSink::append(&p).with_context(|| format!("opening {}", p.display()))?)
-        }
-    })
 }
 
 pub fn replay(job: ReplayJob) -> Result<ExitCode> {
@@ -161,7 +156,7 @@ pub fn replay(job: ReplayJob) -> Result<ExitCode> {
     }
     print_rejections(&built.errors, 20);
     let ruleset = built.ruleset;
-    let mut sink = open_sinks(&job)?;
+    let mut sink = open_sinks(job.eve.as_deref(), job.log_dir.as_deref(), &job.eve_sinks)?;
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, Arc::clone(&stop)).context("installing signal handlers")?;
@@ -209,10 +204,12 @@ pub fn replay(job: ReplayJob) -> Result<ExitCode> {
         crate::live::pcap_out_files(&job.pcaps, p, job.pcap_out_limit, &stop, job.summary)?;
     }
     if job.behaviour {
-        cfg.behaviour = Some(mirador_engine::analytics::AnalyticsConfig::default());
+        cfg.behaviour = behaviour_config(job.config.as_ref())?;
     }
+    let mirror = mirror_map(job.mirror_state.as_deref(), job.config.as_ref())?;
     let threads = job.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let stats = parallel::replay_files(&ruleset, &cfg, threads, &job.pcaps, &mut sink, &stop);
+    let mut enriched = Enriched::new(&mut sink, mirror);
+    let stats = parallel::replay_files(&ruleset, &cfg, threads, &job.pcaps, &mut enriched, &stop);
     // A destination that is down does not fail the run: say what it lost.
     if let Err(e) = sink.flush() {
         eprintln!("mirador: {e}");
@@ -239,6 +236,40 @@ pub fn replay(job: ReplayJob) -> Result<ExitCode> {
     Ok(if all_failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
+/// The EventBridge sink (alerts to AWS for automatic response).
+#[cfg(feature = "aws")]
+fn open_eventbridge(spec: &str) -> Result<Box<dyn Sink>> {
+    crate::eventbridge::open(spec)
+}
+
+#[cfg(not(feature = "aws"))]
+fn open_eventbridge(spec: &str) -> Result<Box<dyn Sink>> {
+    anyhow::bail!("eve sink '{spec}' needs a build with the `aws` feature (cargo install --path . --features aws)")
+}
+
+/// The behavioural stage's settings: the config's `behaviour:` section
+/// over the defaults; None when it says `enabled: no`.
+pub(crate) fn behaviour_config(config: Option<&SuricataConfig>) -> Result<Option<AnalyticsConfig>> {
+    let c = match config {
+        Some(c) => c.section::<AnalyticsConfig>("behaviour")?.unwrap_or_default(),
+        None => AnalyticsConfig::default(),
+    };
+    Ok(c.enabled.then_some(c))
+}
+
+/// The mirror sessions for enrichment: `--mirror-state`, else the config's
+/// `mirror-state:`.
+/// An empty map (no enrichment) when neither is given.
+pub(crate) fn mirror_map(explicit: Option<&Path>, config: Option<&SuricataConfig>) -> Result<MirrorMap> {
+    let path = explicit.map(Path::to_path_buf).or_else(|| config.and_then(|c| c.get_path("mirror-state")));
+    let Some(path) = path else { return Ok(MirrorMap::default()) };
+    let map = MirrorMap::load(&path).with_context(|| format!("mirror state {}", path.display()))?;
+    if map.is_empty() {
+        eprintln!("mirador: mirror state {} lists no session: nothing to enrich", path.display());
+    }
+    Ok(map)
+}
+
 fn print_summary(s: &Stats, loaded: usize, rejected: usize) {
     let errors: u64 = s.decode_errors.values().sum();
     eprintln!(
@@ -247,6 +278,13 @@ fn print_summary(s: &Stats, loaded: usize, rejected: usize) {
     );
     for (name, n) in &s.decode_errors {
         eprintln!("  decode error {name}: {n}");
+    }
+    let d = &s.defrag;
+    if d.fragments > 0 {
+        eprintln!(
+            "  defrag: {} fragments, {} reassembled, {} timeouts, {} evictions, {} overlaps, {} too large, {} invalid",
+            d.fragments, d.reassembled, d.timeouts, d.evictions, d.overlaps, d.too_large, d.invalid
+        );
     }
     for ((gid, sid), (n, msg)) in &s.by_sig {
         eprintln!("  {n:>6}  [{gid}:{sid}] {msg}");
@@ -273,6 +311,9 @@ pub fn rules_check(paths: &[PathBuf], vars: &[String], allow_rejects: bool, json
             "files_unreadable": built.file_errors.iter().map(|(p, e)| serde_json::json!({"file": p, "error": e})).collect::<Vec<_>>(),
             "pcre": {"regex": built.ruleset.stats.pcre_rust, "pcre2": built.ruleset.stats.pcre_pcre2},
             "load_seconds": elapsed.as_secs_f64(),
+            "prefilters": built.ruleset.prefilter_sizes().iter().map(|(b, n, bytes)| serde_json::json!({
+                "buffer": b, "patterns": n, "bytes": bytes,
+            })).collect::<Vec<_>>(),
             "reasons": reasons.iter().map(|(r, n)| serde_json::json!({"reason": r, "count": n})).collect::<Vec<_>>(),
             "rejections": built.errors.iter().map(|e| serde_json::json!({
                 "file": e.file, "line": e.line, "column": e.column, "sid": e.sid, "reason": e.reason(),
@@ -303,4 +344,33 @@ pub fn rules_check(paths: &[PathBuf], vars: &[String], allow_rejects: bool, json
     }
     let failed = (rejected > 0 && !allow_rejects) || !built.file_errors.is_empty();
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn behaviour_settings_come_from_the_config() {
+        assert_eq!(behaviour_config(None).unwrap(), Some(AnalyticsConfig::default()));
+        let off = SuricataConfig::from_sets(&["behaviour.enabled=no".into()]).unwrap();
+        assert_eq!(behaviour_config(Some(&off)).unwrap(), None);
+        let tuned =
+            SuricataConfig::from_sets(&["behaviour.memcap=1mb".into(), "behaviour.beacon.min-count=5".into()]).unwrap();
+        let c = behaviour_config(Some(&tuned)).unwrap().unwrap();
+        assert_eq!(c.memcap, 1 << 20);
+        assert_eq!(c.beacon.min_count, 5);
+        assert_eq!(c.exfil, AnalyticsConfig::default().exfil, "untouched sections keep their defaults");
+        let bad = SuricataConfig::from_sets(&["behaviour.no-such-key=1".into()]).unwrap();
+        let e = behaviour_config(Some(&bad)).unwrap_err();
+        assert!(format!("{e:#}").contains("behaviour"), "{e:#}");
+    }
+
+    #[test]
+    fn mirror_state_path_from_the_config() {
+        assert!(mirror_map(None, None).unwrap().is_empty());
+        let c = SuricataConfig::from_sets(&["mirror-state=/nonexistent/mirror.json".into()]).unwrap();
+        let e = mirror_map(None, Some(&c)).unwrap_err();
+        assert!(format!("{e:#}").contains("/nonexistent/mirror.json"), "{e:#}");
+    }
 }

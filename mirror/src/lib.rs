@@ -32,6 +32,7 @@ pub mod cli;
 pub mod commands;
 pub mod ec2;
 pub mod errors;
+pub mod eventbridge;
 pub mod filter;
 pub mod model;
 pub mod plan;
@@ -53,10 +54,22 @@ pub const MAX_ATTEMPTS: u32 = 5;
 /// # Errors
 /// No region could be determined.
 pub async fn connect(aws: &AwsOpts) -> anyhow::Result<aws_sdk_ec2::Client> {
+    let conf = sdk_config(aws, MAX_ATTEMPTS).await?;
+    Ok(aws_sdk_ec2::Client::new(&conf))
+}
+
+/// Loads the standard AWS configuration chain (environment, profile, SSO,
+/// process, instance role; `AWS_ENDPOINT_URL`) with the overrides of
+/// `aws` (`--region`, `--profile`, `--endpoint-url`) and the standard retry
+/// strategy limited to `max_attempts` attempts per call.
+///
+/// # Errors
+/// No region could be determined.
+pub async fn sdk_config(aws: &AwsOpts, max_attempts: u32) -> anyhow::Result<aws_config::SdkConfig> {
     use aws_config::retry::RetryConfig;
     use aws_config::{BehaviorVersion, Region};
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS));
+        .retry_config(RetryConfig::standard().with_max_attempts(max_attempts));
     if let Some(r) = &aws.region {
         loader = loader.region(Region::new(r.clone()));
     }
@@ -70,7 +83,7 @@ pub async fn connect(aws: &AwsOpts) -> anyhow::Result<aws_sdk_ec2::Client> {
     if conf.region().is_none() {
         anyhow::bail!("no AWS region: pass --region, set AWS_REGION, or set a region in the profile");
     }
-    Ok(aws_sdk_ec2::Client::new(&conf))
+    Ok(conf)
 }
 
 /// Runs a `mirador mirror` command: builds a single-threaded tokio runtime,

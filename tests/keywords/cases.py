@@ -19,12 +19,12 @@ payload (source port 40001, 40002, ...) unless the case is about a flow
 `dsize:>0;`, which makes Suricata inspect the packet rather than the
 reassembled stream (pure payload semantics are tested on UDP).
 
-HTTP keywords (http_uri, http_method, http_header, http_client_body,
+HTTP cases (http_uri, http_method, http_header, http_client_body,
 http_user_agent, http_stat_code, http_host, http_cookie, http_raw_uri,
 http_server_body, http_raw_header, http_stat_msg, file_data, urilen,
-uricontent) have no cases yet.
-TODO(http): add them once mirador's HTTP parser is wired into the pipeline;
-the tcp_session() helper below already builds the sessions they need.
+uricontent, in their legacy content-modifier and sticky-buffer spellings) run
+on full TCP sessions to port 80 built by http_sessions(): one session per
+exchange list, each request and response one segment ACKed by the peer.
 """
 
 import struct
@@ -83,7 +83,8 @@ def tcp(flags, sport=FIRST_SPORT, dport=8888, seq=1000, ack=0, window=64240, pay
 
 def tcp_session(*steps, dport=8888, sport=FIRST_SPORT, handshake=True, acks=True):
     """A TCP session: SYN, SYN/ACK, ACK, then per step ("c"|"s", data) one
-    PSH/ACK segment and (acks=True) the peer's ACK of it."""
+    PSH/ACK segment and (acks=True) the peer's ACK of it. A step
+    ("c"|"s", data, FIN) also sets FIN."""
     c_isn, s_isn = 1000000, 5000000
     cseq, sseq = c_isn, s_isn
     out = []
@@ -101,12 +102,13 @@ def tcp_session(*steps, dport=8888, sport=FIRST_SPORT, handshake=True, acks=True
         out.append(seg("s", SYN | ACK, label="SYN/ACK"))
         sseq += 1
         out.append(seg("c", ACK, label="ACK"))
-    for who, data in steps:
-        out.append(seg(who, PSH | ACK, data))
+    for who, data, *fin in steps:
+        fin = fin[0] if fin else 0
+        out.append(seg(who, PSH | ACK | fin, data, label="FIN" if fin else None))
         if who == "c":
-            cseq += len(data)
+            cseq += len(data) + (1 if fin else 0)
         else:
-            sseq += len(data)
+            sseq += len(data) + (1 if fin else 0)
         if acks:
             out.append(seg("s" if who == "c" else "c", ACK, label="ACK of data"))
     return out
@@ -153,6 +155,62 @@ def tls_server_hello(version=0x0303):
     body += struct.pack("!H", 0x002F) + b"\x00" + struct.pack("!H", 0)
     hs = b"\x02" + struct.pack("!I", len(body))[1:] + body
     return b"\x16" + struct.pack("!HH", version, len(hs)) + hs
+
+
+def http_req(target, *headers, method="GET", body=b"", host="example.com", chunks=None,
+             proto="HTTP/1.1"):
+    """An HTTP/1.x request: start line, Host (unless None), `headers` (str
+    lines), then the body: `chunks` chunked, else `body` with a
+    Content-Length (added when there is a body and no such header)."""
+    lines = ["%s %s %s" % (method, target, proto)]
+    if host is not None:
+        lines.append("Host: " + host)
+    lines += headers
+    body = _http_body(lines, headers, body, chunks)
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+def http_res(status="200 OK", *headers, body=b"", chunks=None, proto="HTTP/1.1"):
+    """An HTTP/1.x response; Content-Length is added unless `chunks` (chunked
+    body) or a Content-Length header is given."""
+    lines = ["%s %s" % (proto, status)] + list(headers)
+    body = _http_body(lines, headers, body, chunks, always_length=True)
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+def _http_body(lines, headers, body, chunks, always_length=False):
+    given = [h.split(":")[0].strip().lower() for h in headers]
+    if chunks is not None:
+        if "transfer-encoding" not in given:
+            lines.append("Transfer-Encoding: chunked")
+        return b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in chunks) + b"0\r\n\r\n"
+    if (body or always_length) and "content-length" not in given:
+        lines.append("Content-Length: %d" % len(body))
+    return body
+
+
+def gzipped(data):
+    """Deterministic gzip (no name, mtime 0)."""
+    import gzip
+    import io
+    out = io.BytesIO()
+    with gzip.GzipFile(fileobj=out, mode="wb", mtime=0, filename="") as f:
+        f.write(data)
+    return out.getvalue()
+
+
+def http_sessions(*sessions, dport=80):
+    """One TCP session per argument (source ports 40001, 40002, ...); each is
+    a list of steps: ("c", request bytes) or ("s", response bytes), or a
+    request alone, or a (request, response) tuple."""
+    out = []
+    for i, sess in enumerate(sessions):
+        if isinstance(sess, bytes):
+            sess = [("c", sess)]
+        elif isinstance(sess, tuple):
+            sess = [("c", sess[0]), ("s", sess[1])]
+        out += tcp_session(*sess, dport=dport, sport=FIRST_SPORT + i)
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -977,6 +1035,401 @@ case("ftpbounce_with_content", "ftpbounce",
                  ("c", b"PORT 192,168,1,1,4,1\r\n"), ("s", b"200 ok\r\n"), dport=21),
      note="subtle: ET's form (GPL FTP PORT bounce attempt) - raw content plus app-layer keyword")
 
+# --- HTTP (sessions to port 80; request buffers are inspected when the server
+# ACKs the request, response buffers when the client ACKs the response) ------
+
+HTTP_ANY = "alert http any any -> any any"
+TS = "flow:established,to_server; "
+TC = "flow:established,to_client; "
+OK = http_res("200 OK", "Content-Type: text/html", body=b"<html>ok</html>")
+
+
+def http_case(name, group, rules, sessions, note=""):
+    """An HTTP case: `rules` (options strings) with the `alert http` header,
+    unless a rule is a (header, options) tuple."""
+    if isinstance(rules, str):
+        rules = [rules]
+    case(name, group, [r if isinstance(r, tuple) else (HTTP_ANY, r) for r in rules], sessions,
+         note=note)
+
+
+# http_uri / http.uri, uricontent, http_raw_uri / http.uri.raw
+
+http_case("http_uri_legacy_and_sticky", "http_uri",
+          [TS + 'content:"/admin/login"; http_uri;',
+           TS + 'http.uri; content:"/admin/login";',
+           (TCP_ANY, TS + 'content:"/admin/login"; http_uri;')],
+          http_sessions((http_req("/admin/login.php"), OK),
+                        (http_req("/index.html", "Referer: http://x/admin/login"), OK)),
+          note="the Referer header holds the pattern, not the URI; one rule with an `alert tcp` header")
+http_case("http_uri_nocase", "http_uri",
+          [TS + 'content:"/ADMIN"; nocase; http_uri;',
+           TS + 'http.uri; content:"/ADMIN"; nocase;',
+           TS + 'http.uri; content:"/ADMIN";'],
+          http_sessions((http_req("/Admin/x"), OK), (http_req("/other"), OK)))
+http_case("http_uri_percent_decoding", "http_uri",
+          [TS + 'http.uri; content:"/files/etc/passwd";',
+           TS + 'http.uri.raw; content:"/files/etc/passwd";',
+           TS + 'content:"/files/etc/passwd"; http_uri;',
+           TS + 'content:"/files/etc/passwd"; http_raw_uri;'],
+          http_sessions((http_req("/files/etc/%70asswd"), OK),
+                        (http_req("/files/etc/passwd"), OK),
+                        (http_req("/files/etc%2fpasswd"), OK)),
+          note="subtle: http.uri is %-decoded (%2f included), http.uri.raw is as sent")
+http_case("http_uri_dot_segments", "http_uri",
+          [TS + 'http.uri; content:"/a/admin"; startswith;',
+           TS + 'http.uri.raw; content:"/./";',
+           TS + 'http.uri; content:"/./";'],
+          http_sessions((http_req("/a/./b/../admin"), OK), (http_req("/a/b/admin"), OK)),
+          note="subtle: dot segments removed in http.uri only")
+http_case("http_uri_double_slash", "http_uri",
+          [TS + 'http.uri; content:"/x/admin"; startswith;',
+           TS + 'http.uri.raw; content:"//";',
+           TS + 'http.uri; content:"//";'],
+          http_sessions((http_req("//x//admin"), OK), (http_req("/y/x/admin"), OK)),
+          note="subtle: repeated slashes collapse in http.uri")
+http_case("http_uri_query", "http_uri",
+          [TS + 'http.uri; content:"q=a b";',
+           TS + 'http.uri; content:"q=<script>";',
+           TS + 'http.uri.raw; content:"q=a+b";'],
+          http_sessions((http_req("/s?q=a+b"), OK), (http_req("/s?q=%3cscript%3e"), OK),
+                        (http_req("/s?q=a%20b"), OK)),
+          note="subtle: the query is %-decoded but + stays +")
+http_case("http_uri_absolute_form", "http_uri",
+          [TS + 'http.uri; content:"example.org";',
+           TS + 'http.uri.raw; content:"http://example.org/";',
+           TS + 'http.uri; content:"/path"; startswith;'],
+          http_sessions((http_req("http://example.org/path?a=1"), OK),
+                        (http_req("/example.org/path"), OK)),
+          note="subtle: a proxy request's http.uri has no scheme or host")
+http_case("http_uri_relative_chain", "http_uri",
+          [TS + 'http.uri; content:"/cgi-bin/"; content:".cgi"; distance:0;',
+           TS + 'content:"/cgi-bin/"; http_uri; content:".cgi"; http_uri; distance:0;',
+           TS + 'content:"/cgi-bin/"; http_uri; content:".cgi"; http_uri; within:12;'],
+          http_sessions((http_req("/cgi-bin/test.cgi"), OK),
+                        (http_req("/test.cgi?x=/cgi-bin/"), OK),
+                        (http_req("/cgi-bin/longer-name.cgi"), OK)))
+http_case("http_uri_pcre", "http_uri",
+          [TS + 'http.uri; pcre:"/^\\/id=[0-9]+$/";',
+           TS + 'pcre:"/\\/id=[0-9]+$/U";',
+           TS + 'pcre:"/\\/id=[0-9]+$/I";'],
+          http_sessions((http_req("/id=123"), OK), (http_req("/id=12a"), OK),
+                        (http_req("/id=%31"), OK)),
+          note="pcre /U is http.uri, /I http.uri.raw")
+http_case("http_uri_pipelined", "http_uri",
+          [TS + 'http.uri; content:"/one";',
+           TS + 'http.uri; content:"/two";',
+           TS + 'http.method; content:"POST"; http.uri; content:"/three";'],
+          http_sessions([("c", http_req("/one") + http_req("/two")),
+                         ("s", OK + OK),
+                         ("c", http_req("/three", method="POST", body=b"a=1") + http_req("/one")),
+                         ("s", OK + OK)]),
+          note="subtle: pipelined requests, two per segment; every transaction alerts once")
+REQ2 = http_req("/second", "X-Long: " + "y" * 20)
+http_case("http_uri_pipelined_split", "http_uri",
+          [TS + 'http.uri; content:"/second";',
+           TS + 'http.header; content:"X-Long: y";'],
+          http_sessions([("c", http_req("/first") + REQ2[:12]), ("c", REQ2[12:]),
+                         ("s", OK + OK)]),
+          note="subtle: the second pipelined request ends in the next segment")
+http_case("http_uri_u_encoding_backslash", "http_uri",
+          [TS + 'http.uri; content:"/Admin/"; startswith;',
+           TS + 'http.uri; content:"/a/b";',
+           TS + 'http.uri.raw; content:"%u0041";'],
+          http_sessions((http_req("/%u0041dmin/"), OK), (http_req("/a\\b"), OK)),
+          note="subtle: %u escapes decoded and a backslash made a slash in http.uri")
+http_case("http_uri_multi_buffer", "http_uri",
+          [TS + 'http.method; content:"POST"; http.uri; content:"/upload"; http.user_agent; '
+           'content:"agent";',
+           TS + 'content:"POST"; http_method; content:"/upload"; http_uri; content:"agent"; '
+           'http_user_agent;'],
+          http_sessions((http_req("/upload", "User-Agent: agent/1", method="POST", body=b"x"), OK),
+                        (http_req("/upload", "User-Agent: agent/1"), OK),
+                        (http_req("/upload", "User-Agent: other", method="POST", body=b"x"), OK)))
+http_case("uricontent", "uricontent",
+          [TS + 'uricontent:"/shell.php";',
+           TS + 'uricontent:"/SHELL.PHP"; nocase;',
+           TS + 'uricontent:"/SHELL.PHP";'],
+          http_sessions((http_req("/up/shell.php?cmd=id"), OK),
+                        (http_req("/index.php", "Referer: http://x/shell.php"), OK)),
+          note="uricontent is content plus http_uri")
+http_case("uricontent_normalized", "uricontent",
+          TS + 'uricontent:"/shell.php";',
+          http_sessions((http_req("/up/%73hell.php"), OK), (http_req("/up/x/../shell.php"), OK),
+                        (http_req("/up/shell.ph%70"), OK), (http_req("/up/shellphp"), OK)))
+http_case("http_raw_uri", "http_raw_uri",
+          [TS + 'content:"%2e%2e"; http_raw_uri;',
+           TS + 'http.uri.raw; content:"%2E%2E"; nocase;',
+           TS + 'content:"../"; http_uri;',
+           TS + 'content:"/etc"; http_uri;'],
+          http_sessions((http_req("/a/%2e%2e/etc"), OK), (http_req("/a/../etc"), OK),
+                        (http_req("/a/b"), OK)),
+          note="subtle: an encoded dot segment is decoded and removed in http.uri")
+
+# http_method / http.method
+
+http_case("http_method", "http_method",
+          [TS + 'content:"POST"; http_method;',
+           TS + 'http.method; content:"POST";',
+           TS + 'http.method; content:"post";',
+           TS + 'content:"post"; nocase; http_method;'],
+          http_sessions((http_req("/x", method="POST", body=b"a=1"), OK), (http_req("/POST"), OK)),
+          note="the method is case-sensitive")
+http_case("http_method_exact", "http_method",
+          [TS + 'http.method; content:"GET"; startswith; endswith;',
+           TS + 'content:"PUT"; http_method; depth:3;'],
+          http_sessions((http_req("/x"), OK), (http_req("/x", method="PUT", body=b"z"), OK),
+                        (http_req("/x", method="PROPFIND"), OK)))
+
+# http_header / http.header, http_raw_header / http.header.raw
+
+http_case("http_header", "http_header",
+          [TS + 'content:"X-Token|3a| abc"; http_header;',
+           TS + 'http.header; content:"X-Token: abc";',
+           TS + 'content:"x-token|3a| ABC"; nocase; http_header;'],
+          http_sessions((http_req("/", "X-Token: abc"), OK), (http_req("/", "X-Token: abd"), OK),
+                        (http_req("/?X-Token:%20abc"), OK)))
+http_case("http_header_whitespace", "http_header",
+          [TS + 'http.header; content:"X-Pad: v|0d 0a|";',
+           TS + 'http.header; content:"X-Pad:   v";',
+           TS + 'content:"X-Pad|3a| v|0d 0a|"; http_header;'],
+          http_sessions((http_req("/", "X-Pad:   v  "), OK), (http_req("/", "X-Pad: w"), OK)),
+          note="subtle: http.header trims the value's blanks")
+http_case("http_header_repeated", "http_header",
+          [TS + 'http.header; content:"X-Dup: a, b|0d 0a|";',
+           TS + 'http.header; content:"X-Dup: b";'],
+          http_sessions((http_req("/", "X-Dup: a", "X-Dup: b"), OK),
+                        (http_req("/", "X-Dup: b"), OK)),
+          note="subtle: repeated headers are merged with ', '")
+http_case("http_header_cookie_excluded", "http_header",
+          [TS + 'http.header; content:"Cookie";',
+           TS + 'content:"sid=1"; http_header;',
+           TS + 'http.header.raw; content:"Cookie: sid=1";'],
+          http_sessions((http_req("/", "Cookie: sid=1"), OK),
+                        (http_req("/", "X-Cookie: sid=1"), OK)),
+          note="subtle: http.header leaves out Cookie, http.header.raw keeps it")
+http_case("http_header_end", "http_header",
+          [TS + 'http.header; content:"|0d 0a 0d 0a|";',
+           TS + 'http.header.raw; content:"|0d 0a 0d 0a|"; endswith;',
+           TS + 'content:"Host|3a| example.com|0d 0a|"; http_header; startswith;'],
+          http_sessions((http_req("/"), OK)),
+          note="subtle: only http.header.raw keeps the blank line")
+http_case("http_header_response", "http_header",
+          [TC + 'http.header; content:"Server: nginx";',
+           TC + 'content:"nginx"; http_header;',
+           TS + 'http.header; content:"nginx";'],
+          http_sessions((http_req("/"), http_res("200 OK", "Server: nginx/1.2", body=b"x")),
+                        (http_req("/"), http_res("200 OK", "Server: apache", body=b"nginx"))),
+          note="response headers to the client")
+http_case("http_raw_header", "http_raw_header",
+          [TS + 'content:"X-Pad:   v  |0d 0a|"; http_raw_header;',
+           TS + 'http.header.raw; content:"X-Pad:   v";',
+           TS + 'http.header.raw; content:"X-Pad: v|0d 0a|";'],
+          http_sessions((http_req("/", "X-Pad:   v  "), OK), (http_req("/", "X-Pad: w"), OK)),
+          note="subtle: raw headers keep the blanks")
+http_case("http_raw_header_response", "http_raw_header",
+          [TC + 'content:"Set-Cookie|3a| a=1"; http_raw_header;',
+           TC + 'http.header.raw; content:"Set-Cookie: a=1";',
+           TC + 'http.header; content:"Set-Cookie";'],
+          http_sessions((http_req("/"), http_res("200 OK", "Set-Cookie: a=1", body=b"x")),
+                        (http_req("/"), http_res("200 OK", "X-Set-Cookie: b=1", body=b"x"))))
+
+http_case("http_header_split_segments", "http_header",
+          [TS + 'http.header; content:"X-B: 2";',
+           TS + 'http.header; content:"X-A: 1"; content:"X-B: 2"; distance:0;',
+           TS + 'http.uri; content:"/split";'],
+          http_sessions([("c", b"GET /split HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n"),
+                         ("c", b"X-B: 2\r\n\r\n"), ("s", OK)]),
+          note="subtle: the header block ends in the second segment")
+
+# http_client_body / http.request_body
+
+http_case("http_client_body", "http_client_body",
+          [TS + 'content:"user=admin"; http_client_body;',
+           TS + 'http.request_body; content:"user=admin";'],
+          http_sessions((http_req("/login", "Content-Type: application/x-www-form-urlencoded",
+                                  method="POST", body=b"user=admin&pass=x"), OK),
+                        (http_req("/login?user=admin"), OK),
+                        (http_req("/login", method="POST", body=b"user=guest"), OK)))
+http_case("http_client_body_chunked", "http_client_body",
+          [TS + 'http.request_body; content:"user=admin";',
+           TS + 'http.request_body; content:"|0d 0a|";'],
+          http_sessions((http_req("/login", method="POST", chunks=[b"user=ad", b"min&p=1"]), OK)),
+          note="subtle: the pattern spans two chunks; the body is dechunked")
+http_case("http_client_body_two_segments", "http_client_body",
+          [TS + 'http.request_body; content:"user=admin";',
+           TS + 'content:"user=admin"; http_client_body; '
+           'content:"pass="; http_client_body; distance:0;'],
+          http_sessions([("c", http_req("/login", "Content-Length: 17", method="POST")
+                          + b"user=ad"),
+                         ("c", b"min&pass=x"), ("s", OK)]),
+          note="subtle: the body arrives in two segments")
+http_case("http_client_body_relative", "http_client_body",
+          TS + 'http.request_body; content:"cmd="; pcre:"/^[a-z]+\\x3b/R";',
+          http_sessions((http_req("/", method="POST", body=b"cmd=id;x"), OK),
+                        (http_req("/", method="POST", body=b"cmd=ID;x"), OK)))
+
+# http_server_body / http.response_body, file_data / file.data
+
+http_case("http_server_body", "http_server_body",
+          [TC + 'content:"secret"; http_server_body;',
+           TC + 'http.response_body; content:"secret";',
+           'http.response_body; content:"secret";'],
+          http_sessions((http_req("/"), http_res("200 OK", body=b"top secret")),
+                        (http_req("/secret"), http_res("200 OK", "X-Secret: 1", body=b"nothing"))))
+http_case("http_server_body_chunked", "http_server_body",
+          [TC + 'http.response_body; content:"secret";',
+           TC + 'content:"secret"; http_server_body; endswith;'],
+          http_sessions((http_req("/"), http_res("200 OK", chunks=[b"top se", b"cret"])),
+                        (http_req("/"), http_res("200 OK", chunks=[b"secre", b"x"]))),
+          note="subtle: dechunked")
+http_case("file_data_content_length", "file_data",
+          [TC + 'file_data; content:"<script>evil";',
+           TC + 'file.data; content:"<script>evil";',
+           TC + 'file_data; content:"<html"; content:"evil"; distance:0; within:20;'],
+          http_sessions((http_req("/"), http_res("200 OK", "Content-Type: text/html",
+                                                 body=b"<html><script>evil()</script></html>")),
+                        (http_req("/"), http_res("200 OK", "Content-Type: text/html",
+                                                 body=b"<html><script>good()</script></html>"))))
+http_case("file_data_chunked", "file_data",
+          [TC + 'file_data; content:"<script>evil";',
+           TC + 'file.data; content:"|0d 0a|";'],
+          http_sessions((http_req("/"), http_res("200 OK", "Content-Type: text/html",
+                                                 chunks=[b"<html><scr", b"ipt>evil()</script>"]))),
+          note="subtle: the pattern spans two chunks")
+http_case("file_data_gzip", "file_data",
+          [TC + 'file.data; content:"<script>evil";',
+           TC + 'file.data; content:"|1f 8b|"; startswith;'],
+          http_sessions((http_req("/", "Accept-Encoding: gzip"),
+                         http_res("200 OK", "Content-Type: text/html", "Content-Encoding: gzip",
+                                  body=gzipped(b"<html><script>evil()</script></html>")))),
+          note="subtle: the body is decompressed")
+http_case("file_data_request", "file_data",
+          [TS + 'file.data; content:"MZ"; startswith;',
+           TS + 'file_data; content:"payload";'],
+          http_sessions((http_req("/up", "Content-Type: application/octet-stream", method="POST",
+                                  body=b"MZ\x90\x00payload"), OK),
+                        (http_req("/up", method="POST", body=b"ZM payloa"), OK)),
+          note="subtle: file.data to the server is the request body")
+
+http_case("file_data_close_delimited", "file_data",
+          [TC + 'file_data; content:"evil";',
+           TC + 'http.response_body; content:"</html>"; endswith;'],
+          http_sessions([("c", http_req("/", proto="HTTP/1.0")),
+                         ("s", b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n"
+                               b"<html>evil</html>", FIN),
+                         ("c", b"", FIN)]),
+          note="subtle: a body without length ends with the connection")
+
+# http_user_agent / http.user_agent
+
+http_case("http_user_agent", "http_user_agent",
+          [TS + 'content:"curl/"; http_user_agent;',
+           TS + 'http.user_agent; content:"curl/"; startswith;'],
+          http_sessions((http_req("/", "User-Agent: curl/8.0"), OK),
+                        (http_req("/", "User-Agent: Mozilla/5.0 curl/8.0"), OK),
+                        (http_req("/", "X-Agent: curl/8.0"), OK)))
+http_case("http_user_agent_blanks", "http_user_agent",
+          [TS + 'http.user_agent; content:"bot"; endswith;',
+           TS + 'http.user_agent; content:"evilbot"; startswith;'],
+          http_sessions((http_req("/", "User-Agent:   evilbot   "), OK),
+                        (http_req("/", "User-Agent: evilbot/2"), OK)),
+          note="subtle: blanks around the value are not part of it")
+
+# http_stat_code / http.stat_code, http_stat_msg / http.stat_msg
+
+NOT_FOUND = http_res("404 Not Found", body=b"gone")
+http_case("http_stat_code", "http_stat_code",
+          [TC + 'content:"404"; http_stat_code;',
+           TC + 'http.stat_code; content:"404";'],
+          http_sessions((http_req("/missing"), NOT_FOUND),
+                        (http_req("/ok"), http_res("200 OK", body=b"404")),
+                        (http_req("/other"), NOT_FOUND)))
+http_case("http_stat_code_after_uri", "http_stat_code",
+          [TS + 'http.uri; content:"/missing"; flowbits:set,kw.http404; flowbits:noalert;',
+           TC + 'http.stat_code; content:"404"; flowbits:isset,kw.http404;'],
+          http_sessions((http_req("/other"), NOT_FOUND), (http_req("/missing"), NOT_FOUND),
+                        (http_req("/missing"), http_res("200 OK", body=b"x"))),
+          note="ET's request-then-response form: a flowbit set on the request")
+http_case("http_stat_code_100_continue", "http_stat_code",
+          [TC + 'http.stat_code; content:"100";',
+           TC + 'http.stat_code; content:"200";',
+           TS + 'http.request_body; content:"data=1";'],
+          http_sessions([("c", http_req("/up", "Expect: 100-continue", "Content-Length: 6",
+                                        method="POST")),
+                         ("s", b"HTTP/1.1 100 Continue\r\n\r\n"),
+                         ("c", b"data=1"), ("s", OK)]),
+          note="subtle: an interim 100 response before the final one")
+http_case("http_stat_msg", "http_stat_msg",
+          [TC + 'content:"Not Found"; http_stat_msg;',
+           TC + 'http.stat_msg; content:"not found"; nocase;',
+           TC + 'http.stat_msg; content:"Not"; startswith; content:"Found"; endswith;'],
+          http_sessions((http_req("/"), NOT_FOUND),
+                        (http_req("/"), http_res("200 OK", body=b"Not Found")),
+                        (http_req("/"), http_res("404 Not Found Here", body=b"x"))))
+
+# http_host / http.host, http_cookie / http.cookie
+
+http_case("http_host", "http_host",
+          [TS + 'content:"evil.test"; http_host;',
+           TS + 'http.host; content:"evil.test"; endswith;'],
+          http_sessions((http_req("/", host="evil.test"), OK),
+                        (http_req("/", host="EVIL.Test"), OK),
+                        (http_req("/", "X-Host: evil.test", host="good.test"), OK)),
+          note="subtle: http.host is lowercased")
+http_case("http_host_port", "http_host",
+          [TS + 'http.host; content:"evil.test"; endswith;',
+           TS + 'http.host.raw; content:"EVIL.Test:8080";',
+           TS + 'http.host; content:":8080";'],
+          http_sessions((http_req("/", host="evil.test:8080"), OK),
+                        (http_req("/", host="EVIL.Test:8080"), OK)),
+          note="subtle: the port is left out; a Host with a port is not lowercased (libhtp)")
+http_case("http_host_from_uri", "http_host",
+          [TS + 'http.host; content:"uri.test";',
+           TS + 'content:"hdr.test"; http_host;'],
+          http_sessions((http_req("http://uri.test/x", host="hdr.test"), OK),
+                        (http_req("/x", host="hdr.test"), OK)),
+          note="subtle: an absolute URI's host wins over the Host header")
+http_case("http_cookie", "http_cookie",
+          [TS + 'content:"sid=deadbeef"; http_cookie;',
+           TS + 'http.cookie; content:"sid=deadbeef";'],
+          http_sessions((http_req("/", "Cookie: a=1; sid=deadbeef"), OK),
+                        (http_req("/?sid=deadbeef", "X-Cookie: sid=deadbeef"), OK)))
+http_case("http_cookie_response", "http_cookie",
+          [TC + 'http.cookie; content:"track=1";',
+           TC + 'content:"track=1"; http_cookie;',
+           TS + 'http.cookie; content:"track=1";'],
+          http_sessions((http_req("/"), http_res("200 OK", "Set-Cookie: track=1", body=b"x")),
+                        (http_req("/", "Cookie: track=1"), OK)),
+          note="http.cookie to the client is Set-Cookie")
+
+# urilen
+
+URILENS = http_sessions((http_req("/abcd"), OK),            # raw 5, normalized 5
+                        (http_req("/%61bcd"), OK),          # raw 7, normalized 5
+                        (http_req("/a/./bc"), OK),          # raw 7, normalized 5
+                        (http_req("/ab"), OK),              # 3
+                        (http_req("/abcdefgh"), OK),        # 9
+                        (http_req("/"), OK))                # 1
+case("urilen_eq", "urilen",
+     on(HTTP_ANY, TS + 'urilen:5;', TS + 'urilen:5,raw;', TS + 'urilen:7,raw;',
+        TS + 'urilen:5,norm;'),
+     URILENS, note="subtle: normalized URI length unless raw")
+case("urilen_ranges", "urilen",
+     on(HTTP_ANY, TS + 'urilen:3<>9;', TS + 'urilen:>8;', TS + 'urilen:<3;', TS + 'urilen:>6,raw;',
+        TS + 'urilen:!5;'),
+     URILENS, note="subtle: range bounds")
+case("urilen_with_content", "urilen",
+     on(HTTP_ANY, TS + 'content:"/ab"; http_uri; urilen:<4;',
+        TS + 'http.uri; content:"/a"; urilen:>4;'),
+     URILENS)
+case("urilen_absolute_form", "urilen",
+     on(HTTP_ANY, TS + 'urilen:5;', TS + 'urilen:23,raw;', TS + 'urilen:>20;'),
+     http_sessions((http_req("http://example.org/abcd"), OK), (http_req("/abcd"), OK)),
+     note="subtle: a proxy request's normalized URI has no scheme or host")
+case("urilen_tcp_header", "urilen",
+     on(TCP_ANY, TS + 'urilen:5;'),
+     URILENS[:14], note="urilen makes an `alert tcp` rule an HTTP rule")
 
 # ---------------------------------------------------------------------------
 # parse-only cases: does the rule load? (Suricata decides; make.py records it)
@@ -1049,3 +1502,14 @@ parse("pcre_relative_after_byte_jump_only", 'byte_jump:1,0; pcre:"/^Z/R";')
 parse("tos_hex", 'tos:0x10;', header=IP_ANY)
 parse("ssh_softwareversion_as_sticky_buffer", 'ssh.softwareversion; content:"PuTTY";',
       header="alert ssh any any -> any any")
+parse("http_uri_with_stat_code", 'http.uri; content:"/x"; http.stat_code; content:"404";',
+      header="alert http any any -> any any")
+parse("http_response_body_to_server", 'flow:to_server; http.response_body; content:"x";',
+      header="alert http any any -> any any")
+parse("http_host_uppercase", 'http.host; content:"Evil.Test";',
+      header="alert http any any -> any any")
+parse("http_uri_legacy_no_content", 'http_uri; content:"x";',
+      header="alert http any any -> any any")
+parse("urilen_bad_modifier", 'urilen:5,bogus;', header="alert http any any -> any any")
+parse("http_host_nocase", 'http.host; content:"evil.test"; nocase;',
+      header="alert http any any -> any any")

@@ -4,7 +4,7 @@
 use super::signature::{ProtoMatch, Signature};
 use super::{Buffers, FlowView};
 use crate::decode::{IpInfo, Packet, L4};
-use crate::rules::ast::PacketCheck;
+use crate::rules::ast::{Buffer, PacketCheck};
 use std::net::IpAddr;
 
 pub(super) fn matches(s: &Signature, pkt: &Packet<'_>, ip: &IpInfo, flow: &FlowView, bufs: &dyn Buffers) -> bool {
@@ -107,8 +107,8 @@ fn check(c: &PacketCheck, pkt: &Packet<'_>, ip: &IpInfo, flow: &FlowView, bufs: 
             extra && flag_match(ip.frag_flags, f.bits, f.modifier, 0)
         }
         PacketCheck::SameIp => ip.src == ip.dst,
-        // Needs the HTTP parser; no URI means no match.
-        PacketCheck::Urilen(..) => false,
+        // A transaction check: see `tx_checks`.
+        PacketCheck::Urilen(..) => true,
         // Needs stream tracking; not evaluated until reassembly lands.
         PacketCheck::StreamSize { .. } => false,
         PacketCheck::AppLayerProto { proto, negated } => (flow.app_proto == Some(*proto)) != *negated,
@@ -126,6 +126,19 @@ fn check(c: &PacketCheck, pkt: &Packet<'_>, ip: &IpInfo, flow: &FlowView, bufs: 
         }
         PacketCheck::FtpBounce => ftp_bounce(pkt.payload(), ip.src),
     }
+}
+
+/// The checks of a signature that look at one transaction rather than the
+/// packet: `urilen` (normalized `http.uri` length, or `http.uri.raw` with
+/// `raw`; no URI, no match).
+pub(super) fn tx_checks(s: &Signature, tx: &dyn Buffers) -> bool {
+    s.checks.iter().all(|c| match c {
+        PacketCheck::Urilen(m, raw) => {
+            let b = if *raw { Buffer::HttpUriRaw } else { Buffer::HttpUri };
+            tx.get(b).is_some_and(|u| m.matches(u.len() as u64))
+        }
+        _ => true,
+    })
 }
 
 /// A `PORT h1,h2,h3,h4,p1,p2` command whose address is not the client's own

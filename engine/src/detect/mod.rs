@@ -382,6 +382,12 @@ impl Ruleset {
         Ruleset { sigs, prefilters, always, by_src, by_dst, flowbit_names, stats }
     }
 
+    /// Prefilter automata: (buffer name, patterns, heap bytes), for
+    /// `rules check` and memory work.
+    pub fn prefilter_sizes(&self) -> Vec<(String, usize, usize)> {
+        self.prefilters.iter().map(|p| (format!("{:?}", p.buffer), p.sigs_of.len(), p.ac.memory_usage())).collect()
+    }
+
     /// Number of signatures.
     pub fn len(&self) -> usize {
         self.sigs.len()
@@ -460,7 +466,7 @@ impl Ruleset {
                     if last == Some(tx.id) || state.tx_matched(tx.id, idx) {
                         continue;
                     }
-                    if payload_matches(s, payload, tx.bufs) {
+                    if header::tx_checks(s, tx.bufs) && payload_matches(s, payload, tx.bufs) {
                         last = Some(tx.id);
                         state.set_tx_matched(tx.id, idx);
                         apply_flowbits(s, state);

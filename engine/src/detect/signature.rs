@@ -119,7 +119,8 @@ pub struct InspectKind {
 /// with `dsize` or `flow:no_stream` (observed with Suricata 7.0.10 on the
 /// bundled fixtures).
 fn inspect_kind(rule: &Rule) -> InspectKind {
-    let app = rule.ops.iter().any(|o| o.buffer != Buffer::Payload);
+    // urilen inspects the URI of a transaction, as a buffer would.
+    let app = rule.ops.iter().any(|o| o.buffer != Buffer::Payload) || has_urilen(rule);
     if app {
         return InspectKind { tx: true, packet: false, stream: false };
     }
@@ -141,9 +142,13 @@ fn inspect_kind(rule: &Rule) -> InspectKind {
     InspectKind { tx: false, packet: anchored, stream: true }
 }
 
+fn has_urilen(rule: &Rule) -> bool {
+    rule.checks.iter().any(|c| matches!(c, PacketCheck::Urilen(..)))
+}
+
 /// Direction of the transactions an app-layer rule needs.
 fn tx_direction(rule: &Rule) -> Option<bool> {
-    let mut to_server = false;
+    let mut to_server = has_urilen(rule);
     let mut to_client = false;
     for o in &rule.ops {
         match o.buffer.direction() {

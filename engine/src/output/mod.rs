@@ -4,6 +4,7 @@
 //! ([`eve`]) and writes them to a [`Sink`]. Sinks are flushed on exit so no
 //! record is lost on a clean shutdown.
 
+pub mod enrich;
 pub mod eve;
 pub mod pcap_out;
 pub mod records;

@@ -102,6 +102,11 @@ fn envelope(
         m.insert("dest_port".into(), b.1.into());
     }
     m.insert("proto".into(), proto_name(flow.proto).into());
+    // mirador addition: the mirror session's VNI, so that flow and protocol
+    // records can be enriched like alerts (output::enrich).
+    if let Some(vni) = flow.vni {
+        m.insert("tunnel".into(), serde_json::json!({ "vni": vni }));
+    }
     m
 }
 

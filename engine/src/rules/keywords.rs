@@ -616,12 +616,10 @@ impl Builder {
             }
             "urilen" => {
                 let v = Self::need_value(o)?;
+                // Suricata reads `raw` or `norm` after the comma and ignores
+                // anything else there (`urilen:5,bogus` loads as `urilen:5`).
                 let (num, raw) = match v.split_once(',') {
-                    Some((n, r)) => match r.trim() {
-                        "raw" => (n, true),
-                        "norm" => (n, false),
-                        other => return Err(bad(format!("unknown option '{other}'"))),
-                    },
+                    Some((n, r)) => (n, r.trim_start().starts_with("raw")),
                     None => (v, false),
                 };
                 let m = parse_num(num, 65535).map_err(bad)?;
@@ -885,6 +883,28 @@ impl Builder {
                     return Err(RuleError::bad_value(
                         "fast_pattern",
                         "fast_pattern:only cannot be used with a positional modifier",
+                        1,
+                    ));
+                }
+            }
+        }
+        // Suricata rejects a rule with buffers of a request and of a response
+        // ("mixes keywords with conflicting directions", 7.0.10).
+        let dirs = self.rule.ops.iter().filter_map(|o| o.buffer.direction());
+        if dirs.clone().any(|d| d) && dirs.clone().any(|d| !d) {
+            return Err(RuleError::bad_value("content", "mixes keywords with conflicting directions", 1));
+        }
+        // http.host is lowercased: Suricata rejects nocase or an uppercase
+        // pattern on it.
+        for o in self.rule.ops.iter().filter(|o| o.buffer == Buffer::HttpHost) {
+            if let PayloadOp::Content(c) = &o.op {
+                if c.nocase {
+                    return Err(RuleError::bad_value("http.host", "nocase on the lowercased host buffer", 1));
+                }
+                if c.pattern.iter().any(u8::is_ascii_uppercase) {
+                    return Err(RuleError::bad_value(
+                        "http.host",
+                        "uppercase pattern on the lowercased host buffer",
                         1,
                     ));
                 }

@@ -8,7 +8,8 @@
 //! against a clean account. The server reads its stdin and exits at EOF, so
 //! it dies with the test process.
 //!
-//! Python: `MIRADOR_MOTO_PYTHON` (e.g. a venv's `bin/python`), else
+//! Python: `MIRADOR_MOTO_PYTHON` (e.g. a venv's `bin/python`), else the venv
+//! `.ci/setup` makes (`~/.cache/mirador/moto-venv`), else
 //! `python3`. When moto cannot be imported the e2e tests are skipped with a
 //! message, unless `MIRADOR_REQUIRE_MOTO=1`, which makes that a failure (CI).
 
@@ -39,8 +40,16 @@ pub struct Moto {
 
 static SERVER: OnceLock<Option<Mutex<Moto>>> = OnceLock::new();
 
+/// `MIRADOR_MOTO_PYTHON`, else the venv `.ci/setup` makes, else `python3`.
 fn python() -> String {
-    std::env::var("MIRADOR_MOTO_PYTHON").unwrap_or_else(|_| "python3".into())
+    if let Ok(p) = std::env::var("MIRADOR_MOTO_PYTHON") {
+        return p;
+    }
+    let venv = std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/mirador/moto-venv/bin/python"));
+    match venv {
+        Some(p) if p.exists() => p.display().to_string(),
+        _ => "python3".into(),
+    }
 }
 
 fn ext_dir() -> PathBuf {
@@ -140,6 +149,38 @@ impl Moto {
     /// Actions that change something (Create/Modify/Delete/Run...).
     pub fn mutations(&self) -> Vec<String> {
         self.actions().into_iter().filter(|a| !a.starts_with("Describe")).collect()
+    }
+
+    /// What each EventBridge PutEvents call since the last reset carried:
+    /// (entries, total entry size as AWS computes it).
+    pub fn put_event_calls(&self) -> Vec<(i64, i64)> {
+        let v: Vec<serde_json::Value> =
+            serde_json::from_str(&self.http("GET", "/mirador-ext/put-events")).expect("put-events log JSON");
+        v.iter().map(|c| (c["entries"].as_i64().unwrap(), c["bytes"].as_i64().unwrap())).collect()
+    }
+
+    /// An SQS client for the server: static credentials, no retries.
+    pub fn sqs(&self) -> aws_sdk_sqs::Client {
+        let conf = aws_sdk_sqs::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("test", "test", None, None, "static"))
+            .endpoint_url(&self.endpoint)
+            .retry_config(aws_sdk_sqs::config::retry::RetryConfig::disabled())
+            .build();
+        aws_sdk_sqs::Client::from_conf(conf)
+    }
+
+    /// An EventBridge client for the server: static credentials, no retries.
+    pub fn events(&self) -> aws_sdk_eventbridge::Client {
+        let conf = aws_sdk_eventbridge::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("test", "test", None, None, "static"))
+            .endpoint_url(&self.endpoint)
+            .retry_config(aws_sdk_eventbridge::config::retry::RetryConfig::disabled())
+            .build();
+        aws_sdk_eventbridge::Client::from_conf(conf)
     }
 
     /// An EC2 client for the server: static credentials, no retries.

@@ -1122,10 +1122,20 @@ impl HttpState {
         let has_cl = tx.res.head.get(b"content-length").is_some();
         if status == Some(100) && !has_te && !has_cl {
             if !tx.res.seen_100 {
-                // Interim response: forget it and read the real one into
-                // the same transaction.
-                tx.res = Response { seen_100: true, ..Response::default() };
-                tx.response_progress = Progress::None;
+                // Interim response: forget its headers and read the real
+                // one into the same transaction. As libhtp, its status
+                // line stays (`http.stat_code` is "100") until the next one.
+                let interim = std::mem::take(&mut tx.res);
+                tx.res = Response {
+                    seen_100: true,
+                    line: interim.line,
+                    protocol: interim.protocol,
+                    status: interim.status,
+                    message: interim.message,
+                    status_number: interim.status_number,
+                    ..Response::default()
+                };
+                tx.response_progress = Progress::Line;
                 self.res.phase = Phase::Line { resync: false };
                 return;
             }
@@ -1575,6 +1585,26 @@ mod tests {
         assert_eq!(text(&s, 3, Buffer::HttpRequestBody, true).as_deref(), Some("abcd"));
         assert_eq!(text(&s, 3, Buffer::HttpResponseBody, false).as_deref(), Some("ok"));
         assert!(s.txs().all(HttpTx::is_complete));
+    }
+
+    #[test]
+    fn interim_100_status_until_the_final_one() {
+        // Suricata 7.0.10 matches `http.stat_code; content:"100";` between
+        // the interim response and the final one (keyword case
+        // http_stat_code_100_continue).
+        let mut s = HttpState::new();
+        s.parse(true, b"POST /p HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
+        s.parse(false, b"HTTP/1.1 100 Continue\r\nX-I: 1\r\n\r\n");
+        let tx = s.tx(0).unwrap();
+        assert_eq!(tx.response_progress, Progress::Line);
+        assert_eq!(tx.buffer(Buffer::HttpStatCode), Some(&b"100"[..]));
+        assert_eq!(tx.buffer_dir(Buffer::HttpHeader, false), None);
+        s.parse(true, b"abcd");
+        s.parse(false, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        let tx = s.tx(0).unwrap();
+        assert_eq!(tx.buffer(Buffer::HttpStatCode), Some(&b"200"[..]));
+        assert_eq!(tx.buffer(Buffer::HttpStatMsg), Some(&b"OK"[..]));
+        assert!(tx.is_complete());
     }
 
     #[test]
