@@ -27,12 +27,13 @@ use std::sync::mpsc;
 
 use crate::analytics::wire::render_finding;
 use crate::analytics::{Analytics, AnalyticsConfig, DnsQuery, Finding, FlowSummary};
-use crate::decode::{self, LinkType};
+use crate::decode::defrag::Defrag;
+use crate::decode::{self, FrameCtx, LinkType, Rebuilt};
 use crate::detect::threshold::{Hit, Thresholds};
 use crate::detect::Ruleset;
 use crate::flow::FlowKey;
 use crate::output::Sink;
-use crate::pipeline::{thresholds_allow, EngineConfig, Replay, Stats};
+use crate::pipeline::{count_wire, defrag_packet, thresholds_allow, EngineConfig, Replay, Stats};
 use crate::source::{FileSource, Record, Timestamp};
 
 /// Packets per batch handed to one worker.
@@ -46,6 +47,9 @@ struct Owned {
     linktype: LinkType,
     orig_len: u32,
     data: Vec<u8>,
+    /// Set when `data` is a datagram the reader rebuilt from fragments
+    /// (raw IP) and this is the frame its fragments came in.
+    rebuilt: Option<FrameCtx>,
 }
 
 enum Msg {
@@ -210,8 +214,13 @@ fn worker(id: usize, rules: &Ruleset, cfg: &EngineConfig, rx: mpsc::Receiver<Msg
     while let Ok(msg) = rx.recv() {
         match msg {
             Msg::Batch { recs, upto, now } => {
-                for r in &recs {
+                for r in recs {
                     tag.at = r.pcap_cnt;
+                    if let Some(ctx) = r.rebuilt {
+                        let whole = Rebuilt { ip: r.data, ctx };
+                        replay.rebuilt_numbered(r.ts, &whole, r.pcap_cnt, &mut tag);
+                        continue;
+                    }
                     let rec = Record { ts: r.ts, linktype: r.linktype, data: &r.data, orig_len: r.orig_len };
                     replay.packet_numbered(&rec, r.pcap_cnt, &mut tag);
                 }
@@ -323,6 +332,7 @@ fn replay_inner(
     }
     let mut source_errors = Vec::new();
     let mut worker_stats = Vec::new();
+    let mut reader_stats = Stats::default();
     let mut merger = Merger {
         rules,
         heap: BinaryHeap::new(),
@@ -344,6 +354,11 @@ fn replay_inner(
         let mut pending: Vec<Vec<Owned>> = (0..threads).map(|_| Vec::with_capacity(BATCH)).collect();
         let mut pcap_cnt = 0u64;
         let mut now = Timestamp::default();
+        // Fragments are reassembled here, before sharding: the pieces of a
+        // datagram carry no ports, the whole datagram goes to its flow's
+        // worker. Fragments are counted here and not sent on.
+        let mut defrag = Defrag::new(cfg.defrag);
+        let reader = &mut reader_stats;
         let round = |pending: &mut Vec<Vec<Owned>>,
                      upto: u64,
                      now: Timestamp,
@@ -381,17 +396,35 @@ fn replay_inner(
                 };
                 pcap_cnt += 1;
                 now = now.max(rec.ts);
-                let shard = match decode::decode(rec.linktype, rec.data).ok().and_then(|p| FlowKey::of(&p)) {
-                    Some(k) => (k.hash64() % threads as u64) as usize,
-                    None => 0,
+                let decoded = decode::decode(rec.linktype, rec.data).ok();
+                let shard_of = |k: Option<FlowKey>| k.map_or(0, |k| (k.hash64() % threads as u64) as usize);
+                let shard = if let Some(p) = decoded.as_ref().filter(|p| p.fragment().is_some()) {
+                    reader.packets += 1;
+                    reader.bytes += rec.data.len() as u64;
+                    count_wire(reader, p);
+                    let Some(whole) = defrag_packet(&mut defrag, rec.ts, p, reader) else { continue };
+                    let shard = shard_of(whole.decode().ok().and_then(|w| FlowKey::of(&w)));
+                    pending[shard].push(Owned {
+                        pcap_cnt,
+                        ts: rec.ts,
+                        linktype: LinkType::Raw,
+                        orig_len: whole.ip.len() as u32,
+                        data: whole.ip,
+                        rebuilt: Some(whole.ctx),
+                    });
+                    shard
+                } else {
+                    let shard = shard_of(decoded.as_ref().and_then(FlowKey::of));
+                    pending[shard].push(Owned {
+                        pcap_cnt,
+                        ts: rec.ts,
+                        linktype: rec.linktype,
+                        orig_len: rec.orig_len,
+                        data: rec.data.to_vec(),
+                        rebuilt: None,
+                    });
+                    shard
                 };
-                pending[shard].push(Owned {
-                    pcap_cnt,
-                    ts: rec.ts,
-                    linktype: rec.linktype,
-                    orig_len: rec.orig_len,
-                    data: rec.data.to_vec(),
-                });
                 if pending[shard].len() >= BATCH {
                     round(&mut pending, pcap_cnt, now, &mut merger, sink, &mut worker_stats);
                 }
@@ -408,6 +441,7 @@ fn replay_inner(
         merger.release(sink);
     });
     let mut total = Stats::default();
+    worker_stats.push(reader_stats);
     for s in worker_stats {
         total.packets += s.packets;
         total.bytes += s.bytes;
@@ -425,6 +459,7 @@ fn replay_inner(
         total.flows += s.flows;
         total.flows_evicted += s.flows_evicted;
         total.output_errors += s.output_errors;
+        total.defrag.add(&s.defrag);
     }
     for k in merger.dropped {
         total.alerts -= 1;

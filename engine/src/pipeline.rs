@@ -9,8 +9,9 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::applayer::{self, AppFacts, AppState, Probe};
+use crate::decode::defrag::{Defrag, DefragConfig, DefragCounters, Outcome};
 use crate::decode::tcp_flags;
-use crate::decode::{self, Packet, TunnelKind, L4};
+use crate::decode::{self, Packet, Rebuilt, TunnelKind, L4};
 use crate::detect::threshold::{Hit, Thresholds};
 use crate::detect::{FlowView, Input, Match, Ruleset, Scratch, TxRef};
 use crate::flow::stream::{MemBudget, Stream, StreamConfig};
@@ -39,6 +40,8 @@ pub struct EngineConfig {
     pub eve_types: EveTypes,
     /// Behavioural analytics (None: off).
     pub behaviour: Option<crate::analytics::AnalyticsConfig>,
+    /// IP defragmentation (outer and inner IP layers).
+    pub defrag: DefragConfig,
 }
 
 impl Default for EngineConfig {
@@ -52,6 +55,7 @@ impl Default for EngineConfig {
             packet_alert_max: crate::detect::PACKET_ALERT_MAX,
             eve_types: EveTypes::default(),
             behaviour: None,
+            defrag: DefragConfig::default(),
         }
     }
 }
@@ -85,11 +89,14 @@ pub struct Stats {
     pub flows_evicted: u64,
     /// Output write errors.
     pub output_errors: u64,
+    /// IP defragmentation counters.
+    pub defrag: DefragCounters,
 }
 
 /// A single-threaded replay of capture files.
 pub struct Replay<'r> {
     flows: FlowTable,
+    defrag: Defrag,
     det: Detector<'r>,
     stream_cfg: StreamConfig,
     midstream: bool,
@@ -129,6 +136,7 @@ impl<'r> Replay<'r> {
         flows.budget = MemBudget::new(cfg.stream_memcap);
         Replay {
             flows,
+            defrag: Defrag::new(cfg.defrag),
             det: Detector {
                 defer_thresholds: false,
                 rules,
@@ -195,36 +203,64 @@ impl<'r> Replay<'r> {
                 return;
             }
         };
+        count_wire(&mut self.stats, &pkt);
+        if pkt.fragment().is_some() {
+            // A fragment is counted, not inspected: the datagram it
+            // completes (if any) is.
+            if let Some(whole) = defrag_packet(&mut self.defrag, rec.ts, &pkt, &mut self.stats) {
+                self.rebuilt(rec.ts, &whole, sink);
+            }
+            return;
+        }
+        self.inspect(&pkt, rec.ts, sink);
+    }
+
+    /// Processes a datagram rebuilt from fragments (by this replay's
+    /// defragmenter, or by the parallel reader's) as the packet at
+    /// `pcap_cnt`: it is not counted as a captured packet.
+    pub fn rebuilt_numbered(
+        &mut self,
+        ts: crate::source::Timestamp,
+        whole: &Rebuilt,
+        pcap_cnt: u64,
+        sink: &mut dyn Sink,
+    ) {
+        self.pcap_cnt = pcap_cnt;
+        self.rebuilt(ts, whole, sink);
+    }
+
+    fn rebuilt(&mut self, ts: crate::source::Timestamp, whole: &Rebuilt, sink: &mut dyn Sink) {
+        match whole.decode() {
+            Ok(p) => self.inspect(&p, ts, sink),
+            Err(e) => *self.stats.decode_errors.entry(e.counter()).or_default() += 1,
+        }
+    }
+
+    /// Flow, app layer and detection for one decoded (whole) packet.
+    fn inspect(&mut self, pkt: &Packet<'_>, ts: crate::source::Timestamp, sink: &mut dyn Sink) {
         let Some(ip) = pkt.ip.as_ref() else { return };
-        self.stats.ip_packets += 1;
-        if !pkt.tunnels.is_empty() {
-            self.stats.tunnelled += 1;
-        }
-        if pkt.truncated {
-            self.stats.truncated += 1;
-        }
         // Tunnelled packets count from the inner frame: VXLAN from after the
         // inner Ethernet addresses (VLAN tags included), GENEVE from its
         // inner Ethernet header (as Suricata counts them).
         let bytes = match pkt.tunnel().map(|t| t.kind) {
-            None => rec.data.len() as u64,
+            None => pkt.data.len() as u64,
             Some(kind) => {
-                let ip_len = ip.claimed_len.min(rec.data.len() - ip.header.start) as u64;
+                let ip_len = ip.claimed_len.min(pkt.data.len().saturating_sub(ip.header.start)) as u64;
                 let tags = 4 * pkt.vlan_count as u64;
                 let eth = if kind == TunnelKind::Geneve { 14 } else { 0 };
                 (ip_len + tags + eth).min(ip.header.start as u64 + ip_len)
             }
         };
-        let Some(up) = self.flows.update(&pkt, rec.ts, bytes) else {
+        let Some(up) = self.flows.update(pkt, ts, bytes) else {
             return;
         };
         let (flow, budget) = self.flows.get_with_budget(&up.key).expect("flow just updated");
         let is_tcp = matches!(pkt.l4, L4::Tcp { .. });
         if is_tcp {
-            let delivered = reassemble(flow, budget, &pkt, up.to_server, &self.stream_cfg, self.midstream);
+            let delivered = reassemble(flow, budget, pkt, up.to_server, &self.stream_cfg, self.midstream);
             for d in delivered {
                 if !d.data.is_empty() {
-                    detect_app_proto(flow, &d.data, &pkt, d.to_server);
+                    detect_app_proto(flow, &d.data, pkt, d.to_server);
                 }
                 if let Some(app) = flow.app.as_mut() {
                     if d.gap {
@@ -237,13 +273,12 @@ impl<'r> Replay<'r> {
             }
         } else {
             // UDP is detected and parsed on the packet itself.
-            detect_app_proto(flow, pkt.payload(), &pkt, up.to_server);
+            detect_app_proto(flow, pkt.payload(), pkt, up.to_server);
             if let Some(app) = flow.app.as_mut() {
                 app.parse(up.to_server, pkt.payload(), false);
             }
         }
-        let ts = rec.ts;
-        self.det.run(flow, &pkt, ts, Origin::Wire(self.pcap_cnt), up.to_server, up.first_in_dir, &mut self.stats, sink);
+        self.det.run(flow, pkt, ts, Origin::Wire(self.pcap_cnt), up.to_server, up.first_in_dir, &mut self.stats, sink);
         self.flush_expired(sink);
     }
 
@@ -462,6 +497,61 @@ impl Detector<'_> {
             self.run(flow, &pkt, ts, Origin::FlowEnd, to_server, false, stats, sink);
         }
     }
+}
+
+/// Counts a decoded captured frame in `stats`.
+pub(crate) fn count_wire(stats: &mut Stats, pkt: &Packet<'_>) {
+    if pkt.ip.is_none() {
+        return;
+    }
+    stats.ip_packets += 1;
+    if !pkt.tunnels.is_empty() {
+        stats.tunnelled += 1;
+    }
+    if pkt.truncated {
+        stats.truncated += 1;
+    }
+}
+
+/// Feeds the fragment `pkt` carries to `defrag`. Returns the datagram it
+/// completes, after reassembling every further fragmented layer inside it
+/// (an outer VXLAN datagram around an inner fragment). Decode errors of
+/// rebuilt datagrams and the defragmenter's counters go to `stats`.
+pub(crate) fn defrag_packet(
+    defrag: &mut Defrag,
+    ts: crate::source::Timestamp,
+    pkt: &Packet<'_>,
+    stats: &mut Stats,
+) -> Option<Rebuilt> {
+    let now = ts.as_micros();
+    let (ctx, bytes) = pkt.fragment()?;
+    let mut cur = match defrag.insert(now, ctx.scope(), bytes) {
+        Outcome::Complete(ip) => Some(Rebuilt { ip, ctx }),
+        _ => None,
+    };
+    // Each turn peels one fragmented layer; tunnels bound the depth.
+    for _ in 0..=decode::MAX_TUNNEL_DEPTH {
+        let Some(whole) = cur.take() else { break };
+        let next = match whole.decode() {
+            Err(e) => {
+                *stats.decode_errors.entry(e.counter()).or_default() += 1;
+                None
+            }
+            Ok(p) => match p.fragment() {
+                None => {
+                    stats.defrag = defrag.counters;
+                    return Some(whole);
+                }
+                Some((ctx, bytes)) => match defrag.insert(now, ctx.scope(), bytes) {
+                    Outcome::Complete(ip) => Some(Rebuilt { ip, ctx }),
+                    _ => None,
+                },
+            },
+        };
+        cur = next;
+    }
+    stats.defrag = defrag.counters;
+    None
 }
 
 /// An empty TCP packet between two endpoints, for flow-end inspection.

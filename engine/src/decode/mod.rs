@@ -11,7 +11,12 @@
 //! The result is a small summary ([`Packet`]) of what rules and flows need:
 //! addresses, ports, flags and the byte range of the payload. Only matchers
 //! touch payload bytes.
+//!
+//! Fragments are not decoded past their IP header: [`Packet::fragment`]
+//! hands them to a [`defrag::Defrag`], and a datagram it completes is
+//! decoded again as a [`Rebuilt`] packet (tunnels included).
 
+pub mod defrag;
 mod ethernet;
 mod ip;
 mod l4;
@@ -329,6 +334,88 @@ impl<'a> Packet<'a> {
     /// VLAN ids, outermost first.
     pub fn vlans(&self) -> &[u16] {
         &self.vlans[..self.vlan_count as usize]
+    }
+}
+
+impl<'a> Packet<'a> {
+    /// Where the innermost IP layer was seen: its tunnel layers and VLAN
+    /// tags.
+    pub fn frame_ctx(&self) -> FrameCtx {
+        FrameCtx { tunnels: self.tunnels, vlans: self.vlans, vlan_count: self.vlan_count }
+    }
+
+    /// When the packet is an IP fragment (decoding stopped at the first IP
+    /// layer that is one, outer or inner): its context and its IP bytes,
+    /// from the IP header to the end of the datagram as captured.
+    pub fn fragment(&self) -> Option<(FrameCtx, &'a [u8])> {
+        let ip = self.ip.as_ref().filter(|ip| ip.is_fragment)?;
+        let end = ip.header.start.saturating_add(ip.claimed_len).min(self.data.len());
+        let bytes = self.data.get(ip.header.start..end)?;
+        Some((self.frame_ctx(), bytes))
+    }
+}
+
+/// The frame around an IP layer: tunnels decapsulated to reach it and the
+/// VLAN tags of its own frame. Kept with a fragment so that the datagram
+/// rebuilt from it decodes as if it had come in one piece.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FrameCtx {
+    /// Tunnels around the IP layer, outermost first.
+    pub tunnels: TunnelStack,
+    /// VLAN ids of its frame.
+    pub vlans: [u16; MAX_VLAN_TAGS],
+    /// Valid entries in `vlans`.
+    pub vlan_count: u8,
+}
+
+impl FrameCtx {
+    /// The defragmentation scope: fragments of different mirror sessions
+    /// or VLANs never join.
+    pub fn scope(&self) -> defrag::Scope {
+        let mut vlans = [0; 3];
+        for (d, s) in vlans.iter_mut().zip(&self.vlans[..usize::from(self.vlan_count).min(MAX_VLAN_TAGS)]) {
+            *d = *s;
+        }
+        defrag::Scope {
+            depth: self.tunnels.len() as u8,
+            vni: self.tunnels.as_slice().last().map_or(0, |t| t.vni),
+            vlans,
+        }
+    }
+}
+
+/// A datagram rebuilt from fragments: the whole IP packet and the frame its
+/// fragments came in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rebuilt {
+    /// The IP packet, from its header.
+    pub ip: Vec<u8>,
+    /// Tunnels and VLANs around the fragments.
+    pub ctx: FrameCtx,
+}
+
+impl Rebuilt {
+    /// Decodes the rebuilt datagram as a raw IP frame inside its original
+    /// tunnels and VLANs; tunnels it carries itself (an outer VXLAN datagram
+    /// that was fragmented) are decapsulated and stacked after them.
+    ///
+    /// # Errors
+    /// As [`decode`], plus [`DecodeError::TooManyTunnels`] when the stacks
+    /// together are too deep.
+    pub fn decode(&self) -> Result<Packet<'_>, DecodeError> {
+        let mut p = decode(LinkType::Raw, &self.ip)?;
+        let mut tunnels = self.ctx.tunnels;
+        for t in p.tunnels.as_slice() {
+            if !tunnels.push(*t) {
+                return Err(DecodeError::TooManyTunnels);
+            }
+        }
+        if p.tunnels.is_empty() {
+            p.vlans = self.ctx.vlans;
+            p.vlan_count = self.ctx.vlan_count;
+        }
+        p.tunnels = tunnels;
+        Ok(p)
     }
 }
 
