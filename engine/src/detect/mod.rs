@@ -257,7 +257,10 @@ impl Ruleset {
         let mut sigs = Vec::with_capacity(report.rules.len());
         let mut errors = report.errors;
         let mut flowbit_ids: HashMap<String, u32> = HashMap::new();
-        for (res, SourcedRule { rule, file, line, .. }) in results.into_iter().zip(&report.rules) {
+        // Syntax trees are consumed one by one, so that they are gone before
+        // the prefilter automata are built (the peak of the load).
+        let rules = std::mem::take(&mut report.rules);
+        for (res, SourcedRule { rule, file, line }) in results.into_iter().zip(rules) {
             match res {
                 Ok((mut s, named)) => {
                     s.flowbits = named
@@ -276,8 +279,8 @@ impl Ruleset {
                     sigs.push(s);
                 }
                 Err(mut e) => {
-                    e.file = file.clone();
-                    e.line = *line;
+                    e.file = file;
+                    e.line = line;
                     e.sid = Some(rule.meta.sid);
                     errors.push(e);
                 }
