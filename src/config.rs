@@ -20,6 +20,7 @@ const USED_KEYS: &[&str] = &[
     "outputs",
     "behaviour",
     "mirror-state",
+    "defrag",
 ];
 /// Nested includes beyond this are refused (a cycle).
 const MAX_INCLUDE_DEPTH: usize = 8;
@@ -176,6 +177,11 @@ impl SuricataConfig {
             None | Some(Value::Null) => Ok(None),
             Some(v) => serde_yaml::from_value(v.clone()).map(Some).with_context(|| format!("configuration `{path}`")),
         }
+    }
+
+    /// A text setting.
+    pub fn get_str(&self, path: &str) -> Option<String> {
+        scalar(self.lookup(path)?)
     }
 
     /// A path setting, relative to the configuration file's folder.

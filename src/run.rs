@@ -161,21 +161,7 @@ pub fn replay(job: ReplayJob) -> Result<ExitCode> {
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, Arc::clone(&stop)).context("installing signal handlers")?;
     }
-    let mut cfg = EngineConfig::default();
-    if let Some(c) = &job.config {
-        if let Some(m) = c.get_bool("stream.midstream") {
-            cfg.midstream = m;
-        }
-        if let Some(d) = c.get_size("stream.reassembly.depth") {
-            cfg.stream.depth = d;
-        }
-        if let Some(m) = c.get_size("stream.reassembly.memcap") {
-            cfg.stream_memcap = m;
-        }
-        if let Some(m) = c.get_size("packet-alert-max") {
-            cfg.packet_alert_max = m as usize;
-        }
-    }
+    let mut cfg = engine_config(job.config.as_ref())?;
     cfg.eve_types = match (&job.eve_types, &job.config) {
         (Some(list), _) => {
             let (t, unknown) = EveTypes::parse(list);
@@ -234,6 +220,40 @@ pub fn replay(job: ReplayJob) -> Result<ExitCode> {
     }
     let all_failed = !stats.source_errors.is_empty() && stats.packets == 0;
     Ok(if all_failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// The engine settings a configuration file gives (stream, packet-alert-max,
+/// defrag); the defaults without one.
+pub(crate) fn engine_config(config: Option<&SuricataConfig>) -> Result<EngineConfig> {
+    let mut cfg = EngineConfig::default();
+    if let Some(c) = config {
+        if let Some(m) = c.get_bool("stream.midstream") {
+            cfg.midstream = m;
+        }
+        if let Some(d) = c.get_size("stream.reassembly.depth") {
+            cfg.stream.depth = d;
+        }
+        if let Some(m) = c.get_size("stream.reassembly.memcap") {
+            cfg.stream_memcap = m;
+        }
+        if let Some(m) = c.get_size("packet-alert-max") {
+            cfg.packet_alert_max = m as usize;
+        }
+        if let Some(m) = c.get_size("defrag.memcap") {
+            cfg.defrag.memcap = usize::try_from(m).unwrap_or(usize::MAX);
+        }
+        if let Some(t) = c.get_size("defrag.timeout") {
+            cfg.defrag.timeout_secs = u32::try_from(t).unwrap_or(u32::MAX);
+        }
+        if let Some(n) = c.get_size("defrag.trackers") {
+            cfg.defrag.max_trains = usize::try_from(n).unwrap_or(usize::MAX);
+        }
+        // mirador's own key (Suricata takes the policy from host-os-policy).
+        if let Some(p) = c.get_str("defrag.policy") {
+            cfg.defrag.policy = p.parse().map_err(|e| anyhow::anyhow!("defrag.policy: {e}"))?;
+        }
+    }
+    Ok(cfg)
 }
 
 /// The EventBridge sink (alerts to AWS for automatic response).
@@ -364,6 +384,25 @@ mod tests {
         let bad = SuricataConfig::from_sets(&["behaviour.no-such-key=1".into()]).unwrap();
         let e = behaviour_config(Some(&bad)).unwrap_err();
         assert!(format!("{e:#}").contains("behaviour"), "{e:#}");
+    }
+
+    #[test]
+    fn defrag_settings_from_the_config() {
+        let c = SuricataConfig::from_sets(&[
+            "defrag.memcap=1mb".into(),
+            "defrag.timeout=30".into(),
+            "defrag.trackers=100".into(),
+            "defrag.policy=linux".into(),
+        ])
+        .unwrap();
+        let e = engine_config(Some(&c)).unwrap();
+        assert_eq!(e.defrag.memcap, 1 << 20);
+        assert_eq!(e.defrag.timeout_secs, 30);
+        assert_eq!(e.defrag.max_trains, 100);
+        assert_eq!(e.defrag.policy.name(), "linux");
+        let bad = SuricataConfig::from_sets(&["defrag.policy=beos".into()]).unwrap();
+        assert!(format!("{:#}", engine_config(Some(&bad)).unwrap_err()).contains("defrag.policy"));
+        assert_eq!(engine_config(None).unwrap().defrag, EngineConfig::default().defrag);
     }
 
     #[test]
