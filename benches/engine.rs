@@ -77,7 +77,14 @@ fn bench(c: &mut Criterion) {
     g.bench_function("inspect_fixture_packets_etopen", |b| {
         let mut scratch = Scratch::default();
         let mut out = Vec::new();
-        let view = FlowView { to_server: true, established: true, app_proto: None, first_in_dir: false, pseudo: false };
+        let view = FlowView {
+            to_server: true,
+            established: true,
+            app_proto: None,
+            first_in_dir: false,
+            pseudo: false,
+            flowless: false,
+        };
         b.iter(|| {
             out.clear();
             for p in &pkts {

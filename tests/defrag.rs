@@ -220,3 +220,34 @@ fn fixtures_are_reproducible() {
         assert!(committed.len() < 20 * 1024, "{name} is small");
     }
 }
+
+/// The fragments themselves get packet rules, as in Suricata: no transport
+/// header (ports 0, so `-> any 7001` does not match), no payload (content
+/// rules wait for the datagram), `fragbits` does. Suricata 7.0.10 on
+/// ipv4-overlap.pcap with fragments-packets.rules (same command as
+/// README.md): sids 3 and 4 on packets 1, 2 and 3; sids 1 and 2 on the
+/// reassembled datagram; nothing else.
+#[test]
+fn fragments_get_packet_rules_like_suricata() {
+    for threads in [1, 2] {
+        let o = Command::new(bin())
+            .args(["replay", "--threads", &threads.to_string(), "--no-behaviour", "--eve", "-", "-S"])
+            .arg(fixture("fragment-packets.rules"))
+            .arg(fixture("ipv4-overlap.pcap"))
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+        let lines: Vec<String> = String::from_utf8(o.stdout).unwrap().lines().map(str::to_string).collect();
+        let mut got: Vec<(u64, u64, u64)> = alerts(&lines)
+            .iter()
+            .map(|a| {
+                let sid = a["alert"]["signature_id"].as_u64().unwrap();
+                let port = a["dest_port"].as_u64().unwrap_or(0);
+                (a["pcap_cnt"].as_u64().unwrap_or(0), sid, port)
+            })
+            .collect();
+        got.sort_unstable();
+        let want = vec![(1, 3, 0), (1, 4, 0), (2, 3, 0), (2, 4, 0), (3, 3, 0), (3, 4, 0), (4, 1, 7001), (4, 2, 7001)];
+        assert_eq!(got, want, "{threads} threads");
+    }
+}

@@ -47,9 +47,20 @@ struct Owned {
     linktype: LinkType,
     orig_len: u32,
     data: Vec<u8>,
-    /// Set when `data` is a datagram the reader rebuilt from fragments
-    /// (raw IP) and this is the frame its fragments came in.
-    rebuilt: Option<FrameCtx>,
+    /// What `data` is.
+    kind: Kind,
+}
+
+/// What a record handed to a worker holds.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// A captured frame.
+    Wire,
+    /// A captured IP fragment: packet rules only (the reader defragments).
+    Fragment,
+    /// A datagram the reader rebuilt from fragments (raw IP), with the
+    /// frame its fragments came in.
+    Rebuilt(FrameCtx),
 }
 
 enum Msg {
@@ -216,13 +227,15 @@ fn worker(id: usize, rules: &Ruleset, cfg: &EngineConfig, rx: mpsc::Receiver<Msg
             Msg::Batch { recs, upto, now } => {
                 for r in recs {
                     tag.at = r.pcap_cnt;
-                    if let Some(ctx) = r.rebuilt {
-                        let whole = Rebuilt { ip: r.data, ctx };
-                        replay.rebuilt_numbered(r.ts, &whole, r.pcap_cnt, &mut tag);
-                        continue;
-                    }
                     let rec = Record { ts: r.ts, linktype: r.linktype, data: &r.data, orig_len: r.orig_len };
-                    replay.packet_numbered(&rec, r.pcap_cnt, &mut tag);
+                    match r.kind {
+                        Kind::Wire => replay.packet_numbered(&rec, r.pcap_cnt, &mut tag),
+                        Kind::Fragment => replay.fragment_numbered(&rec, r.pcap_cnt, &mut tag),
+                        Kind::Rebuilt(ctx) => {
+                            let whole = Rebuilt { ip: r.data, ctx };
+                            replay.rebuilt_numbered(r.ts, &whole, r.pcap_cnt, &mut tag);
+                        }
+                    }
                 }
                 tag.at = upto;
                 replay.advance(now, &mut tag);
@@ -402,16 +415,31 @@ fn replay_inner(
                     reader.packets += 1;
                     reader.bytes += rec.data.len() as u64;
                     count_wire(reader, p);
-                    let Some(whole) = defrag_packet(&mut defrag, rec.ts, p, reader) else { continue };
-                    let shard = shard_of(whole.decode().ok().and_then(|w| FlowKey::of(&w)));
+                    let whole = defrag_packet(&mut defrag, rec.ts, p, reader);
+                    // The fragment and the datagram it completes go to the
+                    // same worker, in that order, as in a single-threaded run.
+                    let shard = match &whole {
+                        Some(w) => shard_of(w.decode().ok().and_then(|w| FlowKey::of(&w))),
+                        None => shard_of(FlowKey::of(p)),
+                    };
                     pending[shard].push(Owned {
                         pcap_cnt,
                         ts: rec.ts,
-                        linktype: LinkType::Raw,
-                        orig_len: whole.ip.len() as u32,
-                        data: whole.ip,
-                        rebuilt: Some(whole.ctx),
+                        linktype: rec.linktype,
+                        orig_len: rec.orig_len,
+                        data: rec.data.to_vec(),
+                        kind: Kind::Fragment,
                     });
+                    if let Some(whole) = whole {
+                        pending[shard].push(Owned {
+                            pcap_cnt,
+                            ts: rec.ts,
+                            linktype: LinkType::Raw,
+                            orig_len: whole.ip.len() as u32,
+                            data: whole.ip,
+                            kind: Kind::Rebuilt(whole.ctx),
+                        });
+                    }
                     shard
                 } else {
                     let shard = shard_of(decoded.as_ref().and_then(FlowKey::of));
@@ -421,7 +449,7 @@ fn replay_inner(
                         linktype: rec.linktype,
                         orig_len: rec.orig_len,
                         data: rec.data.to_vec(),
-                        rebuilt: None,
+                        kind: Kind::Wire,
                     });
                     shard
                 };

@@ -205,14 +205,24 @@ impl<'r> Replay<'r> {
         };
         count_wire(&mut self.stats, &pkt);
         if pkt.fragment().is_some() {
-            // A fragment is counted, not inspected: the datagram it
-            // completes (if any) is.
+            // A fragment gets packet rules only; the datagram it completes
+            // (if any) is inspected in full.
+            self.det.run_fragment(&pkt, rec.ts, pcap_cnt, &mut self.stats, sink);
             if let Some(whole) = defrag_packet(&mut self.defrag, rec.ts, &pkt, &mut self.stats) {
                 self.rebuilt(rec.ts, &whole, sink);
             }
             return;
         }
         self.inspect(&pkt, rec.ts, sink);
+    }
+
+    /// Runs packet rules on a captured fragment whose defragmentation the
+    /// caller does (the parallel reader): not counted as a captured packet.
+    pub fn fragment_numbered(&mut self, rec: &Record<'_>, pcap_cnt: u64, sink: &mut dyn Sink) {
+        self.pcap_cnt = pcap_cnt;
+        if let Ok(pkt) = decode::decode(rec.linktype, rec.data) {
+            self.det.run_fragment(&pkt, rec.ts, pcap_cnt, &mut self.stats, sink);
+        }
     }
 
     /// Processes a datagram rebuilt from fragments (by this replay's
@@ -331,14 +341,22 @@ impl Detector<'_> {
         sink: &mut dyn Sink,
     ) {
         let pseudo = matches!(origin, Origin::FlowEnd);
-        let view =
-            FlowView { to_server, established: flow.established(), app_proto: flow.app_proto, first_in_dir, pseudo };
+        let view = FlowView {
+            to_server,
+            established: flow.established(),
+            app_proto: flow.app_proto,
+            first_in_dir,
+            pseudo,
+            flowless: false,
+        };
         let dir = usize::from(!to_server);
         let stream = flow.streams.as_ref().map(|st| st.pending[dir].as_slice()).filter(|p| !p.is_empty());
         self.matches.clear();
         let mut views = Vec::new();
         if let Some(app) = flow.app.as_ref() {
             app.tx_views(to_server, &mut views);
+            // Everything complete now is inspected complete in this direction.
+            flow.tx_inspected[dir] = app.complete_prefix();
         }
         let txs: Vec<TxRef<'_>> = views.iter().map(|v| TxRef { id: v.id, bufs: v }).collect();
         let facts = AppFacts { state: flow.app.as_ref(), to_server };
@@ -346,12 +364,35 @@ impl Detector<'_> {
         self.rules.inspect(&input, &mut flow.detect, &mut self.scratch, &mut self.matches);
         drop(txs);
         drop(views);
-        // Matches are in signature order: the first ones are kept.
+        // Suricata sorts a packet's alerts by signature order and, within a
+        // signature, newest transaction first, then keeps the first
+        // packet-alert-max of them.
+        self.matches.sort_by(|a, b| a.sig.cmp(&b.sig).then(b.tx.cmp(&a.tx)));
         self.matches.truncate(self.alert_max);
         self.app_records(flow, ts, origin, false, stats, sink);
         if let Some(st) = flow.streams.as_mut() {
             st.pending[dir].clear();
         }
+        self.emit(Some(&mut *flow), pkt, ts, origin, to_server, stats, sink);
+        if let Some(app) = flow.app.as_mut() {
+            let live_from = app.collect(flow.tx_inspected[0].min(flow.tx_inspected[1]));
+            flow.detect.forget_txs_before(live_from);
+        }
+    }
+
+    /// Writes the alerts of `self.matches` (thresholds applied unless the
+    /// caller defers them).
+    #[allow(clippy::too_many_arguments)]
+    fn emit(
+        &mut self,
+        mut flow: Option<&mut Flow>,
+        pkt: &Packet<'_>,
+        ts: crate::source::Timestamp,
+        origin: Origin,
+        to_server: bool,
+        stats: &mut Stats,
+        sink: &mut dyn Sink,
+    ) {
         for m in &self.matches {
             let sig = self.rules.sig(m.sig);
             let hit = pkt.ip.as_ref().map(|ip| Hit {
@@ -359,7 +400,7 @@ impl Detector<'_> {
                 ts_secs: ts.secs,
                 src: ip.src,
                 dst: ip.dst,
-                flow: flow.id,
+                flow: flow.as_ref().map_or(0, |f| f.id),
             });
             if !self.defer_thresholds {
                 if let Some(h) = &hit {
@@ -371,8 +412,10 @@ impl Detector<'_> {
             }
             // Suricata adds the protocol object to alerts from transactions
             // and from the stream, not to packet-only matches.
-            let app_obj =
-                if m.tx.is_some() || m.stream { flow.app.as_ref().and_then(|a| a.eve_for(m.tx)) } else { None };
+            let app_obj = match &flow {
+                Some(f) if m.tx.is_some() || m.stream => f.app.as_ref().and_then(|a| a.eve_for(m.tx)),
+                _ => None,
+            };
             let line = render_alert(&AlertInput {
                 ts,
                 pcap_cnt: match origin {
@@ -381,8 +424,8 @@ impl Detector<'_> {
                 },
                 pkt,
                 sig,
-                flow: Some(&*flow),
-                app_proto: flow.app_proto,
+                flow: flow.as_deref(),
+                app_proto: flow.as_ref().and_then(|f| f.app_proto),
                 app_obj,
                 to_server,
             });
@@ -394,13 +437,49 @@ impl Detector<'_> {
                 stats.output_errors += 1;
             }
             stats.alerts += 1;
-            flow.alerted = true;
+            if let Some(f) = flow.as_mut() {
+                f.alerted = true;
+            }
             stats.by_sig.entry((sig.gid, sig.sid)).or_insert_with(|| (0, sig.msg.clone())).0 += 1;
         }
-        if let Some(app) = flow.app.as_mut() {
-            let live_from = app.collect();
-            flow.detect.forget_txs_before(live_from);
-        }
+    }
+
+    /// Runs packet rules on an IP fragment, which (as in Suricata) has no
+    /// flow and no transport layer: `alert ip` rules with `fragbits`,
+    /// addresses, TTL and the like see it; flow-bound rules do not.
+    fn run_fragment(
+        &mut self,
+        pkt: &Packet<'_>,
+        ts: crate::source::Timestamp,
+        pcap_cnt: u64,
+        stats: &mut Stats,
+        sink: &mut dyn Sink,
+    ) {
+        // Suricata decodes no transport header in a fragment: ports are 0
+        // (a rule's port list must contain 0) and there is no payload.
+        let mut bare = pkt.clone();
+        bare.payload = 0..0;
+        bare.l4 = match pkt.ip.as_ref().map(|ip| ip.proto) {
+            Some(6) => L4::Tcp { sport: 0, dport: 0, seq: 0, ack: 0, flags: 0, window: 0, urgent: 0 },
+            Some(17) => L4::Udp { sport: 0, dport: 0 },
+            _ => L4::Other,
+        };
+        let view = FlowView {
+            to_server: true,
+            established: false,
+            app_proto: None,
+            first_in_dir: true,
+            pseudo: false,
+            flowless: true,
+        };
+        let facts = AppFacts { state: None, to_server: true };
+        let input = Input { pkt: &bare, flow: view, stream: None, txs: &[], app: &facts };
+        let mut state = crate::detect::FlowState::default();
+        self.matches.clear();
+        self.rules.inspect(&input, &mut state, &mut self.scratch, &mut self.matches);
+        self.matches.sort_by_key(|m| m.sig);
+        self.matches.truncate(self.alert_max);
+        self.emit(None, &bare, ts, Origin::Wire(pcap_cnt), true, stats, sink);
     }
 
     /// Writes the protocol records of transactions that became loggable.

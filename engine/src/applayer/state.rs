@@ -66,7 +66,9 @@ pub struct AppRecord {
     pub kind: &'static str,
     /// Transaction id.
     pub tx_id: u64,
-    /// The record describes a message from the client (DNS queries).
+    /// The record describes a message from the client (DNS queries). The
+    /// EVE envelope is in flow direction (client as `src_ip`) whatever this
+    /// says, as Suricata writes DNS answers too.
     pub to_server: bool,
     /// The protocol object.
     pub body: serde_json::Value,
@@ -154,6 +156,18 @@ impl AppState {
     pub fn close(&mut self) {
         if let AppState::Http(h) = self {
             h.close();
+        }
+    }
+
+    /// Id of the first transaction that is not complete (the next id when
+    /// all are): every transaction below it is complete in both directions.
+    pub fn complete_prefix(&self) -> u64 {
+        match self {
+            AppState::Http(h) => match h.txs().find(|t| !t.is_complete()) {
+                Some(t) => t.id,
+                None => h.txs().last().map_or(0, |t| t.id + 1),
+            },
+            _ => u64::MAX,
         }
     }
 
@@ -256,11 +270,18 @@ impl AppState {
 
     /// Frees finished transactions; returns the lowest id still live (or
     /// the next id), so detection can forget older ones.
-    pub fn collect(&mut self) -> u64 {
+    ///
+    /// `inspected`: transactions below this id were complete when detection
+    /// last ran in each direction (see [`AppState::complete_prefix`]); HTTP
+    /// transactions are never freed before that, as in Suricata, where a
+    /// transaction lives until detection has seen it in both directions: a
+    /// pipelining client's requests stay inspectable until its next packet
+    /// even when the server's responses completed them meanwhile.
+    pub fn collect(&mut self, inspected: u64) -> u64 {
         match self {
             AppState::Http(h) => {
                 let next = h.txs().last().map_or(0, |t| t.id + 1);
-                h.remove_done(next.saturating_sub(KEEP_DONE_TXS));
+                h.remove_done(next.saturating_sub(KEEP_DONE_TXS).min(inspected));
                 h.txs().next().map_or(next, |t| t.id)
             }
             AppState::Dns(d) => {

@@ -38,6 +38,9 @@ pub(super) fn matches(s: &Signature, pkt: &Packet<'_>, ip: &IpInfo, flow: &FlowV
         return false;
     }
     let f = &s.flow;
+    if (f.to_server || f.to_client) && flow.flowless {
+        return false;
+    }
     if (f.to_server && !flow.to_server) || (f.to_client && flow.to_server) {
         return false;
     }

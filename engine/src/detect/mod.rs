@@ -76,6 +76,9 @@ pub struct FlowView {
     pub first_in_dir: bool,
     /// A flow-end pseudo packet: only stream and transaction rules run.
     pub pseudo: bool,
+    /// The packet has no flow (an IP fragment): `flow:` directions and
+    /// `established` never hold.
+    pub flowless: bool,
 }
 
 /// Buffers other than the packet payload, filled by app-layer parsers, and

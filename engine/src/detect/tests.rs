@@ -56,8 +56,14 @@ fn hits(rules: &str, pkt: &Packet<'_>, flow: FlowView) -> Vec<u32> {
     out.iter().map(|m| rs.sig(m.sig).sid).collect()
 }
 
-const TO_SERVER: FlowView =
-    FlowView { to_server: true, established: true, app_proto: None, first_in_dir: true, pseudo: false };
+const TO_SERVER: FlowView = FlowView {
+    to_server: true,
+    established: true,
+    app_proto: None,
+    first_in_dir: true,
+    pseudo: false,
+    flowless: false,
+};
 
 macro_rules! case {
     ($name:ident, $opts:expr, $payload:expr, $hit:expr) => {

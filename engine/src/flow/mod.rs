@@ -164,6 +164,18 @@ pub struct Flow {
     pub tcp_flags: [u8; 2],
     /// Next app-layer transaction id to write an EVE record for.
     pub app_logged: u64,
+    /// Per direction (to server, to client): transactions below this id
+    /// were complete when detection last ran in that direction, so they
+    /// may be freed once both say so.
+    pub tx_inspected: [u64; 2],
+    /// VLAN ids of the flow's first packet (EVE `vlan` of its records).
+    pub vlans: Vec<u16>,
+    /// Encapsulation of the innermost tunnel the flow came through (EVE
+    /// `pkt_src` of its protocol records).
+    pub encap: Option<crate::decode::TunnelKind>,
+    /// ICMP type and code of the first packet, [to server, to client]
+    /// (EVE `icmp_type`/`icmp_code` and `response_icmp_*` of flow records).
+    pub icmp: [Option<(u8, u8)>; 2],
 }
 
 impl Flow {
@@ -370,6 +382,10 @@ impl FlowTable {
                     analytics_dns: 0,
                     tcp_flags: [0; 2],
                     app_logged: 0,
+                    tx_inspected: [0; 2],
+                    vlans: pkt.vlans().to_vec(),
+                    encap: pkt.tunnel().map(|t| t.kind),
+                    icmp: [None; 2],
                 },
             );
             self.counters.created += 1;
@@ -387,6 +403,9 @@ impl FlowTable {
         } else {
             f.pkts_toclient += 1;
             f.bytes_toclient += bytes;
+        }
+        if let L4::Icmp { itype, icode, .. } = pkt.l4 {
+            f.icmp[usize::from(!to_server)].get_or_insert((itype, icode));
         }
         if let L4::Tcp { flags, .. } = pkt.l4 {
             f.tcp_flags[usize::from(!to_server)] |= flags;
