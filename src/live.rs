@@ -279,13 +279,7 @@ impl Settings {
             cli => cli,
         };
         let eve_types = match a.eve_types.or(file.eve_types) {
-            Some(list) => {
-                let (t, unknown) = EveTypes::parse(&list);
-                if !unknown.is_empty() {
-                    bail!("--eve-types: unknown or unsupported types: {}", unknown.join(", "));
-                }
-                t
-            }
+            Some(list) => crate::run::parse_eve_types(&list)?,
             None => EveTypes::default(),
         };
         let behaviour = match (a.no_behaviour, file.behaviour) {

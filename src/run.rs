@@ -163,13 +163,7 @@ pub fn replay(job: ReplayJob) -> Result<ExitCode> {
     }
     let mut cfg = engine_config(job.config.as_ref())?;
     cfg.eve_types = match (&job.eve_types, &job.config) {
-        (Some(list), _) => {
-            let (t, unknown) = EveTypes::parse(list);
-            if !unknown.is_empty() {
-                anyhow::bail!("--eve-types: unknown or unsupported types: {}", unknown.join(", "));
-            }
-            t
-        }
+        (Some(list), _) => parse_eve_types(list)?,
         (None, Some(c)) => match c.eve_types() {
             Some(names) => {
                 let mut t = EveTypes::parse("").0;
@@ -254,6 +248,15 @@ pub(crate) fn engine_config(config: Option<&SuricataConfig>) -> Result<EngineCon
         }
     }
     Ok(cfg)
+}
+
+/// `--eve-types LIST`; an unknown name is an error.
+pub(crate) fn parse_eve_types(list: &str) -> Result<EveTypes> {
+    let (t, unknown) = EveTypes::parse(list);
+    if !unknown.is_empty() {
+        anyhow::bail!("--eve-types: unknown or unsupported types: {}", unknown.join(", "));
+    }
+    Ok(t)
 }
 
 /// The EventBridge sink (alerts to AWS for automatic response).
