@@ -96,6 +96,18 @@ pub fn proto_name(p: u8) -> String {
     name.to_string()
 }
 
+/// EVE `pkt_src` of a packet decoded from the wire: `wire/pcap`, or the
+/// innermost decapsulation that produced it, as Suricata names it.
+pub fn pkt_src_name(encap: Option<crate::decode::TunnelKind>) -> &'static str {
+    use crate::decode::TunnelKind;
+    match encap {
+        None => "wire/pcap",
+        Some(TunnelKind::Vxlan) => "vxlan encapsulation",
+        Some(TunnelKind::Geneve) => "geneve encapsulation",
+        Some(TunnelKind::Gre | TunnelKind::Erspan) => "gre tunnel",
+    }
+}
+
 /// Rule metadata as EVE writes it: `{key: [values...]}`.
 pub struct Metadata<'a>(pub &'a [(String, String)]);
 

@@ -146,13 +146,8 @@ pub fn render_alert(a: &AlertInput<'_>) -> String {
         vni: tunnel.last().map_or(0, |t| t.vni),
         kind: tunnel.last().map_or("VXLAN", |t| t.kind.name()),
     });
-    let pkt_src = match tunnel.last().map(|t| t.kind) {
-        _ if a.pcap_cnt.is_none() => "stream (flow timeout)",
-        None => "wire/pcap",
-        Some(TunnelKind::Vxlan) => "vxlan encapsulation",
-        Some(TunnelKind::Geneve) => "geneve encapsulation",
-        Some(TunnelKind::Gre | TunnelKind::Erspan) => "gre tunnel",
-    };
+    let pkt_src =
+        if a.pcap_cnt.is_none() { "stream (flow timeout)" } else { eve::pkt_src_name(tunnel.last().map(|t| t.kind)) };
     let s = a.sig;
     let flow = a.flow.map(|f| {
         let server_is_dst = a.to_server;
@@ -217,11 +212,21 @@ pub fn render_alert(a: &AlertInput<'_>) -> String {
         Some((key, obj)) => {
             // The protocol object goes before `app_proto`, as Suricata
             // writes it.
-            let mut v = serde_json::to_value(&rec).expect("EVE records serialize");
-            if let Some(m) = v.as_object_mut() {
-                m.insert((*key).to_string(), obj.clone());
+            let v = serde_json::to_value(&rec).expect("EVE records serialize");
+            let serde_json::Value::Object(m) = v else { unreachable!("an alert is an object") };
+            let mut out = serde_json::Map::with_capacity(m.len() + 1);
+            let mut placed = false;
+            for (k, x) in m {
+                if !placed && (k == "app_proto" || k == "direction") {
+                    out.insert((*key).to_string(), obj.clone());
+                    placed = true;
+                }
+                out.insert(k, x);
             }
-            serde_json::to_string(&v).expect("EVE records serialize")
+            if !placed {
+                out.insert((*key).to_string(), obj.clone());
+            }
+            serde_json::to_string(&out).expect("EVE records serialize")
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use super::eve::{format_ip, format_ts, proto_name};
+use super::eve::{format_ip, format_ts, pkt_src_name, proto_name};
 use crate::applayer::AppRecord;
 use crate::flow::{Flow, TcpState};
 use crate::source::Timestamp;
@@ -77,12 +77,15 @@ impl EveTypes {
     }
 }
 
+/// The envelope Suricata 7 writes before the record's own objects:
+/// `timestamp`, `flow_id`, `pcap_cnt`, `event_type`, `vlan`, the 5-tuple and,
+/// for protocol records, `pkt_src`.
 fn envelope(
     ts: Timestamp,
     flow: &Flow,
     pcap_cnt: Option<u64>,
     event_type: &str,
-    client_first: bool,
+    pkt_src: Option<&'static str>,
 ) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("timestamp".into(), format_ts(ts).into());
@@ -91,7 +94,12 @@ fn envelope(
         m.insert("pcap_cnt".into(), n.into());
     }
     m.insert("event_type".into(), event_type.into());
-    let (a, b) = if client_first { (flow.client, flow.server) } else { (flow.server, flow.client) };
+    if !flow.vlans.is_empty() {
+        m.insert("vlan".into(), flow.vlans.clone().into());
+    }
+    // Flow direction (client first) for every record type, DNS answers
+    // included, as Suricata writes them.
+    let (a, b) = (flow.client, flow.server);
     let ports = matches!(flow.proto, 6 | 17 | 132);
     m.insert("src_ip".into(), format_ip(a.0).into());
     if ports {
@@ -102,18 +110,36 @@ fn envelope(
         m.insert("dest_port".into(), b.1.into());
     }
     m.insert("proto".into(), proto_name(flow.proto).into());
-    // mirador addition: the mirror session's VNI, so that flow and protocol
-    // records can be enriched like alerts (output::enrich).
-    if let Some(vni) = flow.vni {
-        m.insert("tunnel".into(), serde_json::json!({ "vni": vni }));
+    if let Some(src) = pkt_src {
+        m.insert("pkt_src".into(), src.into());
     }
     m
 }
 
+/// mirador addition: the mirror session's VNI, so that flow and protocol
+/// records can be enriched like alerts (output::enrich). Suricata writes no
+/// `tunnel` object outside alerts.
+fn add_tunnel(m: &mut Map<String, Value>, flow: &Flow) {
+    if let Some(vni) = flow.vni {
+        m.insert("tunnel".into(), serde_json::json!({ "vni": vni }));
+    }
+}
+
 /// A protocol record (`http`, `dns`, `tls`) for a transaction.
+///
+/// `pcap_cnt` is the packet that completed the transaction (None for the
+/// flow-end pseudo packet). As in Suricata, a tunnelled packet's record has
+/// no `pcap_cnt` (Suricata moves it into an alert's `tunnel` object and
+/// leaves it out of protocol records), and `pkt_src` names where the packet
+/// came from.
 pub fn render_app(ts: Timestamp, flow: &Flow, pcap_cnt: Option<u64>, rec: &AppRecord) -> String {
-    let mut m = envelope(ts, flow, pcap_cnt, rec.kind, rec.to_server);
-    if rec.kind != "dns" {
+    let pkt_src = if pcap_cnt.is_none() { "stream (flow timeout)" } else { pkt_src_name(flow.encap) };
+    let pcap_cnt = pcap_cnt.filter(|_| flow.encap.is_none());
+    let mut m = envelope(ts, flow, pcap_cnt, rec.kind, Some(pkt_src));
+    add_tunnel(&mut m, flow);
+    // Suricata writes `tx_id` in `http` records only (`dns` has it inside
+    // the `dns` object, `tls` not at all).
+    if rec.kind == "http" {
         m.insert("tx_id".into(), rec.tx_id.into());
     }
     m.insert(rec.kind.into(), rec.body.clone());
@@ -137,7 +163,20 @@ fn flags_hex(f: u8) -> String {
 
 /// The `flow` record of a finished flow.
 pub fn render_flow(flow: &Flow, end: FlowEnd) -> String {
-    let mut m = envelope(flow.last, flow, None, "flow", true);
+    let mut m = envelope(flow.last, flow, None, "flow", None);
+    if matches!(flow.proto, 1 | 58) {
+        // Suricata: the first packet's type and code, and the reply's once
+        // the other side answered.
+        if let Some((t, c)) = flow.icmp[0] {
+            m.insert("icmp_type".into(), t.into());
+            m.insert("icmp_code".into(), c.into());
+        }
+        if let Some((t, c)) = flow.icmp[1].filter(|_| flow.pkts_toclient > 0) {
+            m.insert("response_icmp_type".into(), t.into());
+            m.insert("response_icmp_code".into(), c.into());
+        }
+    }
+    add_tunnel(&mut m, flow);
     if let Some(p) = flow.app_proto {
         m.insert("app_proto".into(), p.name().into());
     }
@@ -172,8 +211,8 @@ pub fn render_flow(flow: &Flow, end: FlowEnd) -> String {
         t.insert("tcp_flags_ts".into(), flags_hex(flow.tcp_flags[0]).into());
         t.insert("tcp_flags_tc".into(), flags_hex(flow.tcp_flags[1]).into());
         for (bit, name) in [
-            (0x01, "fin"),
             (0x02, "syn"),
+            (0x01, "fin"),
             (0x04, "rst"),
             (0x08, "psh"),
             (0x10, "ack"),
