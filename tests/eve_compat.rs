@@ -49,7 +49,6 @@ const ADDITIONS: &[(&str, &str, &str, &str)] = &[
 /// Key paths Suricata writes that mirador does not, with the reason. The
 /// test fails when one appears that is not listed here.
 const NOT_WRITTEN: &[(&str, &str, &str)] = &[
-    ("alert", "tx_id", "the alerting transaction's id: pipeline.rs does not hand it to output::AlertInput yet"),
     ("alert", "files", "file tracking (fileinfo) is not implemented"),
     ("alert", "files[]", "file tracking"),
     ("alert", "files[].filename", "file tracking"),

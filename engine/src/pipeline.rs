@@ -428,6 +428,7 @@ impl Detector<'_> {
                 app_proto: flow.as_ref().and_then(|f| f.app_proto),
                 app_obj,
                 to_server,
+                tx_id: m.tx,
             });
             let written = match (&hit, self.defer_thresholds) {
                 (Some(h), true) => sink.write_alert(&line, h),

@@ -121,6 +121,8 @@ pub struct AlertInput<'a> {
     pub app_obj: Option<(&'static str, serde_json::Value)>,
     /// Packet direction relative to the flow.
     pub to_server: bool,
+    /// The transaction it matched in, for app-layer matches.
+    pub tx_id: Option<u64>,
 }
 
 /// Renders an alert as one EVE JSON line.
@@ -178,6 +180,7 @@ pub fn render_alert(a: &AlertInput<'_>) -> String {
         icmp_type,
         icmp_code,
         pkt_src,
+        tx_id: a.tx_id,
         alert: AlertBody {
             action: s.action.eve_name(),
             gid: s.gid,
