@@ -185,11 +185,16 @@ impl Interface {
         })
     }
 
+    /// The time of a packet; seconds are clamped to those a classic pcap
+    /// can hold (0..=u32::MAX): a 64-bit count in seconds (`if_tsresol`
+    /// 0) or a large `if_tsoffset` otherwise gives times whose microseconds
+    /// overflow i64, and differences the flow table cannot take.
     fn timestamp(&self, units: u64) -> Timestamp {
         let units = u128::from(units);
         let secs = i64::try_from(units / self.units_per_sec).unwrap_or(i64::MAX);
         let micros = (units % self.units_per_sec) * 1_000_000 / self.units_per_sec;
-        Timestamp { secs: secs.saturating_add(self.offset_secs), micros: micros as u32 }
+        let secs = secs.saturating_add(self.offset_secs).clamp(0, i64::from(u32::MAX));
+        Timestamp { secs, micros: micros as u32 }
     }
 }
 

@@ -24,9 +24,10 @@ pub struct Timestamp {
 }
 
 impl Timestamp {
-    /// Microseconds since the epoch.
+    /// Microseconds since the epoch (saturating: the fields are public and
+    /// may hold any value).
     pub fn as_micros(self) -> i64 {
-        self.secs * 1_000_000 + self.micros as i64
+        self.secs.saturating_mul(1_000_000).saturating_add(self.micros as i64)
     }
 }
 
