@@ -158,51 +158,6 @@ fn check_position(e: &RuleError, rule: &str) {
 
 // -------------------------------------------------------------- applayer
 
-/// Every inspection buffer, to read through transaction views.
-const BUFFERS: &[Buffer] = &[
-    Buffer::HttpUri,
-    Buffer::HttpUriRaw,
-    Buffer::HttpHeader,
-    Buffer::HttpHeaderRaw,
-    Buffer::HttpMethod,
-    Buffer::HttpCookie,
-    Buffer::HttpUserAgent,
-    Buffer::HttpHost,
-    Buffer::HttpHostRaw,
-    Buffer::HttpStatCode,
-    Buffer::HttpStatMsg,
-    Buffer::HttpRequestBody,
-    Buffer::HttpResponseBody,
-    Buffer::HttpRequestLine,
-    Buffer::HttpResponseLine,
-    Buffer::HttpProtocol,
-    Buffer::HttpHeaderNames,
-    Buffer::HttpAccept,
-    Buffer::HttpAcceptEnc,
-    Buffer::HttpAcceptLang,
-    Buffer::HttpConnection,
-    Buffer::HttpContentType,
-    Buffer::HttpContentLen,
-    Buffer::HttpReferer,
-    Buffer::HttpServer,
-    Buffer::HttpLocation,
-    Buffer::FileData,
-    Buffer::FileName,
-    Buffer::DnsQuery,
-    Buffer::TlsSni,
-    Buffer::TlsCertSubject,
-    Buffer::TlsCertIssuer,
-    Buffer::TlsCertSerial,
-    Buffer::TlsCertFingerprint,
-    Buffer::Ja3Hash,
-    Buffer::Ja3String,
-    Buffer::Ja3sHash,
-    Buffer::Ja3sString,
-    Buffer::Ja4Hash,
-    Buffer::SshProto,
-    Buffer::SshSoftware,
-];
-
 /// Splits `[head u8][len u16 BE][len bytes]` units off `rest`.
 fn next_unit<'a>(rest: &mut &'a [u8]) -> Option<(u8, &'a [u8])> {
     let &[head, hi, lo, ref tail @ ..] = *rest else { return None };
@@ -238,7 +193,7 @@ pub fn applayer(data: &[u8]) {
             let mut views: Vec<TxView<'_>> = Vec::new();
             st.tx_views(dir, &mut views);
             for v in &views {
-                for &b in BUFFERS {
+                for &b in Buffer::APP_LAYER {
                     let _ = v.get(b);
                 }
             }

@@ -333,6 +333,54 @@ pub enum Buffer {
 }
 
 impl Buffer {
+    /// Every buffer an app-layer parser fills (all but the payload and
+    /// `base64_data`): for code that reads a transaction's every buffer.
+    pub const APP_LAYER: &'static [Buffer] = &[
+        Buffer::HttpUri,
+        Buffer::HttpUriRaw,
+        Buffer::HttpHeader,
+        Buffer::HttpHeaderRaw,
+        Buffer::HttpMethod,
+        Buffer::HttpCookie,
+        Buffer::HttpUserAgent,
+        Buffer::HttpHost,
+        Buffer::HttpHostRaw,
+        Buffer::HttpStatCode,
+        Buffer::HttpStatMsg,
+        Buffer::HttpRequestBody,
+        Buffer::HttpResponseBody,
+        Buffer::HttpRequestLine,
+        Buffer::HttpResponseLine,
+        Buffer::HttpProtocol,
+        Buffer::HttpHeaderNames,
+        Buffer::HttpAccept,
+        Buffer::HttpAcceptEnc,
+        Buffer::HttpAcceptLang,
+        Buffer::HttpConnection,
+        Buffer::HttpContentType,
+        Buffer::HttpContentLen,
+        Buffer::HttpReferer,
+        Buffer::HttpServer,
+        Buffer::HttpLocation,
+        Buffer::FileData,
+        Buffer::FileName,
+        Buffer::DnsQuery,
+        Buffer::TlsSni,
+        Buffer::TlsCertSubject,
+        Buffer::TlsCertIssuer,
+        Buffer::TlsCertSerial,
+        Buffer::TlsCertFingerprint,
+        Buffer::Ja3Hash,
+        Buffer::Ja3String,
+        Buffer::Ja3sHash,
+        Buffer::Ja3sString,
+        Buffer::Ja4Hash,
+        Buffer::SshProto,
+        Buffer::SshSoftware,
+    ];
+}
+
+impl Buffer {
     /// Maps a sticky-buffer keyword (`http.uri`) or its legacy sticky form
     /// (`file_data`) to its buffer.
     pub fn from_sticky(kw: &str) -> Option<Buffer> {

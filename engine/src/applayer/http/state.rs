@@ -1340,42 +1340,12 @@ mod tests {
         run_steps(req, res, usize::MAX)
     }
 
-    const ALL: &[Buffer] = &[
-        Buffer::HttpUri,
-        Buffer::HttpUriRaw,
-        Buffer::HttpHeader,
-        Buffer::HttpHeaderRaw,
-        Buffer::HttpMethod,
-        Buffer::HttpCookie,
-        Buffer::HttpUserAgent,
-        Buffer::HttpHost,
-        Buffer::HttpHostRaw,
-        Buffer::HttpStatCode,
-        Buffer::HttpStatMsg,
-        Buffer::HttpRequestBody,
-        Buffer::HttpResponseBody,
-        Buffer::HttpRequestLine,
-        Buffer::HttpResponseLine,
-        Buffer::HttpProtocol,
-        Buffer::HttpHeaderNames,
-        Buffer::HttpAccept,
-        Buffer::HttpAcceptEnc,
-        Buffer::HttpAcceptLang,
-        Buffer::HttpConnection,
-        Buffer::HttpContentType,
-        Buffer::HttpContentLen,
-        Buffer::HttpReferer,
-        Buffer::HttpServer,
-        Buffer::HttpLocation,
-        Buffer::FileData,
-    ];
-
     /// Everything observable about the transactions, as text.
     fn snapshot(s: &HttpState) -> String {
         let mut out = String::new();
         for tx in s.txs() {
             out += &format!("tx {} {:?} {:?} {:?}\n", tx.id, tx.request_progress, tx.response_progress, tx.anomalies());
-            for b in ALL {
+            for b in Buffer::APP_LAYER {
                 for dir in [true, false] {
                     if let Some(v) = tx.buffer_dir(*b, dir) {
                         out += &format!("  {b:?} {dir} {:?}\n", String::from_utf8_lossy(v));
