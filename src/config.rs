@@ -230,6 +230,15 @@ impl SuricataConfig {
                     .iter()
                     .filter_map(|t| match t {
                         Value::String(s) => Some(s.clone()),
+                        // mirador's anomaly records are decoder events,
+                        // which Suricata writes only with `types: decode`.
+                        Value::Mapping(m) if m.get("anomaly").is_some() => {
+                            let decode = m.get("anomaly").and_then(|a| a.get("types")).and_then(|t| t.get("decode"));
+                            decode
+                                .and_then(scalar)
+                                .is_some_and(|d| matches!(d.as_str(), "yes" | "true"))
+                                .then(|| "anomaly".to_string())
+                        }
                         Value::Mapping(m) => m.keys().next().and_then(|k| k.as_str()).map(String::from),
                         _ => None,
                     })

@@ -28,7 +28,7 @@ use std::sync::mpsc;
 use crate::analytics::wire::render_finding;
 use crate::analytics::{Analytics, AnalyticsConfig, DnsQuery, Finding, FlowSummary};
 use crate::decode::defrag::Defrag;
-use crate::decode::{self, FrameCtx, LinkType, Rebuilt};
+use crate::decode::{self, Events, FrameCtx, LinkType, Rebuilt};
 use crate::detect::threshold::{Hit, Thresholds};
 use crate::detect::Ruleset;
 use crate::flow::FlowKey;
@@ -49,6 +49,8 @@ struct Owned {
     data: Vec<u8>,
     /// What `data` is.
     kind: Kind,
+    /// Decoder events the reader's defragmentation raised on a fragment.
+    events: Events,
 }
 
 /// What a record handed to a worker holds.
@@ -230,7 +232,7 @@ fn worker(id: usize, rules: &Ruleset, cfg: &EngineConfig, rx: mpsc::Receiver<Msg
                     let rec = Record { ts: r.ts, linktype: r.linktype, data: &r.data, orig_len: r.orig_len };
                     match r.kind {
                         Kind::Wire => replay.packet_numbered(&rec, r.pcap_cnt, &mut tag),
-                        Kind::Fragment => replay.fragment_numbered(&rec, r.pcap_cnt, &mut tag),
+                        Kind::Fragment => replay.fragment_numbered(&rec, r.pcap_cnt, r.events, &mut tag),
                         Kind::Rebuilt(ctx) => {
                             let whole = Rebuilt { ip: r.data, ctx };
                             replay.rebuilt_numbered(r.ts, &whole, r.pcap_cnt, &mut tag);
@@ -415,7 +417,7 @@ fn replay_inner(
                     reader.packets += 1;
                     reader.bytes += rec.data.len() as u64;
                     count_wire(reader, p);
-                    let whole = defrag_packet(&mut defrag, rec.ts, p, reader);
+                    let (whole, events) = defrag_packet(&mut defrag, rec.ts, p, reader);
                     // The fragment and the datagram it completes go to the
                     // same worker, in that order, as in a single-threaded run.
                     let shard = match &whole {
@@ -429,6 +431,7 @@ fn replay_inner(
                         orig_len: rec.orig_len,
                         data: rec.data.to_vec(),
                         kind: Kind::Fragment,
+                        events,
                     });
                     if let Some(whole) = whole {
                         pending[shard].push(Owned {
@@ -438,6 +441,7 @@ fn replay_inner(
                             orig_len: whole.ip.len() as u32,
                             data: whole.ip,
                             kind: Kind::Rebuilt(whole.ctx),
+                            events: Events::default(),
                         });
                     }
                     shard
@@ -450,6 +454,7 @@ fn replay_inner(
                         orig_len: rec.orig_len,
                         data: rec.data.to_vec(),
                         kind: Kind::Wire,
+                        events: Events::default(),
                     });
                     shard
                 };

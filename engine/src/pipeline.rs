@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::applayer::{self, AppFacts, AppState, Probe};
 use crate::decode::defrag::{Defrag, DefragConfig, DefragCounters, Outcome};
 use crate::decode::tcp_flags;
-use crate::decode::{self, Packet, Rebuilt, TunnelKind, L4};
+use crate::decode::{self, DecodeEvent, Events, Packet, Rebuilt, TunnelKind, L4};
 use crate::detect::threshold::{Hit, Thresholds};
 use crate::detect::{FlowView, Input, Match, Ruleset, Scratch, TxRef};
 use crate::flow::stream::{MemBudget, Stream, StreamConfig};
@@ -204,11 +204,23 @@ impl<'r> Replay<'r> {
             }
         };
         count_wire(&mut self.stats, &pkt);
+        self.det.decode_anomalies(&pkt, rec.ts, pcap_cnt, &mut self.stats, sink);
+        if let Some(e) = pkt.invalid {
+            // Suricata's invalid packet: packet rules without a flow.
+            *self.stats.decode_errors.entry(e.counter()).or_default() += 1;
+            self.det.run_flowless(&pkt, rec.ts, pcap_cnt, &mut self.stats, sink);
+            return;
+        }
         if pkt.fragment().is_some() {
-            // A fragment gets packet rules only; the datagram it completes
-            // (if any) is inspected in full.
-            self.det.run_fragment(&pkt, rec.ts, pcap_cnt, &mut self.stats, sink);
-            if let Some(whole) = defrag_packet(&mut self.defrag, rec.ts, &pkt, &mut self.stats) {
+            // A fragment gets packet rules only, with the events its
+            // defragmentation raised; the datagram it completes (if any) is
+            // inspected in full.
+            let (whole, events) = defrag_packet(&mut self.defrag, rec.ts, &pkt, &mut self.stats);
+            let mut pkt = pkt;
+            pkt.events.merge(events);
+            self.det.decode_anomalies(&Packet { events, ..pkt.clone() }, rec.ts, pcap_cnt, &mut self.stats, sink);
+            self.det.run_flowless(&pkt, rec.ts, pcap_cnt, &mut self.stats, sink);
+            if let Some(whole) = whole {
                 self.rebuilt(rec.ts, &whole, sink);
             }
             return;
@@ -217,11 +229,15 @@ impl<'r> Replay<'r> {
     }
 
     /// Runs packet rules on a captured fragment whose defragmentation the
-    /// caller does (the parallel reader): not counted as a captured packet.
-    pub fn fragment_numbered(&mut self, rec: &Record<'_>, pcap_cnt: u64, sink: &mut dyn Sink) {
+    /// caller does (the parallel reader), with the decoder `events` that
+    /// defragmentation raised: not counted as a captured packet.
+    pub fn fragment_numbered(&mut self, rec: &Record<'_>, pcap_cnt: u64, events: Events, sink: &mut dyn Sink) {
         self.pcap_cnt = pcap_cnt;
-        if let Ok(pkt) = decode::decode(rec.linktype, rec.data) {
-            self.det.run_fragment(&pkt, rec.ts, pcap_cnt, &mut self.stats, sink);
+        if let Ok(mut pkt) = decode::decode(rec.linktype, rec.data) {
+            self.det.decode_anomalies(&pkt, rec.ts, pcap_cnt, &mut self.stats, sink);
+            self.det.decode_anomalies(&Packet { events, ..pkt.clone() }, rec.ts, pcap_cnt, &mut self.stats, sink);
+            pkt.events.merge(events);
+            self.det.run_flowless(&pkt, rec.ts, pcap_cnt, &mut self.stats, sink);
         }
     }
 
@@ -445,10 +461,11 @@ impl Detector<'_> {
         }
     }
 
-    /// Runs packet rules on an IP fragment, which (as in Suricata) has no
-    /// flow and no transport layer: `alert ip` rules with `fragbits`,
-    /// addresses, TTL and the like see it; flow-bound rules do not.
-    fn run_fragment(
+    /// Runs packet rules on an IP fragment or an invalid packet, which (as
+    /// in Suricata) have no flow and no transport layer: `alert ip` rules
+    /// with `fragbits`, addresses, TTL, `decode-event` and the like see
+    /// them; flow-bound rules do not.
+    fn run_flowless(
         &mut self,
         pkt: &Packet<'_>,
         ts: crate::source::Timestamp,
@@ -481,6 +498,25 @@ impl Detector<'_> {
         self.matches.sort_by_key(|m| m.sig);
         self.matches.truncate(self.alert_max);
         self.emit(None, &bare, ts, Origin::Wire(pcap_cnt), true, stats, sink);
+    }
+
+    /// Writes an `anomaly` record per decoder event of `pkt`, when enabled.
+    fn decode_anomalies(
+        &mut self,
+        pkt: &Packet<'_>,
+        ts: crate::source::Timestamp,
+        pcap_cnt: u64,
+        stats: &mut Stats,
+        sink: &mut dyn Sink,
+    ) {
+        if !self.types.anomaly_decode {
+            return;
+        }
+        for e in pkt.events.iter() {
+            if sink.write_record(&records::render_decode_anomaly(ts, pkt, pcap_cnt, e)).is_err() {
+                stats.output_errors += 1;
+            }
+        }
     }
 
     /// Writes the protocol records of transactions that became loggable.
@@ -595,20 +631,32 @@ pub(crate) fn count_wire(stats: &mut Stats, pkt: &Packet<'_>) {
 
 /// Feeds the fragment `pkt` carries to `defrag`. Returns the datagram it
 /// completes, after reassembling every further fragmented layer inside it
-/// (an outer VXLAN datagram around an inner fragment). Decode errors of
-/// rebuilt datagrams and the defragmenter's counters go to `stats`.
+/// (an outer VXLAN datagram around an inner fragment), and the decoder
+/// events the fragment raised (overlap, datagram too large). Decode errors
+/// of rebuilt datagrams and the defragmenter's counters go to `stats`.
 pub(crate) fn defrag_packet(
     defrag: &mut Defrag,
     ts: crate::source::Timestamp,
     pkt: &Packet<'_>,
     stats: &mut Stats,
-) -> Option<Rebuilt> {
+) -> (Option<Rebuilt>, Events) {
     let now = ts.as_micros();
-    let (ctx, bytes) = pkt.fragment()?;
+    let mut events = Events::default();
+    let Some((ctx, bytes)) = pkt.fragment() else {
+        return (None, events);
+    };
+    let before = defrag.counters;
     let mut cur = match defrag.insert(now, ctx.scope(), bytes) {
         Outcome::Complete(ip) => Some(Rebuilt { ip, ctx }),
         _ => None,
     };
+    let v6 = pkt.ip.as_ref().is_some_and(|ip| ip.version == 6);
+    if defrag.counters.overlaps > before.overlaps {
+        events.set(if v6 { DecodeEvent::Ipv6FragOverlap } else { DecodeEvent::Ipv4FragOverlap });
+    }
+    if defrag.counters.too_large > before.too_large {
+        events.set(if v6 { DecodeEvent::Ipv6FragPktTooLarge } else { DecodeEvent::Ipv4FragPktTooLarge });
+    }
     // Each turn peels one fragmented layer; tunnels bound the depth.
     for _ in 0..=decode::MAX_TUNNEL_DEPTH {
         let Some(whole) = cur.take() else { break };
@@ -620,7 +668,7 @@ pub(crate) fn defrag_packet(
             Ok(p) => match p.fragment() {
                 None => {
                     stats.defrag = defrag.counters;
-                    return Some(whole);
+                    return (Some(whole), events);
                 }
                 Some((ctx, bytes)) => match defrag.insert(now, ctx.scope(), bytes) {
                     Outcome::Complete(ip) => Some(Rebuilt { ip, ctx }),
@@ -631,7 +679,7 @@ pub(crate) fn defrag_packet(
         cur = next;
     }
     stats.defrag = defrag.counters;
-    None
+    (None, events)
 }
 
 /// An empty TCP packet between two endpoints, for flow-end inspection.
@@ -658,6 +706,8 @@ fn pseudo_packet(src: (std::net::IpAddr, u16), dst: (std::net::IpAddr, u16)) -> 
         l4: L4::Tcp { sport: src.1, dport: dst.1, seq: 0, ack: 0, flags: tcp_flags::ACK, window: 0, urgent: 0 },
         payload: 0..0,
         truncated: false,
+        events: Default::default(),
+        invalid: None,
     }
 }
 

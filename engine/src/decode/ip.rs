@@ -8,15 +8,18 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 
+use super::event::{DecodeEvent, Events};
 use super::wire::{array, be16, be32, byte};
 use super::{DecodeError, IpInfo, Layer};
 
 /// IPv6 extension headers walked before giving up. RFC 8200 §4.1 orders at
-/// most eight (hop-by-hop, destination options twice, routing, fragment, AH,
-/// ESP, plus the upper layer); real traffic carries one or two. The cap
-/// bounds the work a crafted chain of tiny headers can cause, and exceeding it
-/// is reported as an invalid IPv6 header.
-pub(crate) const MAX_IPV6_EXT_HEADERS: usize = 8;
+/// most eight; real traffic carries one or two, but evasion tools send long
+/// chains (137 fragment headers in one packet) that Suricata walks to raise
+/// its duplicate-header events. Each header is at least 8 bytes, so the walk
+/// is linear in the packet; the cap covers every chain a 1500-byte packet can
+/// hold (182) and bounds jumbograms. Exceeding it is reported as an invalid
+/// IPv6 header.
+pub(crate) const MAX_IPV6_EXT_HEADERS: usize = 192;
 
 /// IP protocol numbers the decoder acts on; others are kept as
 /// [`IpProto::Other`].
@@ -99,6 +102,11 @@ pub(crate) struct IpLayer {
     /// False when no transport header follows: non-first fragment, ESP, or
     /// IPv6 "no next header".
     pub(crate) has_transport: bool,
+    /// Anomalies of the IP header and its options or extension headers.
+    pub(crate) events: Events,
+    /// Set when an extension header runs past the packet: the packet keeps
+    /// its addresses but nothing after them is read.
+    pub(crate) invalid: Option<DecodeError>,
 }
 
 /// Field offsets of the IPv4 header.
@@ -233,7 +241,51 @@ pub(crate) fn ipv4(data: &[u8], at: usize, end: usize) -> Result<IpLayer, Decode
         header: at..hdr_end,
         claimed_len: total,
     };
-    Ok(IpLayer { info, payload: hdr_end..ip_end, truncated, has_transport: frag_offset == 0 })
+    let mut events = ipv4_option_events(&buf[Ipv4View::MIN_HEADER_LEN..v.header_len()]);
+    if truncated {
+        events.set(DecodeEvent::Ipv4TruncPkt);
+    }
+    if v.protocol() == 58 {
+        events.set(DecodeEvent::Ipv4Icmpv6);
+    }
+    Ok(IpLayer { info, payload: hdr_end..ip_end, truncated, has_transport: frag_offset == 0, events, invalid: None })
+}
+
+/// Walks IPv4 options: a length below 2 or past the header is
+/// `ipv4.opt_invalid_len`, a known option twice `ipv4.opt_duplicate`, a kind
+/// not assigned `ipv4.opt_unknown`.
+fn ipv4_option_events(opts: &[u8]) -> Events {
+    /// Option kinds in use (RFC 791 and the IANA registry as Suricata knows it).
+    const KNOWN: [u8; 10] = [7, 25, 68, 130, 131, 133, 134, 136, 137, 148];
+    let mut ev = Events::default();
+    let mut seen = [false; KNOWN.len()];
+    let mut i = 0;
+    while i < opts.len() {
+        match opts[i] {
+            0 => break,
+            1 => {
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        let Some(&len) = opts.get(i + 1) else {
+            ev.set(DecodeEvent::Ipv4OptInvalidLen);
+            break;
+        };
+        let len = usize::from(len);
+        if len < 2 || i + len > opts.len() {
+            ev.set(DecodeEvent::Ipv4OptInvalidLen);
+            break;
+        }
+        match KNOWN.iter().position(|&k| k == opts[i]) {
+            Some(k) if std::mem::replace(&mut seen[k], true) => ev.set(DecodeEvent::Ipv4OptDuplicate),
+            Some(_) => {}
+            None => ev.set(DecodeEvent::Ipv4OptUnknown),
+        }
+        i += len;
+    }
+    ev
 }
 
 /// Field offsets of the IPv6 fixed header.
@@ -347,6 +399,8 @@ mod frag_off {
     use std::ops::Range;
     /// Next header.
     pub const NEXT_HEADER: usize = 0;
+    /// Reserved (the length byte of other extension headers).
+    pub const RESERVED: usize = 1;
     /// Offset in 8-byte units (13 high bits), 2 reserved bits, M flag.
     pub const OFFSET_FLAGS: Range<usize> = 2..4;
     /// Identification.
@@ -385,6 +439,11 @@ impl<'a> FragView<'a> {
     fn ident(&self) -> u32 {
         be32(self.buf, frag_off::IDENT)
     }
+
+    /// The reserved byte after the next header.
+    fn reserved(&self) -> u8 {
+        byte(self.buf, frag_off::RESERVED)
+    }
 }
 
 /// Decodes the IPv6 packet starting at `at` with its extension headers; the
@@ -400,43 +459,125 @@ pub(crate) fn ipv6(data: &[u8], at: usize, end: usize) -> Result<IpLayer, Decode
     let truncated = buf.len() < claimed;
     let ip_end = at + claimed.min(buf.len());
 
+    let mut events = Events::default();
+    if truncated {
+        events.set(DecodeEvent::Ipv6TruncPkt);
+    }
+    let mut invalid = None;
     let mut next = v.next_header();
     let mut off = at + Ipv6View::HEADER_LEN;
     let (mut id, mut frag_flags, mut frag_offset) = (0u32, 0u8, 0u16);
+    // Extension headers already met, for the duplicate events.
+    let (mut hh, mut rh, mut ah, mut fh, mut dh) = (false, false, false, false, 0u8);
     let mut walked = 0;
     let has_transport = loop {
         let proto = IpProto::from(next);
-        let is_ext = matches!(
-            proto,
-            IpProto::HopByHop | IpProto::Ipv6Route | IpProto::Ipv6Opts | IpProto::Ah | IpProto::Ipv6Frag
-        );
-        if !is_ext {
-            break !matches!(proto, IpProto::Esp | IpProto::Ipv6NoNext);
+        let rest = data.get(off..ip_end).unwrap_or_default();
+        if walked > 0 && rest.len() < 2 && proto != IpProto::Ipv6NoNext {
+            // Suricata wants two bytes of whatever follows an extension
+            // header, transport headers included.
+            events.set(DecodeEvent::Ipv6TruncExthdr);
+            invalid = Some(DecodeError::Truncated { layer: Layer::Ipv6, need: 2, have: rest.len() });
+            break false;
+        }
+        match proto {
+            IpProto::HopByHop | IpProto::Ipv6Route | IpProto::Ipv6Opts | IpProto::Ah | IpProto::Ipv6Frag => {}
+            IpProto::Ipv6NoNext => {
+                if !rest.is_empty() {
+                    events.set(DecodeEvent::Ipv6DataAfterNoneHeader);
+                }
+                break false;
+            }
+            IpProto::Esp => break false,
+            IpProto::Icmp => {
+                events.set(DecodeEvent::Ipv6Icmpv4);
+                break true;
+            }
+            _ => break true,
         }
         if walked == MAX_IPV6_EXT_HEADERS {
             return Err(DecodeError::Invalid { layer: Layer::Ipv6, reason: "too many extension headers" });
         }
         walked += 1;
-        let rest = data.get(off..ip_end).unwrap_or_default();
+        let trunc = |need: usize| DecodeError::Truncated { layer: Layer::Ipv6, need, have: rest.len() };
         if proto == IpProto::Ipv6Frag {
-            let f = FragView::new_checked(rest)?;
+            let f = match FragView::new_checked(rest) {
+                Ok(f) => f,
+                Err(e) => {
+                    events.set(DecodeEvent::Ipv6TruncExthdr);
+                    invalid = Some(e);
+                    break false;
+                }
+            };
+            next = f.next_header();
+            off += FragView::LEN;
+            if f.reserved() != 0 {
+                events.set(DecodeEvent::Ipv6FhNonZeroReservedField);
+            }
+            if std::mem::replace(&mut fh, true) {
+                events.set(DecodeEvent::Ipv6ExthdrDuplFh);
+                continue;
+            }
+            if f.offset() == 0 && !f.more() {
+                // An atomic fragment (RFC 6946): the datagram is whole.
+                events.set(DecodeEvent::Ipv6ExthdrUselessFh);
+                continue;
+            }
             id = f.ident();
             frag_offset = f.offset();
             frag_flags = u8::from(f.more());
-            next = f.next_header();
-            off += FragView::LEN;
+            if f.more() && (ip_end - off) % 8 != 0 {
+                events.set(DecodeEvent::Ipv6FragInvalidLength);
+            }
             if frag_offset > 0 {
                 // Later fragments carry no transport header.
                 break false;
             }
-        } else {
-            let e = ExtView::new_checked(rest)?;
-            let len = e.len(proto);
-            if len > rest.len() {
-                return Err(DecodeError::Truncated { layer: Layer::Ipv6, need: len, have: rest.len() });
+            continue;
+        }
+        let e = match ExtView::new_checked(rest) {
+            Ok(e) => e,
+            Err(e) => {
+                events.set(DecodeEvent::Ipv6TruncExthdr);
+                invalid = Some(e);
+                break false;
             }
-            next = e.next_header();
-            off += len;
+        };
+        let len = e.len(proto);
+        if len > rest.len() {
+            events.set(DecodeEvent::Ipv6TruncExthdr);
+            invalid = Some(trunc(len));
+            break false;
+        }
+        next = e.next_header();
+        off += len;
+        let dup = match proto {
+            IpProto::HopByHop => std::mem::replace(&mut hh, true),
+            IpProto::Ipv6Route => std::mem::replace(&mut rh, true),
+            IpProto::Ah => std::mem::replace(&mut ah, true),
+            _ => {
+                dh += 1;
+                dh > 2
+            }
+        };
+        if dup {
+            events.set(match proto {
+                IpProto::HopByHop => DecodeEvent::Ipv6ExthdrDuplHh,
+                IpProto::Ipv6Route => DecodeEvent::Ipv6ExthdrDuplRh,
+                IpProto::Ah => DecodeEvent::Ipv6ExthdrDuplAh,
+                _ => DecodeEvent::Ipv6ExthdrDuplDh,
+            });
+            continue;
+        }
+        match proto {
+            IpProto::Ipv6Route if rest.get(2) == Some(&0) => events.set(DecodeEvent::Ipv6RhType0),
+            IpProto::Ah if rest.get(2..4).is_some_and(|r| r != [0, 0]) => {
+                events.set(DecodeEvent::Ipv6ExthdrAhResNotNull)
+            }
+            IpProto::HopByHop | IpProto::Ipv6Opts => {
+                events.merge(ipv6_option_events(&rest[2..len], proto == IpProto::HopByHop))
+            }
+            _ => {}
         }
     };
 
@@ -454,12 +595,73 @@ pub(crate) fn ipv6(data: &[u8], at: usize, end: usize) -> Result<IpLayer, Decode
         header: at..off,
         claimed_len: claimed,
     };
-    Ok(IpLayer { info, payload: off..ip_end, truncated, has_transport })
+    Ok(IpLayer { info, payload: off..ip_end.max(off), truncated, has_transport, events, invalid })
+}
+
+/// Walks the options of a hop-by-hop (`hop`) or destination options header:
+/// unknown option types, PadN of length 0, headers of padding only, and
+/// option lengths that do not fit.
+fn ipv6_option_events(opts: &[u8], hop: bool) -> Events {
+    /// Pad1, PadN, Router Alert, Jumbo payload, Home Address.
+    const PAD1: u8 = 0;
+    const PADN: u8 = 1;
+    const ROUTER_ALERT: u8 = 5;
+    const JUMBO: u8 = 0xC2;
+    const HOME_ADDRESS: u8 = 0xC9;
+    let mut ev = Events::default();
+    let (mut padding, mut other) = (0, 0);
+    let mut i = 0;
+    while i < opts.len() {
+        let kind = opts[i];
+        if kind == PAD1 {
+            padding += 1;
+            i += 1;
+            continue;
+        }
+        let Some(&len) = opts.get(i + 1) else {
+            ev.set(DecodeEvent::Ipv6ExthdrInvalidOptlen);
+            break;
+        };
+        let len = usize::from(len);
+        if i + 2 + len > opts.len() {
+            ev.set(DecodeEvent::Ipv6ExthdrInvalidOptlen);
+            break;
+        }
+        let min = match kind {
+            PADN => {
+                padding += 1;
+                if len == 0 {
+                    ev.set(DecodeEvent::Ipv6ZeroLenPadn);
+                }
+                0
+            }
+            ROUTER_ALERT => 2,
+            JUMBO => 4,
+            HOME_ADDRESS => 16,
+            _ => {
+                ev.set(if hop { DecodeEvent::Ipv6HopoptsUnknownOpt } else { DecodeEvent::Ipv6DstoptsUnknownOpt });
+                0
+            }
+        };
+        if len < min {
+            ev.set(DecodeEvent::Ipv6ExthdrInvalidOptlen);
+            break;
+        }
+        if kind != PADN && kind != JUMBO {
+            other += 1;
+        }
+        i += 2 + len;
+    }
+    if padding > 0 && other == 0 {
+        ev.set(if hop { DecodeEvent::Ipv6HopoptsOnlyPadding } else { DecodeEvent::Ipv6DstoptsOnlyPadding });
+    }
+    ev
 }
 
 #[cfg(test)]
 mod tests {
     use super::{IpProto, MAX_IPV6_EXT_HEADERS};
+    use crate::decode::DecodeEvent;
     use crate::decode::{decode, DecodeError, Layer, LinkType, L4};
 
     /// IPv4 with a 4-byte Router Alert option (IHL 6), TOS 0x10, TTL 1, UDP 5000 -> 5001,
@@ -619,7 +821,7 @@ mod tests {
     ];
 
     /// IPv6 with a chain of nine 8-byte destination options headers, then UDP 1 -> 2
-    /// "deep": one more than MAX_IPV6_EXT_HEADERS.
+    /// "deep".
     /// Packed field by field as commented (Python struct); checksums computed and
     /// checked with tcpdump -vv.
     /// (124 bytes)
@@ -777,19 +979,25 @@ mod tests {
         assert_eq!(p.l4, L4::Other);
         assert_eq!(p.payload().len(), 16);
 
-        assert_eq!(MAX_IPV6_EXT_HEADERS, 8);
+        // Nine destination options headers decode (Suricata walks them),
+        // the third and later raising the duplicate event.
+        let p = decode(LinkType::Raw, IPV6_9_DSTOPTS).unwrap();
+        assert_eq!(p.ip.as_ref().unwrap().header, 0..40 + 9 * 8);
+        assert_eq!(p.payload(), b"deep");
+        assert!(p.events.has(DecodeEvent::Ipv6ExthdrDuplDh));
+        // One header more than the cap is an invalid header: the same
+        // 8-byte destination options header repeated.
+        let n = MAX_IPV6_EXT_HEADERS + 1;
+        let mut deep = IPV6_9_DSTOPTS[..40].to_vec();
+        deep[4..6].copy_from_slice(&((n * 8 + 12) as u16).to_be_bytes());
+        for _ in 0..n {
+            deep.extend_from_slice(&IPV6_9_DSTOPTS[40..48]);
+        }
+        deep.extend_from_slice(&IPV6_9_DSTOPTS[IPV6_9_DSTOPTS.len() - 12..]);
         assert_eq!(
-            decode(LinkType::Raw, IPV6_9_DSTOPTS).unwrap_err(),
+            decode(LinkType::Raw, &deep).unwrap_err(),
             DecodeError::Invalid { layer: Layer::Ipv6, reason: "too many extension headers" }
         );
-        // Eight headers are fine: start at the second one, with the fixed
-        // header's next-header byte still 60 and the payload length reduced.
-        let mut eight = IPV6_9_DSTOPTS[..40].to_vec();
-        eight[4..6].copy_from_slice(&(IPV6_9_DSTOPTS.len() as u16 - 48).to_be_bytes());
-        eight.extend_from_slice(&IPV6_9_DSTOPTS[48..]);
-        let p = decode(LinkType::Raw, &eight).unwrap();
-        assert_eq!(p.ip.as_ref().unwrap().header, 0..40 + 8 * 8);
-        assert_eq!(p.payload(), b"deep");
     }
 
     #[test]
@@ -798,11 +1006,13 @@ mod tests {
             decode(LinkType::Ipv6, &IPV6_ESP[..39]).unwrap_err(),
             DecodeError::Truncated { layer: Layer::Ipv6, need: 40, have: 39 }
         );
-        // The hop-by-hop header is 8 bytes; only 5 were captured.
-        assert_eq!(
-            decode(LinkType::Ipv6, &IPV6_HBH_FRAG_FIRST[..45]).unwrap_err(),
-            DecodeError::Truncated { layer: Layer::Ipv6, need: 8, have: 5 }
-        );
+        // The hop-by-hop header is 8 bytes; only 5 were captured: the
+        // packet keeps its addresses and is invalid (Suricata's
+        // ipv6.trunc_exthdr).
+        let p = decode(LinkType::Ipv6, &IPV6_HBH_FRAG_FIRST[..45]).unwrap();
+        assert_eq!(p.invalid, Some(DecodeError::Truncated { layer: Layer::Ipv6, need: 8, have: 5 }));
+        assert!(p.events.has(DecodeEvent::Ipv6TruncExthdr));
+        assert!(p.ip.is_some() && p.payload().is_empty());
         assert_eq!(
             decode(LinkType::Ipv6, IPV4_ROUTER_ALERT.repeat(2).as_slice()).unwrap_err(),
             DecodeError::Invalid { layer: Layer::Ipv6, reason: "version mismatch" }

@@ -5,6 +5,7 @@
 
 use std::ops::Range;
 
+use super::event::{DecodeEvent, Events};
 use super::ip::IpProto;
 use super::wire::{be16, be32, byte};
 use super::{DecodeError, Layer, L4};
@@ -16,6 +17,95 @@ pub(crate) struct Transport {
     pub(crate) l4: L4,
     /// Transport payload in the frame.
     pub(crate) payload: Range<usize>,
+    /// Anomalies of the transport header (TCP options, UDP length).
+    pub(crate) events: Events,
+}
+
+/// The decoder event Suricata raises for a transport header that cannot be
+/// read, which makes the packet invalid.
+pub(crate) fn error_event(e: &DecodeError) -> Option<DecodeEvent> {
+    Some(match *e {
+        DecodeError::Truncated { layer: Layer::Tcp, need, .. } if need == TcpView::MIN_HEADER_LEN => {
+            DecodeEvent::TcpPktTooSmall
+        }
+        // Suricata's names: the packet shorter than the header length is
+        // "hlen too small", a data offset below 5 an "invalid optlen".
+        DecodeError::Truncated { layer: Layer::Tcp, .. } => DecodeEvent::TcpHlenTooSmall,
+        DecodeError::Invalid { layer: Layer::Tcp, .. } => DecodeEvent::TcpInvalidOptlen,
+        DecodeError::Truncated { layer: Layer::Udp, .. } => DecodeEvent::UdpHlenTooSmall,
+        DecodeError::Truncated { layer: Layer::Icmpv4, .. } => DecodeEvent::Icmpv4PktTooSmall,
+        DecodeError::Truncated { layer: Layer::Icmpv6, .. } => DecodeEvent::Icmpv6PktTooSmall,
+        _ => return None,
+    })
+}
+
+/// TCP option kinds whose length is fixed or constrained, which Suricata
+/// checks for length and duplicates.
+mod tcp_opt {
+    /// End of option list.
+    pub const EOL: u8 = 0;
+    /// No operation (padding).
+    pub const NOP: u8 = 1;
+    /// Maximum segment size (length 4).
+    pub const MSS: u8 = 2;
+    /// Window scale (length 3).
+    pub const WS: u8 = 3;
+    /// SACK permitted (length 2).
+    pub const SACKOK: u8 = 4;
+    /// SACK blocks (2 + 8n, n >= 1).
+    pub const SACK: u8 = 5;
+    /// Timestamps (length 10).
+    pub const TS: u8 = 8;
+    /// TCP fast open cookie (length 2, or 6 to 18 and even).
+    pub const TFO: u8 = 34;
+}
+
+/// Walks the options of a TCP header: a length that cannot be right for its
+/// kind or runs past the header is `tcp.opt_invalid_len`, a known option
+/// seen twice is `tcp.opt_duplicate`.
+fn tcp_option_events(opts: &[u8]) -> Events {
+    let mut ev = Events::default();
+    let mut seen = [false; 256];
+    let mut i = 0;
+    while i < opts.len() {
+        let kind = opts[i];
+        match kind {
+            tcp_opt::EOL => break,
+            tcp_opt::NOP => {
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        let Some(&len) = opts.get(i + 1) else {
+            ev.set(DecodeEvent::TcpOptInvalidLen);
+            break;
+        };
+        let len = usize::from(len);
+        if len < 2 || i + len > opts.len() {
+            ev.set(DecodeEvent::TcpOptInvalidLen);
+            break;
+        }
+        let bad_len = match kind {
+            tcp_opt::MSS => len != 4,
+            tcp_opt::WS => len != 3,
+            tcp_opt::SACKOK => len != 2,
+            tcp_opt::SACK => len < 10 || (len - 2) % 8 != 0,
+            tcp_opt::TS => len != 10,
+            tcp_opt::TFO => !(len == 2 || (6..=18).contains(&len) && len % 2 == 0),
+            _ => false,
+        };
+        if bad_len {
+            ev.set(DecodeEvent::TcpOptInvalidLen);
+        }
+        let tracked =
+            matches!(kind, tcp_opt::MSS | tcp_opt::WS | tcp_opt::SACKOK | tcp_opt::SACK | tcp_opt::TS | tcp_opt::TFO);
+        if tracked && std::mem::replace(&mut seen[usize::from(kind)], true) {
+            ev.set(DecodeEvent::TcpOptDuplicate);
+        }
+        i += len;
+    }
+    ev
 }
 
 /// Field offsets of the TCP header.
@@ -185,7 +275,8 @@ pub(crate) fn transport(
     match (IpProto::from(proto), ip_version) {
         (IpProto::Tcp, _) => {
             let v = TcpView::new_checked(buf)?;
-            Ok(Transport { l4: v.summary(), payload: start + v.header_len()..end })
+            let events = tcp_option_events(&buf[TcpView::MIN_HEADER_LEN..v.header_len()]);
+            Ok(Transport { l4: v.summary(), payload: start + v.header_len()..end, events })
         }
         (IpProto::Udp, _) => {
             let v = UdpView::new_checked(buf)?;
@@ -194,20 +285,34 @@ pub(crate) fn transport(
             // truncated or forged) the IP layer does.
             let udp_len = v.len();
             let udp_end = if udp_len >= UdpView::HEADER_LEN && udp_len <= buf.len() { start + udp_len } else { end };
+            let mut events = Events::default();
+            // Suricata makes both packets invalid; a mirror's truncation
+            // makes the second common, so the packet is kept (see the
+            // module documentation of `decode`).
+            if udp_len != 0 && udp_len < UdpView::HEADER_LEN {
+                events.set(DecodeEvent::UdpLenInvalid);
+            } else if udp_len > buf.len() {
+                events.set(DecodeEvent::UdpPktTooSmall);
+            }
             Ok(Transport {
                 l4: L4::Udp { sport: v.sport(), dport: v.dport() },
                 payload: start + UdpView::HEADER_LEN..udp_end,
+                events,
             })
         }
         (IpProto::Icmp, 4) => {
             let v = IcmpView::new_checked(buf, Layer::Icmpv4)?;
-            Ok(Transport { l4: v.summary(false), payload: start + IcmpView::HEADER_LEN..end })
+            Ok(Transport {
+                l4: v.summary(false),
+                payload: start + IcmpView::HEADER_LEN..end,
+                events: Events::default(),
+            })
         }
         (IpProto::Icmpv6, 6) => {
             let v = IcmpView::new_checked(buf, Layer::Icmpv6)?;
-            Ok(Transport { l4: v.summary(true), payload: start + IcmpView::HEADER_LEN..end })
+            Ok(Transport { l4: v.summary(true), payload: start + IcmpView::HEADER_LEN..end, events: Events::default() })
         }
-        _ => Ok(Transport { l4: L4::Other, payload: ip_payload }),
+        _ => Ok(Transport { l4: L4::Other, payload: ip_payload, events: Events::default() }),
     }
 }
 
@@ -323,6 +428,14 @@ mod tests {
         0x69, 0x6e, 0x6e, 0x65, 0x72,
     ];
 
+    /// The error that made a frame's transport header unreadable (the
+    /// packet itself still decodes, with its IP layer).
+    fn invalid(frame: &[u8]) -> DecodeError {
+        let p = decode(LinkType::Raw, frame).expect("the IP layer decodes");
+        assert!(p.ip.is_some() && p.payload().is_empty() && p.l4 == L4::Other);
+        p.invalid.expect("an invalid transport header")
+    }
+
     #[test]
     fn tcp_fields_and_options() {
         let p = decode(LinkType::Raw, TCP4_SYN_OPTIONS).unwrap();
@@ -355,19 +468,10 @@ mod tests {
     fn tcp_bad_data_offset() {
         let mut b = TCP4_SYN_OPTIONS.to_vec();
         b[20 + 12] = 0x40; // data offset 4
-        assert_eq!(
-            decode(LinkType::Raw, &b).unwrap_err(),
-            DecodeError::Invalid { layer: Layer::Tcp, reason: "header length below 20" }
-        );
+        assert_eq!(invalid(&b), DecodeError::Invalid { layer: Layer::Tcp, reason: "header length below 20" });
         b[20 + 12] = 0xf0; // data offset 15 = 60 bytes, only 32 there
-        assert_eq!(
-            decode(LinkType::Raw, &b).unwrap_err(),
-            DecodeError::Truncated { layer: Layer::Tcp, need: 60, have: 32 }
-        );
-        assert_eq!(
-            decode(LinkType::Raw, &TCP4_SYN_OPTIONS[..39]).unwrap_err(),
-            DecodeError::Truncated { layer: Layer::Tcp, need: 20, have: 19 }
-        );
+        assert_eq!(invalid(&b), DecodeError::Truncated { layer: Layer::Tcp, need: 60, have: 32 });
+        assert_eq!(invalid(&TCP4_SYN_OPTIONS[..39]), DecodeError::Truncated { layer: Layer::Tcp, need: 20, have: 19 });
     }
 
     #[test]
@@ -381,10 +485,7 @@ mod tests {
             b[24..26].copy_from_slice(&bad.to_be_bytes());
             assert_eq!(decode(LinkType::Raw, &b).unwrap().payload(), b"abcd", "udp length {bad}");
         }
-        assert_eq!(
-            decode(LinkType::Raw, &UDP4_SHORT_LEN[..27]).unwrap_err(),
-            DecodeError::Truncated { layer: Layer::Udp, need: 8, have: 7 }
-        );
+        assert_eq!(invalid(&UDP4_SHORT_LEN[..27]), DecodeError::Truncated { layer: Layer::Udp, need: 8, have: 7 });
     }
 
     #[test]
@@ -398,10 +499,7 @@ mod tests {
         assert_eq!(p.l4, L4::Icmp { itype: 3, icode: 3, id: 0, seq: 0, v6: false });
         assert_eq!(p.payload().len(), 28);
 
-        assert_eq!(
-            decode(LinkType::Raw, &ICMP4_ECHO[..24]).unwrap_err(),
-            DecodeError::Truncated { layer: Layer::Icmpv4, need: 8, have: 4 }
-        );
+        assert_eq!(invalid(&ICMP4_ECHO[..24]), DecodeError::Truncated { layer: Layer::Icmpv4, need: 8, have: 4 });
     }
 
     #[test]
@@ -414,10 +512,7 @@ mod tests {
         assert_eq!(p.l4, L4::Icmp { itype: 135, icode: 0, id: 0, seq: 0, v6: true });
         assert_eq!(p.payload().len(), 16);
 
-        assert_eq!(
-            decode(LinkType::Raw, &ICMP6_ECHO_REPLY[..43]).unwrap_err(),
-            DecodeError::Truncated { layer: Layer::Icmpv6, need: 8, have: 3 }
-        );
+        assert_eq!(invalid(&ICMP6_ECHO_REPLY[..43]), DecodeError::Truncated { layer: Layer::Icmpv6, need: 8, have: 3 });
     }
 
     #[test]

@@ -18,6 +18,7 @@
 
 pub mod defrag;
 mod ethernet;
+pub mod event;
 mod ip;
 mod l4;
 mod linktype;
@@ -26,6 +27,7 @@ mod tunnel;
 use std::net::IpAddr;
 use std::ops::Range;
 
+pub use event::{DecodeEvent, Events};
 pub use linktype::LinkType;
 
 /// Tunnels nested deeper than this are not decapsulated: [`decode`] returns
@@ -318,6 +320,13 @@ pub struct Packet<'a> {
     /// The frame was captured shorter than its IP header claims (mirror
     /// packet-length truncation or snaplen): inspected as far as it goes.
     pub truncated: bool,
+    /// Decoder anomalies (`decode-event` rules, EVE `anomaly` records).
+    pub events: Events,
+    /// The innermost transport header (or an IPv6 extension header) could
+    /// not be read: the packet keeps its IP layer and gets packet rules
+    /// without a flow, as Suricata treats an invalid packet; the error is
+    /// counted like any decode error.
+    pub invalid: Option<DecodeError>,
 }
 
 impl<'a> Packet<'a> {
@@ -503,6 +512,8 @@ pub fn decode(linktype: LinkType, data: &[u8]) -> Result<Packet<'_>, DecodeError
         l4: L4::Other,
         payload: 0..0,
         truncated: false,
+        events: Events::default(),
+        invalid: None,
     };
     // End of the frame being decoded: the capture, then each inner frame.
     let mut end = data.len();
@@ -566,6 +577,12 @@ fn ip_layer(pkt: &mut Packet<'_>, layer: ip::IpLayer) -> Result<Option<tunnel::D
     pkt.truncated = layer.truncated;
     pkt.l4 = L4::Other;
     pkt.payload = layer.payload.clone();
+    pkt.events.merge(layer.events);
+    if let Some(e) = layer.invalid {
+        pkt.payload = 0..0;
+        pkt.invalid = Some(e);
+        return Ok(None);
+    }
     if !layer.has_transport {
         return Ok(None);
     }
@@ -574,13 +591,27 @@ fn ip_layer(pkt: &mut Packet<'_>, layer: ip::IpLayer) -> Result<Option<tunnel::D
         // A first fragment whose transport header spills into the next
         // fragment: keep it as a payload-only packet.
         Err(DecodeError::Truncated { .. }) if info.is_fragment => return Ok(None),
-        Err(e) => return Err(e),
+        Err(e) => match l4::error_event(&e) {
+            // The IP layer stays: rules on addresses and decoder events
+            // still see the packet.
+            Some(ev) => {
+                pkt.events.set(ev);
+                pkt.payload = 0..0;
+                pkt.invalid = Some(e);
+                return Ok(None);
+            }
+            None => return Err(e),
+        },
     };
     pkt.l4 = t.l4;
     pkt.payload = t.payload.clone();
+    pkt.events.merge(t.events);
     // A fragment holds only part of the inner frame: not decapsulated.
     if info.is_fragment {
         return Ok(None);
+    }
+    if info.proto == tunnel::GRE_PROTO && t.payload.len() < tunnel::GRE_MIN_LEN {
+        pkt.events.set(DecodeEvent::GrePktTooSmall);
     }
     let (d, sport, dport) = match t.l4 {
         _ if info.proto == tunnel::GRE_PROTO => match tunnel::gre(pkt.data, t.payload) {
@@ -754,6 +785,81 @@ mod tests {
             assert_total(LinkType::from(lt), KITCHEN_SINK);
             assert_total(LinkType::from(lt), &KITCHEN_SINK[18..]);
         }
+    }
+
+    /// IPv6 2001:db8::1 -> 2001:db8::2 with next header `next` and `rest`
+    /// after the fixed header.
+    fn v6(next: u8, rest: &[u8]) -> Vec<u8> {
+        let mut b = vec![0x60, 0, 0, 0];
+        b.extend((rest.len() as u16).to_be_bytes());
+        b.extend([next, 64]);
+        b.extend([0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        b.extend([0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+        b.extend_from_slice(rest);
+        b
+    }
+
+    /// IPv4 192.0.2.1 -> 192.0.2.2 carrying protocol `proto` and `rest`.
+    fn v4(proto: u8, rest: &[u8]) -> Vec<u8> {
+        let mut b = vec![0x45, 0];
+        b.extend(((20 + rest.len()) as u16).to_be_bytes());
+        b.extend([0, 1, 0, 0, 64, proto, 0, 0, 192, 0, 2, 1, 192, 0, 2, 2]);
+        b.extend_from_slice(rest);
+        b
+    }
+
+    #[test]
+    fn decoder_events_as_suricata_names_them() {
+        use DecodeEvent as E;
+        let udp = [0, 1, 0, 2, 0, 8, 0, 0];
+        let events = |b: &[u8]| decode(LinkType::Raw, b).unwrap().events;
+
+        // An atomic fragment: a useless header, and the datagram is whole.
+        let atomic = v6(44, &[&[17, 0, 0, 0, 0, 0, 0, 1][..], &udp].concat());
+        let p = decode(LinkType::Raw, &atomic).unwrap();
+        assert!(p.events.has(E::Ipv6ExthdrUselessFh) && p.invalid.is_none());
+        assert_eq!(p.l4, L4::Udp { sport: 1, dport: 2 });
+        // A second fragment header is a duplicate; a non-zero reserved byte.
+        let two = [&[44, 0, 0, 0, 0, 0, 0, 1][..], &[17, 7, 0, 0, 0, 0, 0, 2], &udp].concat();
+        let ev = events(&v6(44, &two));
+        assert!(ev.has(E::Ipv6ExthdrDuplFh) && ev.has(E::Ipv6FhNonZeroReservedField));
+        // A first fragment whose length is not a multiple of 8.
+        assert!(events(&v6(44, &[&[17, 0, 0, 1, 0, 0, 0, 9][..], &udp, &[1]].concat())).has(E::Ipv6FragInvalidLength));
+        // Destination options: an unknown option; padding only.
+        assert!(events(&v6(60, &[59, 0, 0x1e, 4, 0, 0, 0, 0])).has(E::Ipv6DstoptsUnknownOpt));
+        let ev = events(&v6(60, &[59, 0, 1, 4, 0, 0, 0, 0]));
+        assert!(ev.has(E::Ipv6DstoptsOnlyPadding) && !ev.has(E::Ipv6DstoptsUnknownOpt));
+        assert!(events(&v6(0, &[59, 0, 1, 0, 0, 0, 0, 0, 0])).has(E::Ipv6ZeroLenPadn));
+        assert!(events(&v6(43, &[59, 0, 0, 0, 0, 0, 0, 0])).has(E::Ipv6RhType0));
+        assert!(events(&v6(59, &[1, 2])).has(E::Ipv6DataAfterNoneHeader));
+        // Nothing after a header: truncated, invalid, addresses kept.
+        let cut = v6(44, &[6, 0, 0, 0, 0, 0, 0, 1]);
+        let p = decode(LinkType::Raw, &cut).unwrap();
+        assert!(p.events.has(E::Ipv6TruncExthdr) && p.invalid.is_some() && p.ip.is_some());
+
+        // TCP shorter than its header: invalid, the IP layer stays.
+        let tiny = v4(6, &[0; 10]);
+        let p = decode(LinkType::Raw, &tiny).unwrap();
+        assert!(p.events.has(E::TcpPktTooSmall) && p.invalid.is_some());
+        assert_eq!(p.ip.as_ref().map(|ip| ip.proto), Some(6));
+        // UDP shorter than its header.
+        assert!(events(&v4(17, &[0; 4])).has(E::UdpHlenTooSmall));
+        // TCP options: MSS twice; a window scale of the wrong length.
+        let mut tcp = vec![0, 1, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0, 0x70, 0x02, 0xff, 0xff, 0, 0, 0, 0];
+        tcp.extend([2, 4, 5, 0xb4, 2, 4, 5, 0xb4]);
+        assert!(events(&v4(6, &tcp)).has(E::TcpOptDuplicate));
+        tcp[24..28].copy_from_slice(&[3, 4, 7, 1]);
+        let ev = events(&v4(6, &tcp));
+        assert!(ev.has(E::TcpOptInvalidLen) && !ev.has(E::TcpOptDuplicate));
+        // IPv4 captured shorter than its total length: still decoded.
+        let mut short = v4(17, &udp);
+        short[2..4].copy_from_slice(&1000u16.to_be_bytes());
+        let p = decode(LinkType::Raw, &short).unwrap();
+        assert!(p.events.has(E::Ipv4TruncPkt) && p.invalid.is_none() && p.truncated);
+        // GRE too small.
+        assert!(events(&v4(47, &[0, 0])).has(E::GrePktTooSmall));
+        // A clean packet has none.
+        assert!(events(&v4(17, &udp)).is_empty());
     }
 
     #[test]

@@ -131,6 +131,9 @@ impl<'a> GeneveView<'a> {
 /// IP protocol number of GRE.
 pub(crate) const GRE_PROTO: u8 = 47;
 
+/// Flags, version and protocol type: the GRE header without options.
+pub(crate) const GRE_MIN_LEN: usize = 4;
+
 /// Decodes a GRE header (version 0) at `data[payload]`: IPv4, IPv6,
 /// transparent Ethernet, and ERSPAN type II (0x88BE) and III (0x22EB)
 /// around Ethernet. The key (or the ERSPAN session id) goes where VXLAN
@@ -138,7 +141,7 @@ pub(crate) const GRE_PROTO: u8 = 47;
 /// unknown payloads): the packet then stays plain GRE.
 pub(crate) fn gre(data: &[u8], payload: Range<usize>) -> Option<Decap> {
     let b = data.get(payload.clone())?;
-    if b.len() < 4 {
+    if b.len() < GRE_MIN_LEN {
         return None;
     }
     let flags = u16::from_be_bytes([b[0], b[1]]);

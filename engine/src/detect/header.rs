@@ -128,6 +128,7 @@ fn check(c: &PacketCheck, pkt: &Packet<'_>, ip: &IpInfo, flow: &FlowView, bufs: 
             bufs.get(*buffer).is_some_and(|v| v == prefix.as_slice())
         }
         PacketCheck::FtpBounce => ftp_bounce(pkt.payload(), ip.src),
+        PacketCheck::DecodeEvent(e) => pkt.events.has(*e),
     }
 }
 

@@ -33,6 +33,8 @@ fn packet(payload: &[u8], proto: u8, sport: u16, dport: u16) -> Packet<'_> {
         l4,
         payload: 0..payload.len(),
         truncated: false,
+        events: Default::default(),
+        invalid: None,
     }
 }
 

@@ -22,26 +22,29 @@ pub struct EveTypes {
     pub dns: bool,
     /// `tls`.
     pub tls: bool,
+    /// `anomaly` with decoder events (Suricata's `anomaly: types: decode`).
+    pub anomaly_decode: bool,
 }
 
 impl Default for EveTypes {
     /// Alerts only: what a sensor feeding a SIEM needs first; the protocol
     /// and flow records are switched on with `--eve-types`.
     fn default() -> Self {
-        EveTypes { alert: true, flow: false, http: false, dns: false, tls: false }
+        EveTypes { alert: true, flow: false, http: false, dns: false, tls: false, anomaly_decode: false }
     }
 }
 
 impl EveTypes {
     /// Every type mirador writes (Suricata's default `eve-log` types that
-    /// mirador implements).
+    /// mirador implements). Decoder anomalies are off, as in Suricata's
+    /// default configuration: a busy link raises many.
     pub fn all() -> Self {
-        EveTypes { alert: true, flow: true, http: true, dns: true, tls: true }
+        EveTypes { alert: true, flow: true, http: true, dns: true, tls: true, anomaly_decode: false }
     }
 
     /// Parses `alert,flow,http,dns,tls` (unknown names are returned).
     pub fn parse(list: &str) -> (Self, Vec<String>) {
-        let mut t = EveTypes { alert: false, flow: false, http: false, dns: false, tls: false };
+        let mut t = EveTypes { alert: false, flow: false, http: false, dns: false, tls: false, anomaly_decode: false };
         let mut unknown = Vec::new();
         for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
             if !t.enable(name) {
@@ -59,6 +62,7 @@ impl EveTypes {
             "http" => self.http = true,
             "dns" => self.dns = true,
             "tls" => self.tls = true,
+            "anomaly" => self.anomaly_decode = true,
             _ => return false,
         }
         true
@@ -114,6 +118,38 @@ fn envelope(
         m.insert("pkt_src".into(), src.into());
     }
     m
+}
+
+/// An `anomaly` record for a decoder event on the packet `pkt`, as
+/// Suricata writes it (`anomaly.type: decode`, `anomaly.event:
+/// decoder.<name>`), with the packet's addresses (and ports when its
+/// transport header was read).
+pub fn render_decode_anomaly(
+    ts: Timestamp,
+    pkt: &crate::decode::Packet<'_>,
+    pcap_cnt: u64,
+    event: crate::decode::DecodeEvent,
+) -> String {
+    let mut m = Map::new();
+    m.insert("timestamp".into(), format_ts(ts).into());
+    m.insert("pcap_cnt".into(), pcap_cnt.into());
+    m.insert("event_type".into(), "anomaly".into());
+    if let Some(ip) = pkt.ip.as_ref() {
+        let (sp, dp) = pkt.l4.ports();
+        let ports = pkt.invalid.is_none() && matches!(ip.proto, 6 | 17);
+        m.insert("src_ip".into(), format_ip(ip.src).into());
+        if ports {
+            m.insert("src_port".into(), sp.into());
+        }
+        m.insert("dest_ip".into(), format_ip(ip.dst).into());
+        if ports {
+            m.insert("dest_port".into(), dp.into());
+        }
+        m.insert("proto".into(), proto_name(ip.proto).into());
+    }
+    m.insert("pkt_src".into(), "wire/pcap".into());
+    m.insert("anomaly".into(), serde_json::json!({ "type": "decode", "event": format!("decoder.{}", event.name()) }));
+    Value::Object(m).to_string()
 }
 
 /// mirador addition: the mirror session's VNI, so that flow and protocol

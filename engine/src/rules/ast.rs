@@ -934,6 +934,8 @@ pub enum PacketCheck {
     },
     /// ftpbounce: a PORT command naming another host than the client.
     FtpBounce,
+    /// decode-event: the decoder raised this anomaly on the packet.
+    DecodeEvent(crate::decode::DecodeEvent),
     /// app-layer-protocol.
     AppLayerProto {
         /// Protocol.

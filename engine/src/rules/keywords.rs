@@ -758,6 +758,14 @@ impl Builder {
                 Self::no_value(o)?;
                 self.rule.checks.push(PacketCheck::FtpBounce);
             }
+            "decode-event" => {
+                let v = Self::need_value(o)?.trim();
+                // Suricata also accepts the EVE spelling `decoder.ipv4.trunc_pkt`.
+                let name = v.strip_prefix("decoder.").unwrap_or(v);
+                let e = crate::decode::DecodeEvent::from_name(name)
+                    .ok_or_else(|| bad(format!("unknown decoder event '{v}'")))?;
+                self.rule.checks.push(PacketCheck::DecodeEvent(e));
+            }
             "asn1" => {
                 let a = parse_asn1(Self::need_value(o)?).map_err(bad)?;
                 let buffer = self.current_buffer_for_relative(a.relative_offset.is_some());
@@ -787,7 +795,6 @@ impl Builder {
             | "filename_kw"
             | "filesize"
             | "app-layer-event"
-            | "decode-event"
             | "stream-event"
             | "engine-event"
             | "dce_iface"
