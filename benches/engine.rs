@@ -84,6 +84,7 @@ fn bench(c: &mut Criterion) {
             first_in_dir: false,
             pseudo: false,
             flowless: false,
+            stream_sizes: None,
         };
         b.iter(|| {
             out.clear();

@@ -364,6 +364,7 @@ impl Detector<'_> {
             first_in_dir,
             pseudo,
             flowless: false,
+            stream_sizes: flow.streams.as_ref().and_then(|st| Some([st.dir[0].size()?, st.dir[1].size()?])),
         };
         let dir = usize::from(!to_server);
         let stream = flow.streams.as_ref().map(|st| st.pending[dir].as_slice()).filter(|p| !p.is_empty());
@@ -489,6 +490,7 @@ impl Detector<'_> {
             first_in_dir: true,
             pseudo: false,
             flowless: true,
+            stream_sizes: None,
         };
         let facts = AppFacts { state: None, to_server: true };
         let input = Input { pkt: &bare, flow: view, stream: None, txs: &[], app: &facts };

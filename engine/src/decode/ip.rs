@@ -526,7 +526,7 @@ pub(crate) fn ipv6(data: &[u8], at: usize, end: usize) -> Result<IpLayer, Decode
             id = f.ident();
             frag_offset = f.offset();
             frag_flags = u8::from(f.more());
-            if f.more() && (ip_end - off) % 8 != 0 {
+            if f.more() && !(ip_end - off).is_multiple_of(8) {
                 events.set(DecodeEvent::Ipv6FragInvalidLength);
             }
             if frag_offset > 0 {

@@ -112,8 +112,13 @@ fn check(c: &PacketCheck, pkt: &Packet<'_>, ip: &IpInfo, flow: &FlowView, bufs: 
         PacketCheck::SameIp => ip.src == ip.dst,
         // A transaction check: see `tx_checks`.
         PacketCheck::Urilen(..) => true,
-        // Needs stream tracking; not evaluated until reassembly lands.
-        PacketCheck::StreamSize { .. } => false,
+        // Sides as parsed: 0 server, 1 client, 2 both, 3 either.
+        PacketCheck::StreamSize { side, cmp } => flow.stream_sizes.is_some_and(|[client, server]| match side {
+            0 => cmp.matches(server),
+            1 => cmp.matches(client),
+            2 => cmp.matches(server) && cmp.matches(client),
+            _ => cmp.matches(server) || cmp.matches(client),
+        }),
         PacketCheck::AppLayerProto { proto, negated } => (flow.app_proto == Some(*proto)) != *negated,
         PacketCheck::SslVersion { mask, negated } => match bufs.ssl_versions() {
             Some(v) => (v & mask != 0) != *negated,

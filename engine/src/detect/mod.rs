@@ -13,6 +13,7 @@ pub mod payload;
 pub mod regex;
 mod signature;
 pub mod threshold;
+pub mod transform;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -79,6 +80,9 @@ pub struct FlowView {
     /// The packet has no flow (an IP fragment): `flow:` directions and
     /// `established` never hold.
     pub flowless: bool,
+    /// TCP sequence space used per side, [client, server] (`stream_size`);
+    /// None outside TCP flows.
+    pub stream_sizes: Option<[u64; 2]>,
 }
 
 /// Buffers other than the packet payload, filled by app-layer parsers, and
@@ -553,7 +557,11 @@ fn payload_matches(s: &Signature, payload: &[u8], bufs: &dyn Buffers) -> bool {
     for (b, ops) in &s.buffers {
         let buf = if *b == Buffer::Payload { Some(payload) } else { bufs.get(*b) };
         let Some(buf) = buf else { return false };
-        let mut insp = Inspection::new(buf, vars);
+        let (buf, ops) = match ops.split_first() {
+            Some((payload::Op::Transform(chain), rest)) => (chain.apply(buf), rest),
+            _ => (std::borrow::Cow::Borrowed(buf), ops.as_slice()),
+        };
+        let mut insp = Inspection::new(&buf, vars);
         if !insp.run(ops) {
             return false;
         }

@@ -259,6 +259,9 @@ pub enum Op {
     Bsize(NumMatch<u64>),
     /// asn1.
     Asn1(crate::rules::ast::Asn1Opts),
+    /// The transforms of the buffer: only ever the first op of a buffer's
+    /// list, applied by the caller before inspection (a no-op here).
+    Transform(Box<super::transform::Chain>),
 }
 
 impl Op {
@@ -271,6 +274,7 @@ impl Op {
             Op::ByteTest { read, .. } | Op::ByteJump { read, .. } | Op::ByteExtract { read, .. } => read.relative,
             Op::Bsize(_) => false,
             Op::Asn1(a) => a.relative_offset.is_some(),
+            Op::Transform(_) => false,
         }
     }
 }
@@ -434,6 +438,7 @@ impl<'a> Inspection<'a> {
                 };
                 at >= 0 && super::asn1::matches(a, buf, at as usize) && self.step(ops, idx + 1, cursor)
             }
+            Op::Transform(_) => self.step(ops, idx + 1, cursor),
         }
     }
 

@@ -3,6 +3,7 @@
 
 use super::payload::{ByteRead, ContentOp, Op, Operand, PcreOp, MAX_BYTE_VARS};
 use super::regex::Regex;
+use super::transform::Chain;
 use crate::rules::ast::*;
 use crate::rules::netset::{IpSet, PortSet};
 use crate::rules::{Classifications, RuleError, Vars};
@@ -231,6 +232,9 @@ impl Compiler<'_> {
         let sport = self.vars.resolve_port(&h.sport).map_err(vars_err)?;
         let dport = self.vars.resolve_port(&h.dport).map_err(vars_err)?;
         let mut buffers: Vec<(Buffer, Vec<Op>)> = Vec::new();
+        // What each entry of `buffers` inspects: a buffer and its transforms
+        // (`http.uri` and `http.uri; url_decode` are two inspections).
+        let mut buffer_keys: Vec<(Buffer, &[Transform])> = Vec::new();
         let mut var_slots: Vec<String> = Vec::new();
         let operand =
             |v: &Value, slots: &Vec<String>| -> Result<Operand, RuleError> {
@@ -326,10 +330,28 @@ impl Compiler<'_> {
                     return Err(RuleError::unsupported("keyword 'base64_decode'", 1));
                 }
             };
-            match buffers.iter_mut().find(|(b, _)| *b == bop.buffer) {
-                Some((_, ops)) => ops.push(op),
-                None => buffers.push((bop.buffer, vec![op])),
+            let key = (bop.buffer, bop.transforms.as_slice());
+            let pos = match buffer_keys.iter().position(|k| *k == key) {
+                Some(p) => p,
+                None => {
+                    let mut ops = Vec::new();
+                    if !bop.transforms.is_empty() {
+                        let chain =
+                            Chain::compile(&bop.transforms).map_err(|(kw, e)| RuleError::bad_value(kw, e, 1))?;
+                        ops.push(Op::Transform(Box::new(chain)));
+                    }
+                    buffer_keys.push(key);
+                    buffers.push((bop.buffer, ops));
+                    buffers.len() - 1
+                }
+            };
+            let ops = &mut buffers[pos].1;
+            if let (PayloadOp::Content(c), Some(Op::Transform(chain))) = (&bop.op, ops.first()) {
+                chain.check_content(&c.pattern).map_err(|kw| {
+                    RuleError::bad_value("content", format!("the pattern cannot match the output of {kw}"), 1)
+                })?;
             }
+            ops.push(op);
         }
         let fast = choose_fast_pattern(rule);
         let flowbits: NamedFlowbits = rule.flowbits.iter().map(|f| (f.cmd, f.names.clone(), f.any)).collect();
@@ -377,10 +399,12 @@ impl Compiler<'_> {
 
 /// Picks the prefilter pattern as Suricata does: an explicit `fast_pattern`,
 /// else the longest non-negated content of the buffer with the most
-/// selective position (ties: the first). Negated contents never qualify.
+/// selective position (ties: the first). Negated contents never qualify,
+/// nor do contents of transformed buffers (the prefilter scans the buffers
+/// as parsed; such a rule is verified without prefilter instead).
 fn choose_fast_pattern(rule: &Rule) -> Option<FastPat> {
     let contents = rule.ops.iter().filter_map(|b| match &b.op {
-        PayloadOp::Content(c) if !c.negated => Some((b.buffer, c)),
+        PayloadOp::Content(c) if !c.negated && b.transforms.is_empty() => Some((b.buffer, c)),
         _ => None,
     });
     let mut best: Option<(Buffer, &Content)> = None;

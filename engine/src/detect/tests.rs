@@ -65,6 +65,7 @@ const TO_SERVER: FlowView = FlowView {
     first_in_dir: true,
     pseudo: false,
     flowless: false,
+    stream_sizes: None,
 };
 
 macro_rules! case {

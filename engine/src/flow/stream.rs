@@ -418,6 +418,13 @@ impl Stream {
         }
     }
 
+    /// Bytes of sequence space this side used so far, SYN included, as
+    /// `stream_size` counts them (Suricata: next sequence number minus the
+    /// initial one); None before the side started.
+    pub fn size(&self) -> Option<u64> {
+        self.started.then_some(self.seen_end + 1)
+    }
+
     /// The sender's SYN with initial sequence number `seq`: data begins at
     /// `seq + 1`. Ignored once data was seen (a retransmitted SYN).
     pub fn syn(&mut self, seq: u32) {

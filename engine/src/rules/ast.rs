@@ -769,11 +769,46 @@ pub enum PayloadOp {
     },
 }
 
+/// A buffer transform as written after a sticky buffer (`url_decode`,
+/// `xor:"0d0a"`...). [`crate::detect`] compiles and applies it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Transform {
+    /// `strip_whitespace`: drop every whitespace byte.
+    StripWhitespace,
+    /// `compress_whitespace`: keep only the first byte of each whitespace run.
+    CompressWhitespace,
+    /// `to_lowercase` (ASCII).
+    ToLowercase,
+    /// `to_uppercase` (ASCII).
+    ToUppercase,
+    /// `to_md5`: the 16-byte MD5 digest of the buffer.
+    ToMd5,
+    /// `to_sha1`: the 20-byte SHA-1 digest.
+    ToSha1,
+    /// `to_sha256`: the 32-byte SHA-256 digest.
+    ToSha256,
+    /// `dotprefix`: a `.` before a non-empty buffer.
+    DotPrefix,
+    /// `url_decode`: `%XX` escapes and `+` decoded.
+    UrlDecode,
+    /// `xor:"<hex>"`: the buffer xored with the repeated key.
+    Xor(Vec<u8>),
+    /// `pcrexform:"<regex>"`: the regex's capture group replaces the buffer.
+    Pcrexform(String),
+    /// `header_lowercase`: header names (up to `:` on each line) lowercased.
+    HeaderLowercase,
+    /// `strip_pseudo_headers`: lines starting with `:` removed.
+    StripPseudoHeaders,
+}
+
 /// A payload keyword and the buffer it inspects.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BufferOp {
     /// Buffer.
     pub buffer: Buffer,
+    /// Transforms applied, in order, to the buffer before the keyword
+    /// inspects it (empty: the buffer as the parser filled it).
+    pub transforms: Vec<Transform>,
     /// Keyword.
     pub op: PayloadOp,
 }

@@ -14,6 +14,8 @@ use super::parse::RawOption;
 struct Builder {
     rule: Rule,
     sticky: Option<Buffer>,
+    /// Transforms given after the sticky buffer in force, in order.
+    transforms: Vec<Transform>,
     /// Index in `rule.ops` of the last content (modifier target).
     last_content: Option<usize>,
     /// Index in `rule.ops` of the last payload op (for `relative`).
@@ -40,6 +42,7 @@ pub(crate) fn build(header: Header, opts: &[RawOption<'_>]) -> Result<Rule, Rule
             ignored: Vec::new(),
         },
         sticky: None,
+        transforms: Vec::new(),
         last_content: None,
         last_op: None,
         seen_sid: false,
@@ -167,6 +170,58 @@ fn parse_i64(v: &str) -> Result<i64, String> {
 /// accepted and recorded.
 const IGNORED_KEYWORDS: &[&str] = &["tag", "requires", "xbits_noop", "prefilter", "replace"];
 
+/// Transforms one sticky buffer may carry (Suricata's limit).
+const MAX_TRANSFORMS: usize = 16;
+
+/// Parses a transform keyword, or returns `Ok(None)` when `name` is not one.
+fn parse_transform(name: &str, value: Option<&str>) -> Result<Option<Transform>, String> {
+    let no_value = |t: Transform| match value.map(str::trim) {
+        None | Some("") => Ok(Some(t)),
+        Some(v) => Err(format!("takes no value, got '{v}'")),
+    };
+    let quoted = || -> Result<&str, String> {
+        let v = value.map(str::trim).unwrap_or("");
+        match v.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+            Some(inner) if !inner.is_empty() => Ok(inner),
+            _ => Err("a quoted value is required".into()),
+        }
+    };
+    match name {
+        "strip_whitespace" => no_value(Transform::StripWhitespace),
+        "compress_whitespace" => no_value(Transform::CompressWhitespace),
+        "to_lowercase" => no_value(Transform::ToLowercase),
+        "to_uppercase" => no_value(Transform::ToUppercase),
+        "to_md5" => no_value(Transform::ToMd5),
+        "to_sha1" => no_value(Transform::ToSha1),
+        "to_sha256" => no_value(Transform::ToSha256),
+        "dotprefix" => no_value(Transform::DotPrefix),
+        "url_decode" => no_value(Transform::UrlDecode),
+        "header_lowercase" => no_value(Transform::HeaderLowercase),
+        "strip_pseudo_headers" => no_value(Transform::StripPseudoHeaders),
+        "xor" => {
+            let hex = quoted()?;
+            if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(format!("'{hex}' is not a hex key"));
+            }
+            if !hex.len().is_multiple_of(2) {
+                return Err("the key needs an even number of hex digits".into());
+            }
+            if hex.len() / 2 > 255 {
+                return Err("the key is longer than 255 bytes".into());
+            }
+            let digit = |b: u8| (b as char).to_digit(16).unwrap_or(0) as u8;
+            let key = hex.as_bytes().chunks_exact(2).map(|p| digit(p[0]) << 4 | digit(p[1])).collect();
+            Ok(Some(Transform::Xor(key)))
+        }
+        "pcrexform" => {
+            // The rule-level escapes are undone as for pcre; the rest is regex.
+            let re = quoted()?.replace("\\;", ";").replace("\\\"", "\"");
+            Ok(Some(Transform::Pcrexform(re)))
+        }
+        _ => Ok(None),
+    }
+}
+
 impl Builder {
     fn content_mut(&mut self, kw: &str, col: usize) -> Result<&mut Content, RuleError> {
         let idx = self.last_content.ok_or_else(|| RuleError::bad_value(kw, "no preceding content", col))?;
@@ -183,6 +238,7 @@ impl Builder {
             return Err(RuleError::syntax("previous sticky buffer has no matches", col));
         }
         self.sticky = b;
+        self.transforms.clear();
         self.ops_at_sticky = self.rule.ops.len();
         self.last_content = None;
         Ok(())
@@ -193,7 +249,9 @@ impl Builder {
     }
 
     fn push_op(&mut self, buffer: Buffer, op: PayloadOp) {
-        self.rule.ops.push(BufferOp { buffer, op });
+        // Transforms apply to the keywords inspecting their sticky buffer.
+        let transforms = if self.sticky == Some(buffer) { self.transforms.clone() } else { Vec::new() };
+        self.rule.ops.push(BufferOp { buffer, transforms, op });
         self.last_op = Some(self.rule.ops.len() - 1);
     }
 
@@ -647,7 +705,8 @@ impl Builder {
                 let cmp = parse_num(&format!("{op}{}", parts[2]), u32::MAX as u64).map_err(bad)?;
                 self.rule.checks.push(PacketCheck::StreamSize { side, cmp });
             }
-            "flags" => {
+            // `tcp.flags` is the keyword's newer spelling (Suricata 7.0.x).
+            "flags" | "tcp.flags" => {
                 let f = parse_flags(Self::need_value(o)?).map_err(bad)?;
                 self.rule.checks.push(PacketCheck::Flags(f));
             }
@@ -807,17 +866,6 @@ impl Builder {
             | "datarep"
             | "dataset"
             | "transform"
-            | "to_md5"
-            | "to_sha1"
-            | "to_sha256"
-            | "to_lowercase"
-            | "to_uppercase"
-            | "dotprefix"
-            | "strip_whitespace"
-            | "compress_whitespace"
-            | "url_decode"
-            | "pcrexform"
-            | "xor"
             | "http.request_header"
             | "http.response_header"
             | "dns.opcode"
@@ -841,6 +889,29 @@ impl Builder {
                 // the rule is rejected with the keyword's position rather
                 // than loaded with the keyword ignored.
                 return Err(RuleError::unsupported(format!("keyword '{name}'"), col));
+            }
+            "strip_whitespace"
+            | "compress_whitespace"
+            | "to_lowercase"
+            | "to_uppercase"
+            | "to_md5"
+            | "to_sha1"
+            | "to_sha256"
+            | "dotprefix"
+            | "url_decode"
+            | "header_lowercase"
+            | "strip_pseudo_headers"
+            | "xor"
+            | "pcrexform" => {
+                let t = parse_transform(name, o.value).map_err(bad)?.expect("a transform keyword");
+                // Suricata transforms only the app-layer sticky buffers.
+                if matches!(self.sticky, None | Some(Buffer::Payload | Buffer::Base64Data)) {
+                    return Err(bad("transforms must follow a sticky buffer".into()));
+                }
+                if self.transforms.len() >= MAX_TRANSFORMS {
+                    return Err(bad(format!("more than {MAX_TRANSFORMS} transforms on one buffer")));
+                }
+                self.transforms.push(t);
             }
             _ if IGNORED_KEYWORDS.contains(&name) => {
                 if name == "tag" {
@@ -903,7 +974,7 @@ impl Builder {
         }
         // http.host is lowercased: Suricata rejects nocase or an uppercase
         // pattern on it.
-        for o in self.rule.ops.iter().filter(|o| o.buffer == Buffer::HttpHost) {
+        for o in self.rule.ops.iter().filter(|o| o.buffer == Buffer::HttpHost && o.transforms.is_empty()) {
             if let PayloadOp::Content(c) = &o.op {
                 if c.nocase {
                     return Err(RuleError::bad_value("http.host", "nocase on the lowercased host buffer", 1));
