@@ -170,7 +170,8 @@ struct SuricataArgs {
     /// Directory for datasets state (accepted; datasets are not implemented yet).
     #[arg(long = "data-dir", value_name = "DIR")]
     data_dir: Option<PathBuf>,
-    /// IPS simulation (accepted: mirador is an IDS; actions are logged as Suricata logs them).
+    /// IPS simulation: inline stream reassembly (data inspected as it
+    /// arrives); mirador drops nothing, actions are logged as Suricata logs them.
     #[arg(long)]
     simulate_ips: bool,
 }
@@ -229,9 +230,14 @@ fn suricata_compat(a: SuricataArgs) -> anyhow::Result<ExitCode> {
     if a.read.is_empty() {
         anyhow::bail!("nothing to do: give a subcommand (see --help) or Suricata's -r PCAP form");
     }
+    let mut sets = a.set.clone();
+    if a.simulate_ips {
+        // IPS mode: Suricata's `stream.inline: auto` becomes inline.
+        sets.insert(0, "stream.inline=yes".into());
+    }
     let cfg = match &a.config {
-        Some(p) => Some(config::SuricataConfig::load(p, &a.set)?),
-        None if !a.set.is_empty() => Some(config::SuricataConfig::from_sets(&a.set)?),
+        Some(p) => Some(config::SuricataConfig::load(p, &sets)?),
+        None if !sets.is_empty() => Some(config::SuricataConfig::from_sets(&sets)?),
         None => None,
     };
     let mut rules = RuleOpts { rules: a.rules.clone(), vars: Vec::new(), classification: None };
@@ -245,7 +251,7 @@ fn suricata_compat(a: SuricataArgs) -> anyhow::Result<ExitCode> {
     if rules.rules.is_empty() {
         anyhow::bail!("no rules: give -S RULES or rule-files in the configuration");
     }
-    let _ = (a.runmode, a.verbose, a.simulate_ips, a.data_dir);
+    let _ = (a.runmode, a.verbose, a.data_dir);
     run::replay(run::ReplayJob {
         behaviour: false,
         threads: None,

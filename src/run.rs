@@ -224,13 +224,18 @@ pub(crate) fn engine_config(config: Option<&SuricataConfig>) -> Result<EngineCon
         if let Some(m) = c.get_bool("stream.midstream") {
             cfg.midstream = m;
         }
+        // `auto` means inline in IPS mode, which `--simulate-ips` sets.
+        if let Some(i) = c.get_str("stream.inline") {
+            cfg.stream.inline = matches!(i.as_str(), "yes" | "true" | "1");
+        }
         if let Some(d) = c.get_size("stream.reassembly.depth") {
             cfg.stream.depth = d;
         }
         if let Some(m) = c.get_size("stream.reassembly.memcap") {
             cfg.stream_memcap = m;
         }
-        if let Some(m) = c.get_size("packet-alert-max") {
+        // As Suricata: 0 or more than 255 keeps the default (15).
+        if let Some(m) = c.get_size("packet-alert-max").filter(|m| (1..=255).contains(m)) {
             cfg.packet_alert_max = m as usize;
         }
         if let Some(m) = c.get_size("defrag.memcap") {

@@ -5,6 +5,7 @@ use super::signature::{ProtoMatch, Signature};
 use super::{Buffers, FlowView};
 use crate::decode::{IpInfo, Packet, L4};
 use crate::rules::ast::{Buffer, PacketCheck};
+use crate::rules::numeric::NumOp;
 use std::net::IpAddr;
 
 pub(super) fn matches(s: &Signature, pkt: &Packet<'_>, ip: &IpInfo, flow: &FlowView, bufs: &dyn Buffers) -> bool {
@@ -83,7 +84,12 @@ fn flag_match(value: u8, set: u8, modifier: u8, ignore: u8) -> bool {
 
 fn check(c: &PacketCheck, pkt: &Packet<'_>, ip: &IpInfo, flow: &FlowView, bufs: &dyn Buffers) -> bool {
     match c {
-        PacketCheck::Dsize(m) => m.matches(pkt.payload.len() as u64),
+        // Suricata gives a `!=` dsize the payload requirement of `>`: an
+        // empty packet never matches `dsize:!9` though 0 differs from 9.
+        PacketCheck::Dsize(m) => {
+            let n = pkt.payload.len() as u64;
+            m.matches(n) && !(n == 0 && m.op == NumOp::Ne)
+        }
         PacketCheck::Ttl(m) => m.matches(ip.ttl as u64),
         PacketCheck::Tos(m) => m.matches(ip.tos as u64),
         PacketCheck::IpId(m) => ip.version == 4 && m.matches(ip.id as u64),

@@ -130,10 +130,10 @@ fn inspect_kind(rule: &Rule) -> InspectKind {
     }
     let flow = rule.flow.unwrap_or_default();
     let dsize = rule.checks.iter().any(|c| matches!(c, PacketCheck::Dsize(_)));
-    if dsize || flow.no_stream {
+    if dsize || flow.no_stream || rule.header.proto == Proto::TcpPkt {
         return InspectKind { tx: false, packet: true, stream: false };
     }
-    if flow.only_stream {
+    if flow.only_stream || rule.header.proto == Proto::TcpStream {
         return InspectKind { tx: false, packet: false, stream: true };
     }
     let anchored = rule

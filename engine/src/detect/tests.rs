@@ -130,6 +130,11 @@ case!(bsize_payload, r#"content:"G"; bsize:5;"#, b"GET /", true);
 // HEADER CHECKS
 case!(dsize_eq, r#"dsize:5;"#, b"GET /", true);
 case!(dsize_gt, r#"dsize:>5;"#, b"GET /", false);
+case!(dsize_ne, r#"dsize:!9;"#, b"GET /", true);
+// Suricata gives `!=` the payload requirement of `>`: 0 differs from 9, yet
+// an empty packet does not match.
+case!(dsize_ne_empty, r#"dsize:!9;"#, b"", false);
+case!(dsize_lt_empty, r#"dsize:<9;"#, b"", true);
 case!(ttl_eq, r#"ttl:64;"#, b"x", true);
 case!(flags_pa, "tcp", r#"flags:PA;"#, b"x", true);
 case!(flags_plus, "tcp", r#"flags:A+;"#, b"x", true);
@@ -293,4 +298,19 @@ fn sticky_buffer_without_match_is_rejected() {
     assert_eq!(r.errors.len(), 1);
     assert!(r.errors[0].reason().contains("previous sticky buffer has no matches"));
     assert_eq!(r.errors[0].column, 43);
+}
+
+/// `tcp-pkt` rules inspect packets only and `tcp-stream` rules the
+/// reassembled stream only, whatever their contents look like.
+#[test]
+fn tcp_pkt_and_tcp_stream_choose_what_they_inspect() {
+    let rs = ruleset(
+        "alert tcp-pkt any any -> any any (content:\"GET\"; sid:1;)\n\
+         alert tcp-stream any any -> any any (content:\"GET\"; depth:3; sid:2;)\n\
+         alert tcp any any -> any any (content:\"GET\"; sid:3;)\n",
+    );
+    let kind = |sid: u32| (0..3).map(|i| rs.sig(i)).find(|s| s.sid == sid).unwrap().kind;
+    assert!(kind(1).packet && !kind(1).stream);
+    assert!(!kind(2).packet && kind(2).stream);
+    assert!(kind(3).stream);
 }

@@ -236,11 +236,15 @@ pub struct StreamConfig {
     pub depth: u64,
     /// Overlap policy of the receiving host.
     pub policy: OverlapPolicy,
+    /// Inline (IPS) reassembly, Suricata's `stream.inline` or
+    /// `--simulate-ips`: in-order data is delivered as it arrives, without
+    /// waiting for the receiver's ACK.
+    pub inline: bool,
 }
 
 impl Default for StreamConfig {
     fn default() -> Self {
-        StreamConfig { depth: DEFAULT_DEPTH, policy: OverlapPolicy::default() }
+        StreamConfig { depth: DEFAULT_DEPTH, policy: OverlapPolicy::default(), inline: false }
     }
 }
 
@@ -363,6 +367,8 @@ pub struct StreamCounters {
 pub struct Stream {
     depth: u64,
     policy: OverlapPolicy,
+    /// See [`StreamConfig::inline`].
+    inline: bool,
     started: bool,
     /// Sequence number of stream offset 0.
     base: TcpSeq,
@@ -400,6 +406,7 @@ impl Stream {
         Stream {
             depth: cfg.depth,
             policy: cfg.policy,
+            inline: cfg.inline,
             started: false,
             base: TcpSeq(0),
             next: 0,
@@ -668,7 +675,7 @@ impl Stream {
         let Some((&first, _)) = self.data.first_key_value() else {
             return d;
         };
-        let limit = if self.closed { u64::MAX } else { self.ack };
+        let limit = if self.closed || self.inline { u64::MAX } else { self.ack };
         if first > self.next {
             let gap_end = if first < limit && self.lost_covers(self.next, first) {
                 first
@@ -831,6 +838,24 @@ mod tests {
             text.push_str(&String::from_utf8_lossy(&out[before..]));
         }
         text
+    }
+
+    #[test]
+    fn inline_delivers_in_order_data_without_ack() {
+        let mut b = MemBudget::new(u64::MAX);
+        let mut ids = Stream::new(&StreamConfig::default());
+        let mut ips = Stream::new(&StreamConfig { inline: true, ..StreamConfig::default() });
+        for s in [&mut ids, &mut ips] {
+            s.syn(99);
+            s.segment(100, b"GET ", 4, &mut b);
+            s.segment(108, b"HTTP", 4, &mut b);
+        }
+        // IDS waits for the receiver's ACK; inline delivers what is in order
+        // and still waits at the hole.
+        assert_eq!(render(&mut ids, &mut b), "");
+        assert_eq!(render(&mut ips, &mut b), "GET ");
+        ips.segment(104, b"/ x ", 4, &mut b);
+        assert_eq!(render(&mut ips, &mut b), "/ x HTTP");
     }
 
     /// The internal invariants the module relies on.
@@ -1170,7 +1195,7 @@ mod tests {
         ];
         for (policy, wins) in table {
             for (i, &(what, os, ob, ns, nb, new_wins, old_wins)) in scenarios.iter().enumerate() {
-                let mut s = Stream::new(&StreamConfig { depth: 0, policy });
+                let mut s = Stream::new(&StreamConfig { depth: 0, policy, inline: false });
                 let mut b = MemBudget::default();
                 s.syn(0xffff_fffd);
                 let d0 = 0xffff_fffeu32;
@@ -1345,7 +1370,7 @@ mod tests {
                 segs.swap(i, j);
             }
             let isn = if seed % 3 == 0 { u32::MAX - r.below(2000) as u32 } else { r.next() as u32 };
-            let cfg = StreamConfig { depth: 0, policy: policies[seed as usize % policies.len()] };
+            let cfg = StreamConfig { depth: 0, policy: policies[seed as usize % policies.len()], inline: false };
             let mut s = Stream::new(&cfg);
             let mut budget = MemBudget::default();
             s.syn(isn);
@@ -1390,7 +1415,7 @@ mod tests {
             let n = 120usize;
             let mut model: Vec<Option<u8>> = vec![None; n];
             let mut extents: Vec<(u64, u64)> = Vec::new();
-            let mut s = Stream::new(&StreamConfig { depth: 0, policy });
+            let mut s = Stream::new(&StreamConfig { depth: 0, policy, inline: false });
             let mut budget = MemBudget::default();
             let isn = r.next() as u32;
             s.syn(isn);
