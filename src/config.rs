@@ -202,18 +202,7 @@ impl SuricataConfig {
 
     /// A size setting (`1mb`, `64kb`, `1gb`, plain bytes).
     pub fn get_size(&self, path: &str) -> Option<u64> {
-        let v = scalar(self.lookup(path)?)?;
-        let t = v.trim().to_ascii_lowercase();
-        let (num, mult) = if let Some(n) = t.strip_suffix("gb") {
-            (n, 1u64 << 30)
-        } else if let Some(n) = t.strip_suffix("mb") {
-            (n, 1 << 20)
-        } else if let Some(n) = t.strip_suffix("kb") {
-            (n, 1 << 10)
-        } else {
-            (t.as_str(), 1)
-        };
-        num.trim().parse::<u64>().ok().map(|n| n * mult)
+        parse_size(&scalar(self.lookup(path)?)?)
     }
 
     /// The event types of the first enabled `eve-log` output, if any.
@@ -248,6 +237,31 @@ impl SuricataConfig {
         None
     }
 
+    /// The `alert` options of the first enabled `eve-log` output
+    /// (`payload`, `payload-printable`, `payload-buffer-size`, `packet`).
+    pub fn alert_options(&self) -> mirador_engine::output::AlertOptions {
+        let mut o = mirador_engine::output::AlertOptions::default();
+        let Some(outputs) = self.root.get("outputs").and_then(Value::as_sequence) else { return o };
+        let yes = |v: Option<&Value>| v.and_then(scalar).is_some_and(|s| matches!(s.as_str(), "yes" | "true" | "on"));
+        for out in outputs {
+            let Some(eve) = out.get("eve-log") else { continue };
+            if eve.get("enabled").and_then(scalar).is_some_and(|e| matches!(e.as_str(), "no" | "false")) {
+                continue;
+            }
+            let types = eve.get("types").and_then(Value::as_sequence).map(Vec::as_slice).unwrap_or_default();
+            for alert in types.iter().filter_map(|t| t.get("alert")) {
+                o.payload = yes(alert.get("payload"));
+                o.payload_printable = yes(alert.get("payload-printable"));
+                o.packet = yes(alert.get("packet"));
+                if let Some(n) = alert.get("payload-buffer-size").and_then(scalar).and_then(|v| parse_size(&v)) {
+                    o.payload_buffer_size = n as usize;
+                }
+            }
+            break;
+        }
+        o
+    }
+
     /// `classification-file`, resolved against the config's folder.
     pub fn classification_file(&self) -> Option<PathBuf> {
         let p = self.root.get("classification-file").and_then(Value::as_str)?;
@@ -270,9 +284,40 @@ impl SuricataConfig {
     }
 }
 
+/// A size as Suricata writes it: `4096`, `4kb`, `64mb`, `1gb`.
+fn parse_size(v: &str) -> Option<u64> {
+    let t = v.trim().to_ascii_lowercase();
+    let (num, mult) = if let Some(n) = t.strip_suffix("gb") {
+        (n, 1u64 << 30)
+    } else if let Some(n) = t.strip_suffix("mb") {
+        (n, 1 << 20)
+    } else if let Some(n) = t.strip_suffix("kb") {
+        (n, 1 << 10)
+    } else {
+        (t.as_str(), 1)
+    };
+    num.trim().parse::<u64>().ok().map(|n| n * mult)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn alert_options_of_the_eve_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.yaml");
+        std::fs::write(
+            &p,
+            "outputs:\n  - eve-log:\n      enabled: yes\n      types:\n        - alert:\n            payload: yes\n            payload-buffer-size: 2kb\n            packet: yes\n        - flow\n",
+        )
+        .unwrap();
+        let o = SuricataConfig::load(&p, &[]).unwrap().alert_options();
+        assert!(o.payload && o.packet && !o.payload_printable);
+        assert_eq!(o.payload_buffer_size, 2048);
+        assert_eq!(parse_size("64MB"), Some(64 << 20));
+        assert_eq!(parse_size("x"), None);
+    }
 
     #[test]
     fn reads_vars_includes_and_sets() {

@@ -224,6 +224,7 @@ pub(crate) fn engine_config(config: Option<&SuricataConfig>) -> Result<EngineCon
         if let Some(m) = c.get_bool("stream.midstream") {
             cfg.midstream = m;
         }
+        cfg.alert = c.alert_options();
         // `auto` means inline in IPS mode, which `--simulate-ips` sets.
         if let Some(i) = c.get_str("stream.inline") {
             cfg.stream.inline = matches!(i.as_str(), "yes" | "true" | "1");

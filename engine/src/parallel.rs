@@ -234,7 +234,7 @@ fn worker(id: usize, rules: &Ruleset, cfg: &EngineConfig, rx: mpsc::Receiver<Msg
                         Kind::Wire => replay.packet_numbered(&rec, r.pcap_cnt, &mut tag),
                         Kind::Fragment => replay.fragment_numbered(&rec, r.pcap_cnt, r.events, &mut tag),
                         Kind::Rebuilt(ctx) => {
-                            let whole = Rebuilt { ip: r.data, ctx };
+                            let whole = Rebuilt { ip: r.data, linktype: r.linktype, ctx };
                             replay.rebuilt_numbered(r.ts, &whole, r.pcap_cnt, &mut tag);
                         }
                     }
@@ -437,7 +437,7 @@ fn replay_inner(
                         pending[shard].push(Owned {
                             pcap_cnt,
                             ts: rec.ts,
-                            linktype: LinkType::Raw,
+                            linktype: whole.linktype,
                             orig_len: whole.ip.len() as u32,
                             data: whole.ip,
                             kind: Kind::Rebuilt(whole.ctx),

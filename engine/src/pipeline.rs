@@ -15,9 +15,9 @@ use crate::decode::{self, DecodeEvent, Events, Packet, Rebuilt, TunnelKind, L4};
 use crate::detect::threshold::{Hit, Thresholds};
 use crate::detect::{FlowView, Input, Match, Ruleset, Scratch, TxRef};
 use crate::flow::stream::{MemBudget, Stream, StreamConfig};
-use crate::flow::{Flow, FlowTable, TcpStreams, Timeouts, DEFAULT_MAX_FLOWS, MAX_PENDING_RAW};
+use crate::flow::{Flow, FlowTable, TcpStreams, Timeouts, DEFAULT_MAX_FLOWS};
 use crate::output::records::{self, EveTypes, FlowEnd};
-use crate::output::{render_alert, AlertInput, Sink};
+use crate::output::{render_alert, AlertInput, AlertOptions, Sink};
 use crate::rules::ast::AppProto;
 use crate::source::{FileSource, Record, SourceError};
 
@@ -38,6 +38,8 @@ pub struct EngineConfig {
     pub packet_alert_max: usize,
     /// EVE event types written.
     pub eve_types: EveTypes,
+    /// Optional fields of alert records (payload, packet).
+    pub alert: AlertOptions,
     /// Behavioural analytics (None: off).
     pub behaviour: Option<crate::analytics::AnalyticsConfig>,
     /// IP defragmentation (outer and inner IP layers).
@@ -54,6 +56,7 @@ impl Default for EngineConfig {
             stream_memcap: crate::flow::stream::DEFAULT_MEMCAP,
             packet_alert_max: crate::detect::PACKET_ALERT_MAX,
             eve_types: EveTypes::default(),
+            alert: AlertOptions::default(),
             behaviour: None,
             defrag: DefragConfig::default(),
         }
@@ -112,6 +115,7 @@ struct Detector<'r> {
     defer_thresholds: bool,
     rules: &'r Ruleset,
     types: EveTypes,
+    alert_opts: AlertOptions,
     thresholds: Thresholds,
     scratch: Scratch,
     matches: Vec<Match>,
@@ -141,6 +145,7 @@ impl<'r> Replay<'r> {
                 defer_thresholds: false,
                 rules,
                 types: cfg.eve_types,
+                alert_opts: cfg.alert,
                 thresholds: Thresholds::default(),
                 scratch: Scratch::default(),
                 matches: Vec::new(),
@@ -387,10 +392,11 @@ impl Detector<'_> {
         self.matches.sort_by(|a, b| a.sig.cmp(&b.sig).then(b.tx.cmp(&a.tx)));
         self.matches.truncate(self.alert_max);
         self.app_records(flow, ts, origin, false, stats, sink);
+        // Alerts on the stream log the data inspected: cleared after.
+        self.emit(Some(&mut *flow), pkt, ts, origin, to_server, stats, sink);
         if let Some(st) = flow.streams.as_mut() {
             st.pending[dir].clear();
         }
-        self.emit(Some(&mut *flow), pkt, ts, origin, to_server, stats, sink);
         if let Some(app) = flow.app.as_mut() {
             let live_from = app.collect(flow.tx_inspected[0].min(flow.tx_inspected[1]));
             flow.detect.forget_txs_before(live_from);
@@ -433,6 +439,22 @@ impl Detector<'_> {
                 Some(f) if m.tx.is_some() || m.stream => f.app.as_ref().and_then(|a| a.eve_for(m.tx)),
                 _ => None,
             };
+            // The stream data a stream or transaction match saw, holes
+            // marked, when the alert logs its payload (Suricata logs a TCP
+            // transaction's match with the stream too).
+            let stream_payload = match &flow {
+                Some(f)
+                    if (m.stream || m.tx.is_some())
+                        && (self.alert_opts.payload || self.alert_opts.payload_printable) =>
+                {
+                    f.streams
+                        .as_ref()
+                        .map(|st| &st.pending[usize::from(!to_server)])
+                        .filter(|p| m.stream || !p.is_empty())
+                        .map(|p| p.with_gaps_marked())
+                }
+                _ => None,
+            };
             let line = render_alert(&AlertInput {
                 ts,
                 pcap_cnt: match origin {
@@ -446,6 +468,8 @@ impl Detector<'_> {
                 app_obj,
                 to_server,
                 tx_id: m.tx,
+                stream: stream_payload.as_deref(),
+                opts: &self.alert_opts,
             });
             let written = match (&hit, self.defer_thresholds) {
                 (Some(h), true) => sink.write_alert(&line, h),
@@ -584,7 +608,7 @@ impl Detector<'_> {
                 if r.is_empty() {
                     break;
                 }
-                st.pending[side].extend_from_slice(&chunk);
+                st.pending[side].push(&chunk, r.gap_before);
                 delivered.push((side == 0, chunk, r.gap_before.is_some()));
             }
         }
@@ -649,7 +673,7 @@ pub(crate) fn defrag_packet(
     };
     let before = defrag.counters;
     let mut cur = match defrag.insert(now, ctx.scope(), bytes) {
-        Outcome::Complete(ip) => Some(Rebuilt { ip, ctx }),
+        Outcome::Complete(ip) => Some(Rebuilt::new(ip, pkt)),
         _ => None,
     };
     let v6 = pkt.ip.as_ref().is_some_and(|ip| ip.version == 6);
@@ -673,7 +697,7 @@ pub(crate) fn defrag_packet(
                     return (Some(whole), events);
                 }
                 Some((ctx, bytes)) => match defrag.insert(now, ctx.scope(), bytes) {
-                    Outcome::Complete(ip) => Some(Rebuilt { ip, ctx }),
+                    Outcome::Complete(ip) => Some(Rebuilt::new(ip, &p)),
                     _ => None,
                 },
             },
@@ -688,6 +712,7 @@ pub(crate) fn defrag_packet(
 fn pseudo_packet(src: (std::net::IpAddr, u16), dst: (std::net::IpAddr, u16)) -> Packet<'static> {
     Packet {
         data: &[],
+        linktype: crate::decode::LinkType::Raw,
         tunnels: Default::default(),
         vlans: [0; crate::decode::MAX_VLAN_TAGS],
         vlan_count: 0,
@@ -735,7 +760,7 @@ fn reassemble(
             return Vec::new();
         }
         flow.streams =
-            Some(Box::new(TcpStreams { dir: [Stream::new(cfg), Stream::new(cfg)], pending: [Vec::new(), Vec::new()] }));
+            Some(Box::new(TcpStreams { dir: [Stream::new(cfg), Stream::new(cfg)], pending: Default::default() }));
     }
     let st = flow.streams.as_mut().expect("just created");
     let (d, o) = if to_server { (0, 1) } else { (1, 0) };
@@ -769,12 +794,7 @@ fn reassemble(
                 break;
             }
             if !chunk.is_empty() {
-                let pend = &mut st.pending[side];
-                pend.extend_from_slice(&chunk);
-                if pend.len() > MAX_PENDING_RAW {
-                    let cut = pend.len() - MAX_PENDING_RAW;
-                    pend.drain(..cut);
-                }
+                st.pending[side].push(&chunk, r.gap_before);
             }
             out.push(Delivered { to_server: side == 0, data: chunk, gap: r.gap_before.is_some() });
         }

@@ -103,7 +103,7 @@ fn decode_as(linktype: LinkType, data: &[u8]) {
     if let Some((ctx, ip)) = p.fragment() {
         let mut d = Defrag::new(DefragConfig::default());
         if let Outcome::Complete(whole) = d.insert(0, ctx.scope(), ip) {
-            if let Ok(p) = (Rebuilt { ip: whole, ctx }).decode() {
+            if let Ok(p) = Rebuilt::new(whole, &p).decode() {
                 touch_packet(&p);
             }
         }

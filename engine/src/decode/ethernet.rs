@@ -278,8 +278,32 @@ pub(crate) fn link(linktype: super::LinkType, data: &[u8]) -> Result<Next, Decod
             let at = FamilyView::HEADER_LEN;
             Ok(family_next(v.family_be(), at).unwrap_or(Next::NonIp(at)))
         }
+        L::Ppp => ppp(data),
         L::Other(n) => Err(DecodeError::UnsupportedLinkType(n)),
     }
+}
+
+/// PPP protocol numbers of IPv4 and IPv6.
+const PPP_IPV4: u16 = 0x0021;
+/// See [`PPP_IPV4`].
+const PPP_IPV6: u16 = 0x0057;
+
+/// A PPP frame: optional `ff 03` address and control, then the protocol in
+/// one byte (compressed, odd) or two.
+fn ppp(data: &[u8]) -> Result<Next, DecodeError> {
+    let at = if data.starts_with(&[0xff, 0x03]) { 2 } else { 0 };
+    let first = *data.get(at).ok_or(DecodeError::Truncated { layer: Layer::Link, need: at + 1, have: data.len() })?;
+    let (proto, len) = if first & 1 == 1 {
+        (u16::from(first), 1)
+    } else {
+        need(data, at + 2, Layer::Link)?;
+        (u16::from_be_bytes([first, data[at + 1]]), 2)
+    };
+    Ok(match proto {
+        PPP_IPV4 => Next::Ipv4(at + len),
+        PPP_IPV6 => Next::Ipv6(at + len),
+        _ => Next::NonIp(at + len),
+    })
 }
 
 /// Decodes the Ethernet II header at `frame.start`.
@@ -392,6 +416,19 @@ mod tests {
         assert_eq!(ip.header, at..at + 40);
         assert_eq!(p.l4, L4::Udp { sport: 1000, dport: 53 });
         assert_eq!(p.payload(), b"abcd");
+    }
+
+    #[test]
+    fn ppp_with_and_without_compression() {
+        let ip = IP4_UDP;
+        for head in [&[0x21][..], &[0x00, 0x21], &[0xff, 0x03, 0x00, 0x21]] {
+            let frame = [head, ip].concat();
+            let p = decode(LinkType::Ppp, &frame).unwrap();
+            assert_eq!(p.ip.as_ref().unwrap().header.start, head.len());
+        }
+        let p = decode(LinkType::Ppp, &[0xc0, 0x21, 1, 2]).unwrap();
+        assert!(p.ip.is_none());
+        assert!(decode(LinkType::Ppp, &[0xff, 0x03]).is_err());
     }
 
     #[test]

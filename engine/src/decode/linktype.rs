@@ -7,6 +7,9 @@ pub enum LinkType {
     Null,
     /// LINKTYPE_ETHERNET (1).
     Ethernet,
+    /// LINKTYPE_PPP (9): PPP protocol field (1 or 2 bytes), optionally
+    /// after the HDLC address and control bytes.
+    Ppp,
     /// LINKTYPE_RAW (101) and the legacy 12/14: raw IPv4 or IPv6.
     Raw,
     /// LINKTYPE_LOOP (108): OpenBSD loopback, network-order family.
@@ -28,6 +31,7 @@ impl From<u32> for LinkType {
         match v {
             0 => LinkType::Null,
             1 => LinkType::Ethernet,
+            9 => LinkType::Ppp,
             12 | 14 | 101 => LinkType::Raw,
             108 => LinkType::Loop,
             113 => LinkType::LinuxSll,
@@ -44,6 +48,7 @@ impl From<LinkType> for u32 {
         match l {
             LinkType::Null => 0,
             LinkType::Ethernet => 1,
+            LinkType::Ppp => 9,
             LinkType::Raw => 101,
             LinkType::Loop => 108,
             LinkType::LinuxSll => 113,

@@ -304,6 +304,8 @@ impl L4 {
 pub struct Packet<'a> {
     /// The whole captured frame as read from the source.
     pub data: &'a [u8],
+    /// How `data` starts (EVE `packet_info.linktype`).
+    pub linktype: LinkType,
     /// Tunnels decapsulated, outermost first.
     pub tunnels: TunnelStack,
     /// VLAN ids of the innermost frame, outermost first (at most
@@ -397,22 +399,41 @@ impl FrameCtx {
 /// fragments came in.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rebuilt {
-    /// The IP packet, from its header.
+    /// The frame: the IP packet, behind the link header its last fragment
+    /// was captured with when no tunnel carried it (Ethernet, VLAN tags,
+    /// PPP...), so that EVE's `packet` shows it as Suricata does.
     pub ip: Vec<u8>,
+    /// How `ip` starts: the capture's link type, or [`LinkType::Raw`] for a
+    /// datagram that came through a tunnel.
+    pub linktype: LinkType,
     /// Tunnels and VLANs around the fragments.
     pub ctx: FrameCtx,
 }
 
 impl Rebuilt {
-    /// Decodes the rebuilt datagram as a raw IP frame inside its original
-    /// tunnels and VLANs; tunnels it carries itself (an outer VXLAN datagram
-    /// that was fragmented) are decapsulated and stacked after them.
+    /// The datagram `ip` that the fragment `frag` (decoded from its frame)
+    /// completed.
+    pub fn new(ip: Vec<u8>, frag: &Packet<'_>) -> Rebuilt {
+        let ctx = frag.frame_ctx();
+        let link = frag.ip.as_ref().map_or(0, |i| i.header.start);
+        if ctx.tunnels.is_empty() {
+            let mut frame = Vec::with_capacity(link + ip.len());
+            frame.extend_from_slice(&frag.data[..link]);
+            frame.extend_from_slice(&ip);
+            return Rebuilt { ip: frame, linktype: frag.linktype, ctx };
+        }
+        Rebuilt { ip, linktype: LinkType::Raw, ctx }
+    }
+
+    /// Decodes the rebuilt datagram inside its original tunnels and VLANs;
+    /// tunnels it carries itself (an outer VXLAN datagram that was
+    /// fragmented) are decapsulated and stacked after them.
     ///
     /// # Errors
     /// As [`decode`], plus [`DecodeError::TooManyTunnels`] when the stacks
     /// together are too deep.
     pub fn decode(&self) -> Result<Packet<'_>, DecodeError> {
-        let mut p = decode(LinkType::Raw, &self.ip)?;
+        let mut p = decode(self.linktype, &self.ip)?;
         let mut tunnels = self.ctx.tunnels;
         for t in p.tunnels.as_slice() {
             if !tunnels.push(*t) {
@@ -505,6 +526,7 @@ impl TunnelStack {
 pub fn decode(linktype: LinkType, data: &[u8]) -> Result<Packet<'_>, DecodeError> {
     let mut pkt = Packet {
         data,
+        linktype,
         tunnels: TunnelStack::default(),
         vlans: [0; MAX_VLAN_TAGS],
         vlan_count: 0,

@@ -13,6 +13,7 @@ fn packet(payload: &[u8], proto: u8, sport: u16, dport: u16) -> Packet<'_> {
     };
     Packet {
         data: payload,
+        linktype: crate::decode::LinkType::Raw,
         tunnels: TunnelStack::default(),
         vlans: [0; crate::decode::MAX_VLAN_TAGS],
         vlan_count: 0,

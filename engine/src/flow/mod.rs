@@ -199,10 +199,13 @@ impl Flow {
     }
 }
 
+/// A flow leaves the table: its reassembly memory is no longer charged to
+/// the table's budget, but its buffered bytes stay for the flow-end flush
+/// (they are freed with the flow).
 fn release(f: &mut Flow, budget: &mut MemBudget) {
     if let Some(st) = f.streams.as_mut() {
         for d in &mut st.dir {
-            d.release(budget);
+            d.detach(budget);
         }
     }
 }
@@ -243,13 +246,70 @@ pub struct TcpStreams {
     /// [to server, to client].
     pub dir: [Stream; 2],
     /// Reassembled data per direction not yet inspected by stream rules.
-    pub pending: [Vec<u8>; 2],
+    pub pending: [Pending; 2],
 }
 
 /// Stream data kept for raw inspection per direction at most; older bytes
 /// are dropped first when a direction sends this much without a packet of
 /// its own to inspect it on.
 pub const MAX_PENDING_RAW: usize = 256 * 1024;
+
+/// Reassembled data of one direction awaiting raw stream inspection, with
+/// where the stream had holes (for the alert's `payload`, which marks them
+/// as Suricata does).
+#[derive(Debug, Default)]
+pub struct Pending {
+    data: Vec<u8>,
+    /// (offset in `data`, bytes missing before it).
+    gaps: Vec<(usize, u64)>,
+}
+
+impl Pending {
+    /// Appends delivered bytes, `gap` bytes after a hole when given; keeps
+    /// at most [`MAX_PENDING_RAW`] bytes, dropping the oldest.
+    pub fn push(&mut self, chunk: &[u8], gap: Option<u64>) {
+        if let Some(g) = gap {
+            self.gaps.push((self.data.len(), g));
+        }
+        self.data.extend_from_slice(chunk);
+        if self.data.len() > MAX_PENDING_RAW {
+            let cut = self.data.len() - MAX_PENDING_RAW;
+            self.data.drain(..cut);
+            self.gaps.retain(|g| g.0 >= cut);
+            self.gaps.iter_mut().for_each(|g| g.0 -= cut);
+        }
+    }
+
+    /// The bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// Nothing pending.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// Forgets what was inspected.
+    pub fn clear(&mut self) {
+        self.data.clear();
+        self.gaps.clear();
+    }
+
+    /// The bytes with `[N bytes missing]` where the stream had holes, as
+    /// Suricata logs stream payloads.
+    pub fn with_gaps_marked(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.data.len() + 24 * self.gaps.len());
+        let mut at = 0;
+        for &(off, n) in &self.gaps {
+            out.extend_from_slice(&self.data[at..off]);
+            out.extend_from_slice(format!("[{n} bytes missing]").as_bytes());
+            at = off;
+        }
+        out.extend_from_slice(&self.data[at..]);
+        out
+    }
+}
 
 /// What the table tells about the packet just added.
 #[derive(Clone, Copy, Debug)]
@@ -396,7 +456,10 @@ impl FlowTable {
             l4 => l4.ports().0,
         };
         let to_server = (ip.src, sport) == f.client;
-        f.last = ts;
+        // Flow time never goes back: a packet stamped earlier than the one
+        // before it (a capture with a clock jump) must not age the flow
+        // into a timeout at the next packet. Suricata keeps such a flow.
+        f.last = f.last.max(ts);
         if to_server {
             f.pkts_toserver += 1;
             f.bytes_toserver += bytes;

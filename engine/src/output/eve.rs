@@ -264,11 +264,44 @@ pub struct EveAlert<'a> {
     /// Flow.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub flow: Option<FlowObj>,
+    /// Inspected data (packet payload or stream), base64 (`payload: yes`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload: Option<String>,
+    /// The same, printable (`payload-printable: yes`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload_printable: Option<String>,
+    /// 1 when the match was on the reassembled stream (with payload logging).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream: Option<u8>,
+    /// The whole packet as captured, base64 (`packet: yes`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub packet: Option<String>,
+    /// The packet's link type (with `packet`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub packet_info: Option<PacketInfo>,
+}
+
+/// `packet_info` of an alert.
+#[derive(Serialize)]
+pub struct PacketInfo {
+    /// pcap link type of `packet`.
+    pub linktype: u32,
+}
+
+/// Suricata's printable rendering of payload bytes: printable ASCII, CR and
+/// LF as they are, every other byte as `.`.
+pub fn printable(b: &[u8]) -> String {
+    b.iter().map(|&c| if c.is_ascii_graphic() || matches!(c, b' ' | b'\r' | b'\n') { c as char } else { '.' }).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn printable_keeps_text_and_line_ends() {
+        assert_eq!(printable(b"GET /\r\n\x00\tx\xff"), "GET /\r\n..x.");
+    }
 
     #[test]
     fn formats_like_suricata() {

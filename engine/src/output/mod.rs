@@ -13,7 +13,7 @@ pub mod sinks;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
-use crate::decode::{Packet, TunnelKind, L4};
+use crate::decode::{LinkType, Packet, TunnelKind, L4};
 use crate::detect::Signature;
 use crate::flow::Flow;
 use crate::source::Timestamp;
@@ -123,6 +123,31 @@ pub struct AlertInput<'a> {
     pub to_server: bool,
     /// The transaction it matched in, for app-layer matches.
     pub tx_id: Option<u64>,
+    /// The data the signature inspected when it matched on the stream
+    /// (None: the packet's payload).
+    pub stream: Option<&'a [u8]>,
+    /// Optional alert fields.
+    pub opts: &'a AlertOptions,
+}
+
+/// Optional fields of alert records, as Suricata's `eve-log` `alert`
+/// options name them. All off by default, as in Suricata.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AlertOptions {
+    /// `payload`: the inspected data, base64, and `stream`.
+    pub payload: bool,
+    /// `payload-printable`.
+    pub payload_printable: bool,
+    /// `payload-buffer-size`: at most this many bytes of stream data.
+    pub payload_buffer_size: usize,
+    /// `packet`: the captured packet, base64, with `packet_info`.
+    pub packet: bool,
+}
+
+impl Default for AlertOptions {
+    fn default() -> Self {
+        AlertOptions { payload: false, payload_printable: false, payload_buffer_size: 4096, packet: false }
+    }
 }
 
 /// Renders an alert as one EVE JSON line.
@@ -209,7 +234,32 @@ pub fn render_alert(a: &AlertInput<'_>) -> String {
         app_proto: a.app_proto.map(|p| p.name()),
         direction: if a.to_server { "to_server" } else { "to_client" },
         flow,
+        payload: None,
+        payload_printable: None,
+        stream: None,
+        packet: None,
+        packet_info: None,
     };
+    let mut rec = rec;
+    let o = a.opts;
+    if o.payload || o.payload_printable {
+        let data = match a.stream {
+            Some(st) => &st[..st.len().min(o.payload_buffer_size)],
+            None => pkt.payload(),
+        };
+        use base64::Engine as _;
+        rec.payload = o.payload.then(|| base64::engine::general_purpose::STANDARD.encode(data));
+        rec.payload_printable = o.payload_printable.then(|| eve::printable(data));
+        rec.stream = Some(u8::from(a.stream.is_some()));
+    }
+    // The pseudo packet of a flow's end has no bytes of its own.
+    if o.packet && !pkt.data.is_empty() {
+        use base64::Engine as _;
+        rec.packet = Some(base64::engine::general_purpose::STANDARD.encode(pkt.data));
+        // Raw IP is libpcap's DLT_RAW (12) in Suricata's records.
+        let linktype = if pkt.linktype == LinkType::Raw { 12 } else { u32::from(pkt.linktype) };
+        rec.packet_info = Some(eve::PacketInfo { linktype });
+    }
     match &a.app_obj {
         None => serde_json::to_string(&rec).expect("EVE records serialize"),
         Some((key, obj)) => {
