@@ -248,6 +248,7 @@ impl SuricataConfig {
             if eve.get("enabled").and_then(scalar).is_some_and(|e| matches!(e.as_str(), "no" | "false")) {
                 continue;
             }
+            o.community_id = community_id(eve);
             let types = eve.get("types").and_then(Value::as_sequence).map(Vec::as_slice).unwrap_or_default();
             for alert in types.iter().filter_map(|t| t.get("alert")) {
                 o.payload = yes(alert.get("payload"));
@@ -260,6 +261,12 @@ impl SuricataConfig {
             break;
         }
         o
+    }
+
+    /// The Community ID seed of the first enabled `eve-log` output, when it
+    /// writes the Community ID (`community-id: yes`, `community-id-seed`).
+    pub fn community_id(&self) -> Option<u16> {
+        self.alert_options().community_id
     }
 
     /// `classification-file`, resolved against the config's folder.
@@ -282,6 +289,12 @@ impl SuricataConfig {
             _ => Vec::new(),
         }
     }
+}
+
+/// `community-id: yes` of an eve-log output: its seed (default 0).
+fn community_id(eve: &Value) -> Option<u16> {
+    let on = eve.get("community-id").and_then(scalar).is_some_and(|v| matches!(v.as_str(), "yes" | "true" | "on"));
+    on.then(|| eve.get("community-id-seed").and_then(scalar).and_then(|v| v.trim().parse().ok()).unwrap_or(0))
 }
 
 /// A size as Suricata writes it: `4096`, `4kb`, `64mb`, `1gb`.

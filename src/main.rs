@@ -172,8 +172,9 @@ struct SuricataArgs {
     data_dir: Option<PathBuf>,
     /// IPS simulation: inline stream reassembly (data inspected as it
     /// arrives); mirador drops nothing, actions are logged as Suricata logs them.
-    #[arg(long)]
-    simulate_ips: bool,
+    /// Repeatable, as Suricata accepts it.
+    #[arg(long, action = clap::ArgAction::Count)]
+    simulate_ips: u8,
 }
 
 fn main() -> ExitCode {
@@ -231,7 +232,7 @@ fn suricata_compat(a: SuricataArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("nothing to do: give a subcommand (see --help) or Suricata's -r PCAP form");
     }
     let mut sets = a.set.clone();
-    if a.simulate_ips {
+    if a.simulate_ips > 0 {
         // IPS mode: Suricata's `stream.inline: auto` becomes inline.
         sets.insert(0, "stream.inline=yes".into());
     }

@@ -180,6 +180,7 @@ pub fn replay(job: ReplayJob) -> Result<ExitCode> {
         (None, None) if !job.summary => EveTypes::all(),
         (None, None) => EveTypes::default(),
     };
+    cfg.eve_types.community_id = job.config.as_ref().and_then(|c| c.community_id());
     if let Some(p) = &job.pcap_out {
         crate::live::pcap_out_files(&job.pcaps, p, job.pcap_out_limit, &stop, job.summary)?;
     }

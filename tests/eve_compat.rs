@@ -471,3 +471,52 @@ fn every_record_matches_the_schema() {
     bad["no_such_field"] = Value::from(1);
     assert!(!validator.is_valid(&bad));
 }
+
+/// The optional records and fields (decoder anomalies; alert payload and
+/// packet; the Community ID) match the schema too.
+#[test]
+fn optional_fields_and_anomaly_records_match_the_schema() {
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("docs/eve.schema.json")).unwrap()).unwrap();
+    let validator = jsonschema::draft202012::new(&schema).expect("docs/eve.schema.json is a valid schema");
+    let runs: [(&[&str], &str, &str); 3] = [
+        (
+            &["--eve-types", "alert,anomaly"],
+            "fixtures/decode-events/decode-events.rules",
+            "fixtures/decode-events/decode-events.pcap",
+        ),
+        (
+            &["-c", "fixtures/expected/suricata-payload.yaml"],
+            "fixtures/defrag/defrag.rules",
+            "fixtures/defrag/ipv4-tcp-http.pcap",
+        ),
+        (
+            &["-c", "fixtures/expected/suricata-community-id.yaml"],
+            "fixtures/expected/eve.rules",
+            "fixtures/eve/tls.pcap",
+        ),
+    ];
+    let mut seen = BTreeSet::new();
+    for (args, rules, pcap) in runs {
+        let out = Command::new(env!("CARGO_BIN_EXE_mirador"))
+            .current_dir(root())
+            .args(["replay", "--eve", "-"])
+            .args(args)
+            .args(["-S", rules, pcap])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{pcap}: {}", String::from_utf8_lossy(&out.stderr));
+        for l in String::from_utf8(out.stdout).unwrap().lines() {
+            let r: Value = serde_json::from_str(l).unwrap();
+            let errors: Vec<String> =
+                validator.iter_errors(&r).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+            assert!(errors.is_empty(), "{pcap}: {}\n{r}", errors.join("\n"));
+            for k in ["anomaly", "payload", "packet", "community_id"] {
+                if r.get(k).is_some() {
+                    seen.insert(k);
+                }
+            }
+        }
+    }
+    assert_eq!(seen.len(), 4, "every optional field was produced: {seen:?}");
+}

@@ -577,7 +577,7 @@ impl Detector<'_> {
             Origin::FlowEnd => None,
         };
         for r in recs.iter().filter(|r| self.types.wants(r.kind)) {
-            if sink.write_record(&records::render_app(ts, flow, pcap_cnt, r)).is_err() {
+            if sink.write_record(&records::render_app(ts, flow, pcap_cnt, r, self.types.community_id)).is_err() {
                 stats.output_errors += 1;
             }
         }
@@ -588,7 +588,7 @@ impl Detector<'_> {
     fn flow_record(&mut self, flow: &Flow, end: FlowEnd, stats: &mut Stats, sink: &mut dyn Sink) {
         let name = flow.app.as_ref().and_then(|a| a.server_name());
         sink.flow_ended(&crate::analytics::wire::flow_summary(flow, name));
-        if self.types.flow && sink.write_record(&records::render_flow(flow, end)).is_err() {
+        if self.types.flow && sink.write_record(&records::render_flow(flow, end, self.types.community_id)).is_err() {
             stats.output_errors += 1;
         }
     }

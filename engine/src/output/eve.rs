@@ -248,6 +248,9 @@ pub struct EveAlert<'a> {
     pub icmp_code: Option<u8>,
     /// "wire/pcap", or the encapsulation for tunnelled packets.
     pub pkt_src: &'static str,
+    /// The flow's Community ID (`community-id: yes`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub community_id: Option<String>,
     /// The transaction the alert matched in (app-layer matches only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tx_id: Option<u64>,

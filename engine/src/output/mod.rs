@@ -4,6 +4,7 @@
 //! ([`eve`]) and writes them to a [`Sink`]. Sinks are flushed on exit so no
 //! record is lost on a clean shutdown.
 
+pub mod community_id;
 pub mod enrich;
 pub mod eve;
 pub mod pcap_out;
@@ -142,11 +143,19 @@ pub struct AlertOptions {
     pub payload_buffer_size: usize,
     /// `packet`: the captured packet, base64, with `packet_info`.
     pub packet: bool,
+    /// `community-id: yes` on the eve-log: its seed.
+    pub community_id: Option<u16>,
 }
 
 impl Default for AlertOptions {
     fn default() -> Self {
-        AlertOptions { payload: false, payload_printable: false, payload_buffer_size: 4096, packet: false }
+        AlertOptions {
+            payload: false,
+            payload_printable: false,
+            payload_buffer_size: 4096,
+            packet: false,
+            community_id: None,
+        }
     }
 }
 
@@ -205,6 +214,7 @@ pub fn render_alert(a: &AlertInput<'_>) -> String {
         icmp_type,
         icmp_code,
         pkt_src,
+        community_id: None,
         tx_id: a.tx_id,
         alert: AlertBody {
             action: s.action.eve_name(),
@@ -242,6 +252,17 @@ pub fn render_alert(a: &AlertInput<'_>) -> String {
     };
     let mut rec = rec;
     let o = a.opts;
+    rec.community_id = o.community_id.map(|seed| match a.flow {
+        Some(f) => records::flow_community_id(f, seed),
+        None => community_id::community_id(
+            seed,
+            ip.src,
+            icmp_type.map_or(sp, u16::from),
+            ip.dst,
+            icmp_code.map_or(dp, u16::from),
+            ip.proto,
+        ),
+    });
     if o.payload || o.payload_printable {
         let data = match a.stream {
             Some(st) => &st[..st.len().min(o.payload_buffer_size)],

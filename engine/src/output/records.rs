@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value};
 
+use super::community_id::community_id;
 use super::eve::{format_ip, format_ts, pkt_src_name, proto_name};
 use crate::applayer::AppRecord;
 use crate::flow::{Flow, TcpState};
@@ -24,13 +25,24 @@ pub struct EveTypes {
     pub tls: bool,
     /// `anomaly` with decoder events (Suricata's `anomaly: types: decode`).
     pub anomaly_decode: bool,
+    /// `community-id: yes`: the seed of the Community ID written in flow and
+    /// protocol records (alerts: [`crate::output::AlertOptions`]).
+    pub community_id: Option<u16>,
 }
 
 impl Default for EveTypes {
     /// Alerts only: what a sensor feeding a SIEM needs first; the protocol
     /// and flow records are switched on with `--eve-types`.
     fn default() -> Self {
-        EveTypes { alert: true, flow: false, http: false, dns: false, tls: false, anomaly_decode: false }
+        EveTypes {
+            alert: true,
+            flow: false,
+            http: false,
+            dns: false,
+            tls: false,
+            anomaly_decode: false,
+            community_id: None,
+        }
     }
 }
 
@@ -39,12 +51,28 @@ impl EveTypes {
     /// mirador implements). Decoder anomalies are off, as in Suricata's
     /// default configuration: a busy link raises many.
     pub fn all() -> Self {
-        EveTypes { alert: true, flow: true, http: true, dns: true, tls: true, anomaly_decode: false }
+        EveTypes {
+            alert: true,
+            flow: true,
+            http: true,
+            dns: true,
+            tls: true,
+            anomaly_decode: false,
+            community_id: None,
+        }
     }
 
     /// Parses `alert,flow,http,dns,tls` (unknown names are returned).
     pub fn parse(list: &str) -> (Self, Vec<String>) {
-        let mut t = EveTypes { alert: false, flow: false, http: false, dns: false, tls: false, anomaly_decode: false };
+        let mut t = EveTypes {
+            alert: false,
+            flow: false,
+            http: false,
+            dns: false,
+            tls: false,
+            anomaly_decode: false,
+            community_id: None,
+        };
         let mut unknown = Vec::new();
         for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
             if !t.enable(name) {
@@ -152,6 +180,22 @@ pub fn render_decode_anomaly(
     Value::Object(m).to_string()
 }
 
+/// The flow's Community ID (with `seed`), for records and alerts.
+pub fn flow_community_id(flow: &Flow, seed: u16) -> String {
+    let (c, s) = (flow.client, flow.server);
+    match (flow.proto, flow.icmp[0]) {
+        (1 | 58, Some((t, code))) => community_id(seed, c.0, u16::from(t), s.0, u16::from(code), flow.proto),
+        _ => community_id(seed, c.0, c.1, s.0, s.1, flow.proto),
+    }
+}
+
+/// Adds `community_id` after the envelope when a seed is given.
+fn add_community_id(m: &mut Map<String, Value>, flow: &Flow, seed: Option<u16>) {
+    if let Some(seed) = seed {
+        m.insert("community_id".into(), flow_community_id(flow, seed).into());
+    }
+}
+
 /// mirador addition: the mirror session's VNI, so that flow and protocol
 /// records can be enriched like alerts (output::enrich). Suricata writes no
 /// `tunnel` object outside alerts.
@@ -168,10 +212,18 @@ fn add_tunnel(m: &mut Map<String, Value>, flow: &Flow) {
 /// no `pcap_cnt` (Suricata moves it into an alert's `tunnel` object and
 /// leaves it out of protocol records), and `pkt_src` names where the packet
 /// came from.
-pub fn render_app(ts: Timestamp, flow: &Flow, pcap_cnt: Option<u64>, rec: &AppRecord) -> String {
+/// `community_id` is the seed when the Community ID is written.
+pub fn render_app(
+    ts: Timestamp,
+    flow: &Flow,
+    pcap_cnt: Option<u64>,
+    rec: &AppRecord,
+    community_id: Option<u16>,
+) -> String {
     let pkt_src = if pcap_cnt.is_none() { "stream (flow timeout)" } else { pkt_src_name(flow.encap) };
     let pcap_cnt = pcap_cnt.filter(|_| flow.encap.is_none());
     let mut m = envelope(ts, flow, pcap_cnt, rec.kind, Some(pkt_src));
+    add_community_id(&mut m, flow, community_id);
     add_tunnel(&mut m, flow);
     // Suricata writes `tx_id` in `http` records only (`dns` has it inside
     // the `dns` object, `tls` not at all).
@@ -197,9 +249,11 @@ fn flags_hex(f: u8) -> String {
     format!("{f:02x}")
 }
 
-/// The `flow` record of a finished flow.
-pub fn render_flow(flow: &Flow, end: FlowEnd) -> String {
+/// The `flow` record of a finished flow (`community_id`: see
+/// [`render_app`]).
+pub fn render_flow(flow: &Flow, end: FlowEnd, community_id: Option<u16>) -> String {
     let mut m = envelope(flow.last, flow, None, "flow", None);
+    add_community_id(&mut m, flow, community_id);
     if matches!(flow.proto, 1 | 58) {
         // Suricata: the first packet's type and code, and the reply's once
         // the other side answered.
