@@ -190,7 +190,14 @@ pub fn replay(job: ReplayJob) -> Result<ExitCode> {
     let mirror = mirror_map(job.mirror_state.as_deref(), job.config.as_ref())?;
     let threads = job.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let mut enriched = Enriched::new(&mut sink, mirror);
+    let started = std::time::Instant::now();
     let stats = parallel::replay_files(&ruleset, &cfg, threads, &job.pcaps, &mut enriched, &stop);
+    if cfg.eve_types.stats {
+        let rec = stats.eve_record(started.elapsed().as_secs());
+        if let Err(e) = enriched.write_record(&rec) {
+            eprintln!("mirador: writing the stats record: {e}");
+        }
+    }
     // A destination that is down does not fail the run: say what it lost.
     if let Err(e) = sink.flush() {
         eprintln!("mirador: {e}");

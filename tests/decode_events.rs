@@ -86,3 +86,17 @@ fn make_py_reproduces_the_committed_capture_and_rules() {
         assert_eq!(std::fs::read(dir.path().join(f)).unwrap(), std::fs::read(fixture(f)).unwrap(), "{f}");
     }
 }
+
+#[test]
+fn stats_record_counts_packets_invalid_and_alerts() {
+    let records = replay(2, "alert,stats");
+    let stats: Vec<&Value> = records.iter().filter(|r| r["event_type"] == "stats").collect();
+    assert_eq!(stats.len(), 1, "one stats record at the end");
+    let s = &stats[0]["stats"];
+    assert_eq!(s["decoder"]["pkts"], 18);
+    // The invalid packets: three unreadable TCP headers, one UDP, and the
+    // IPv6 extension header chain cut short.
+    assert_eq!(s["decoder"]["invalid"], 5);
+    let alerts = records.iter().filter(|r| r["event_type"] == "alert").count();
+    assert_eq!(s["detect"]["alert"], alerts as u64);
+}

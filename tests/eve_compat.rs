@@ -481,7 +481,7 @@ fn optional_fields_and_anomaly_records_match_the_schema() {
     let validator = jsonschema::draft202012::new(&schema).expect("docs/eve.schema.json is a valid schema");
     let runs: [(&[&str], &str, &str); 3] = [
         (
-            &["--eve-types", "alert,anomaly"],
+            &["--eve-types", "alert,anomaly,stats"],
             "fixtures/decode-events/decode-events.rules",
             "fixtures/decode-events/decode-events.pcap",
         ),
@@ -511,12 +511,12 @@ fn optional_fields_and_anomaly_records_match_the_schema() {
             let errors: Vec<String> =
                 validator.iter_errors(&r).map(|e| format!("{} at {}", e, e.instance_path())).collect();
             assert!(errors.is_empty(), "{pcap}: {}\n{r}", errors.join("\n"));
-            for k in ["anomaly", "payload", "packet", "community_id"] {
+            for k in ["anomaly", "payload", "packet", "community_id", "stats"] {
                 if r.get(k).is_some() {
                     seen.insert(k);
                 }
             }
         }
     }
-    assert_eq!(seen.len(), 4, "every optional field was produced: {seen:?}");
+    assert_eq!(seen.len(), 5, "every optional field was produced: {seen:?}");
 }

@@ -96,6 +96,48 @@ pub struct Stats {
     pub defrag: DefragCounters,
 }
 
+impl Stats {
+    /// The `stats` EVE record of a run, in Suricata's layout where a
+    /// counter has a Suricata name (`decoder.pkts`, `detect.alert`,
+    /// `flow.total`, ...); mirador's own counters sit beside them
+    /// (`decoder.tunnelled`, `decoder.truncated`, `decoder.errors`).
+    /// `uptime` is the run's duration in seconds.
+    pub fn eve_record(&self, uptime: u64) -> String {
+        let now = jiff::Timestamp::now();
+        let ts = crate::source::Timestamp { secs: now.as_second(), micros: now.subsec_microsecond().max(0) as u32 };
+        let d = &self.defrag;
+        let rec = serde_json::json!({
+            "timestamp": crate::output::eve::format_ts(ts),
+            "event_type": "stats",
+            "stats": {
+                "uptime": uptime,
+                "decoder": {
+                    "pkts": self.packets,
+                    "bytes": self.bytes,
+                    "invalid": self.decode_errors.values().sum::<u64>(),
+                    "ip": self.ip_packets,
+                    "tunnelled": self.tunnelled,
+                    "truncated": self.truncated,
+                    "errors": self.decode_errors,
+                },
+                "defrag": {
+                    "fragments": d.fragments,
+                    "reassembled": d.reassembled,
+                    "timeouts": d.timeouts,
+                    "max_trackers_reached": d.evictions,
+                    "overlaps": d.overlaps,
+                    "too_large": d.too_large,
+                    "invalid": d.invalid,
+                },
+                "flow": { "total": self.flows, "evicted": self.flows_evicted },
+                "detect": { "alert": self.alerts, "alerts_suppressed": self.thresholded },
+                "output": { "errors": self.output_errors },
+            }
+        });
+        rec.to_string()
+    }
+}
+
 /// A single-threaded replay of capture files.
 pub struct Replay<'r> {
     flows: FlowTable,

@@ -25,6 +25,9 @@ pub struct EveTypes {
     pub tls: bool,
     /// `anomaly` with decoder events (Suricata's `anomaly: types: decode`).
     pub anomaly_decode: bool,
+    /// `stats`: one record of the run's counters at its end (the caller
+    /// writes it: see `pipeline::Stats::eve_record`).
+    pub stats: bool,
     /// `community-id: yes`: the seed of the Community ID written in flow and
     /// protocol records (alerts: [`crate::output::AlertOptions`]).
     pub community_id: Option<u16>,
@@ -41,6 +44,7 @@ impl Default for EveTypes {
             dns: false,
             tls: false,
             anomaly_decode: false,
+            stats: false,
             community_id: None,
         }
     }
@@ -48,8 +52,8 @@ impl Default for EveTypes {
 
 impl EveTypes {
     /// Every type mirador writes (Suricata's default `eve-log` types that
-    /// mirador implements). Decoder anomalies are off, as in Suricata's
-    /// default configuration: a busy link raises many.
+    /// mirador implements, stats included). Decoder anomalies are off, as in
+    /// Suricata's default configuration: a busy link raises many.
     pub fn all() -> Self {
         EveTypes {
             alert: true,
@@ -58,6 +62,7 @@ impl EveTypes {
             dns: true,
             tls: true,
             anomaly_decode: false,
+            stats: true,
             community_id: None,
         }
     }
@@ -71,6 +76,7 @@ impl EveTypes {
             dns: false,
             tls: false,
             anomaly_decode: false,
+            stats: false,
             community_id: None,
         };
         let mut unknown = Vec::new();
@@ -91,6 +97,7 @@ impl EveTypes {
             "dns" => self.dns = true,
             "tls" => self.tls = true,
             "anomaly" => self.anomaly_decode = true,
+            "stats" => self.stats = true,
             _ => return false,
         }
         true
