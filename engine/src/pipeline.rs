@@ -656,6 +656,13 @@ impl Detector<'_> {
         }
         let any_pending = st.pending.iter().any(|p| !p.is_empty());
         for (to_server, data, gap) in delivered {
+            // Data never ACKed is seen first here: name the protocol from it
+            // as a packet would have (Suricata parses it on its flow-end
+            // pseudo packets).
+            if !data.is_empty() && flow.app_proto.is_none() {
+                let (src, dst) = if to_server { (flow.client, flow.server) } else { (flow.server, flow.client) };
+                detect_app_proto(flow, &data, &pseudo_packet(src, dst), to_server);
+            }
             if let Some(app) = flow.app.as_mut() {
                 if gap {
                     app.gap(to_server);

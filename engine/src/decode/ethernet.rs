@@ -25,6 +25,8 @@ pub(crate) enum EtherType {
     QinQ9100,
     /// 0x6558: transparent Ethernet bridging (GENEVE's "Ethernet inside").
     TransparentEthernet,
+    /// 0x8864: PPPoE session (DSL uplinks): 6-byte header, then PPP.
+    PppoeSession,
     /// Anything else.
     Other(u16),
 }
@@ -38,6 +40,7 @@ impl From<u16> for EtherType {
             0x88A8 => EtherType::Dot1Ad,
             0x9100 => EtherType::QinQ9100,
             0x6558 => EtherType::TransparentEthernet,
+            0x8864 => EtherType::PppoeSession,
             o => EtherType::Other(o),
         }
     }
@@ -52,6 +55,7 @@ impl From<EtherType> for u16 {
             EtherType::Dot1Ad => 0x88A8,
             EtherType::QinQ9100 => 0x9100,
             EtherType::TransparentEthernet => 0x6558,
+            EtherType::PppoeSession => 0x8864,
             EtherType::Other(o) => o,
         }
     }
@@ -278,7 +282,7 @@ pub(crate) fn link(linktype: super::LinkType, data: &[u8]) -> Result<Next, Decod
             let at = FamilyView::HEADER_LEN;
             Ok(family_next(v.family_be(), at).unwrap_or(Next::NonIp(at)))
         }
-        L::Ppp => ppp(data),
+        L::Ppp => ppp(data, 0),
         L::Other(n) => Err(DecodeError::UnsupportedLinkType(n)),
     }
 }
@@ -288,10 +292,10 @@ const PPP_IPV4: u16 = 0x0021;
 /// See [`PPP_IPV4`].
 const PPP_IPV6: u16 = 0x0057;
 
-/// A PPP frame: optional `ff 03` address and control, then the protocol in
-/// one byte (compressed, odd) or two.
-fn ppp(data: &[u8]) -> Result<Next, DecodeError> {
-    let at = if data.starts_with(&[0xff, 0x03]) { 2 } else { 0 };
+/// A PPP frame at `start`: optional `ff 03` address and control, then the
+/// protocol in one byte (compressed, odd) or two.
+fn ppp(data: &[u8], start: usize) -> Result<Next, DecodeError> {
+    let at = start + if data.get(start..).is_some_and(|d| d.starts_with(&[0xff, 0x03])) { 2 } else { 0 };
     let first = *data.get(at).ok_or(DecodeError::Truncated { layer: Layer::Link, need: at + 1, have: data.len() })?;
     let (proto, len) = if first & 1 == 1 {
         (u16::from(first), 1)
@@ -338,6 +342,13 @@ pub(crate) fn ethertype(
     Ok(match etype {
         EtherType::Ipv4 => Next::Ipv4(at),
         EtherType::Ipv6 => Next::Ipv6(at),
+        EtherType::PppoeSession => {
+            // Version/type, code, session id, length; then PPP.
+            const PPPOE_HEADER_LEN: usize = 6;
+            let frame = data.get(..end).unwrap_or_default();
+            need(frame.get(at..).unwrap_or_default(), PPPOE_HEADER_LEN, Layer::Link)?;
+            ppp(frame, at + PPPOE_HEADER_LEN)?
+        }
         _ => Next::NonIp(at),
     })
 }
@@ -416,6 +427,18 @@ mod tests {
         assert_eq!(ip.header, at..at + 40);
         assert_eq!(p.l4, L4::Udp { sport: 1000, dport: 53 });
         assert_eq!(p.payload(), b"abcd");
+    }
+
+    #[test]
+    fn pppoe_session_carries_ip() {
+        let mut frame = vec![0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x88, 0x64];
+        frame.extend([0x11, 0x00, 0x00, 0x2d]);
+        frame.extend(((IP4_UDP.len() + 2) as u16).to_be_bytes());
+        frame.extend([0x00, 0x21]);
+        frame.extend_from_slice(IP4_UDP);
+        let p = decode(LinkType::Ethernet, &frame).unwrap();
+        assert_eq!(p.ip.as_ref().unwrap().header.start, 22);
+        assert!(decode(LinkType::Ethernet, &frame[..17]).is_err());
     }
 
     #[test]

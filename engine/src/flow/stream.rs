@@ -369,6 +369,8 @@ pub struct Stream {
     policy: OverlapPolicy,
     /// See [`StreamConfig::inline`].
     inline: bool,
+    /// Started by a SYN (later SYNs are ignored).
+    from_syn: bool,
     started: bool,
     /// Sequence number of stream offset 0.
     base: TcpSeq,
@@ -407,6 +409,7 @@ impl Stream {
             depth: cfg.depth,
             policy: cfg.policy,
             inline: cfg.inline,
+            from_syn: false,
             started: false,
             base: TcpSeq(0),
             next: 0,
@@ -433,8 +436,16 @@ impl Stream {
     }
 
     /// The sender's SYN with initial sequence number `seq`: data begins at
-    /// `seq + 1`. Ignored once data was seen (a retransmitted SYN).
+    /// `seq + 1`. The first SYN wins: a later one (a retransmission, or a
+    /// SYN flood's forged SYNs on the same ports before the real one) does
+    /// not move the stream, as Suricata keeps the first SYN's sequence
+    /// number in SYN_SENT (a handshake that then answers another SYN never
+    /// completes, and its data is not reassembled).
     pub fn syn(&mut self, seq: u32) {
+        if self.from_syn {
+            return;
+        }
+        self.from_syn = true;
         self.begin(TcpSeq(seq) + 1);
     }
 
@@ -838,6 +849,19 @@ mod tests {
             text.push_str(&String::from_utf8_lossy(&out[before..]));
         }
         text
+    }
+
+    #[test]
+    fn the_first_syn_wins() {
+        let mut b = MemBudget::new(u64::MAX);
+        let mut s = Stream::new(&StreamConfig::default());
+        s.syn(99);
+        // A forged SYN with another number does not move the stream.
+        s.syn(4_000_000_000);
+        s.segment(100, b"GET ", 4, &mut b);
+        s.segment(4_000_000_001, b"LATE", 4, &mut b);
+        s.ack(104);
+        assert_eq!(render(&mut s, &mut b), "GET ");
     }
 
     #[test]
