@@ -189,6 +189,11 @@ pub fn replay(job: ReplayJob) -> Result<ExitCode> {
     }
     let mirror = mirror_map(job.mirror_state.as_deref(), job.config.as_ref())?;
     let threads = job.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    // `flow.memcap` bounds all workers' flow tables together.
+    if let Some(m) = job.config.as_ref().and_then(|c| c.get_size("flow.memcap")) {
+        let per_worker = m / mirador_engine::flow::FLOW_COST_BYTES / threads as u64;
+        cfg.max_flows = usize::try_from(per_worker).unwrap_or(usize::MAX).max(MIN_FLOWS_PER_WORKER);
+    }
     let mut enriched = Enriched::new(&mut sink, mirror);
     let started = std::time::Instant::now();
     let stats = parallel::replay_files(&ruleset, &cfg, threads, &job.pcaps, &mut enriched, &stop);
@@ -223,6 +228,10 @@ pub fn replay(job: ReplayJob) -> Result<ExitCode> {
     let all_failed = !stats.source_errors.is_empty() && stats.packets == 0;
     Ok(if all_failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
+
+/// A flow table holds at least this many flows whatever `flow.memcap`
+/// says: fewer would evict live connections of an ordinary host.
+const MIN_FLOWS_PER_WORKER: usize = 1024;
 
 /// The engine settings a configuration file gives (stream, packet-alert-max,
 /// defrag); the defaults without one.

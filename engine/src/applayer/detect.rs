@@ -44,9 +44,10 @@ fn looks_like_dns(p: &[u8]) -> bool {
     if p.len() < 12 {
         return false;
     }
+    // Any opcode: Suricata's probe does not look at it, and a message with
+    // an unassigned one is DNS with an `invalid_opcode` event.
     let qd = u16::from_be_bytes([p[4], p[5]]);
-    let opcode = (p[2] >> 3) & 0x0f;
-    (1..=16).contains(&qd) && opcode <= 6
+    (1..=16).contains(&qd)
 }
 
 /// Probes one payload. `tcp` selects TCP framing (DNS over TCP has a
@@ -126,5 +127,8 @@ mod tests {
         let q = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x04evil\x00\x00\x01\x00\x01";
         assert_eq!(probe(q, false, 53000, 53), Probe::Found(AppProto::Dns));
         assert_eq!(probe(q, false, 53000, 5353), Probe::Unknown);
+        // Opcode 9 (unassigned) is still DNS, as in Suricata.
+        let q9 = b"\x12\x34\x49\x00\x00\x01\x00\x00\x00\x00\x00\x00\x04evil\x00\x00\x01\x00\x01";
+        assert_eq!(probe(q9, false, 53000, 53), Probe::Found(AppProto::Dns));
     }
 }

@@ -7,6 +7,7 @@
 
 mod detect;
 pub mod dns;
+pub mod events;
 pub mod http;
 pub mod ssh;
 mod state;

@@ -36,6 +36,7 @@ pub struct TxView<'a> {
     to_server: bool,
 }
 
+#[derive(Clone, Copy)]
 enum TxInner<'a> {
     Http(&'a HttpTx),
     /// A DNS transaction and which of its query names `dns.query` shows
@@ -56,6 +57,25 @@ impl Buffers for TxView<'_> {
                 }
             }
             TxInner::Tls(s) => s.tx().buffer_dir(b, self.to_server),
+        }
+    }
+
+    fn get_nth(&self, b: Buffer, i: usize) -> Option<&[u8]> {
+        match self.inner {
+            TxInner::Http(tx) if b.is_multi() => tx.header_instance(b, i),
+            _ if i == 0 => self.get(b),
+            _ => None,
+        }
+    }
+
+    fn app_event(&self, e: &ast::AppLayerEvent) -> bool {
+        use super::events;
+        let ast::AppLayerEvent::Parsed { proto, name } = e else { return false };
+        match (self.inner, proto) {
+            (TxInner::Http(tx), AppProto::Http) => tx.anomalies().iter().any(|&a| events::http_event(a) == Some(*name)),
+            (TxInner::Dns(tx, _), AppProto::Dns) => tx.anomalies().iter().any(|&a| events::dns_event(a) == Some(*name)),
+            (TxInner::Tls(s), AppProto::Tls) => s.anomalies_seen().iter().any(|&a| events::tls_event(a) == Some(*name)),
+            _ => false,
         }
     }
 }

@@ -239,6 +239,27 @@ const ICMPV4_ECHO: [u8; 8] = [0, 8, 13, 14, 15, 16, 17, 18];
 /// ICMPv6 echo request and echo reply.
 const ICMPV6_ECHO: [u8; 2] = [128, 129];
 
+/// ICMPv4 message types whose header Suricata makes longer than 8 bytes.
+mod icmpv4_type {
+    /// Router advertisement (RFC 1256): the address list follows.
+    pub const ROUTER_ADVERT: u8 = 9;
+    /// Timestamp request.
+    pub const TIMESTAMP: u8 = 13;
+    /// Timestamp reply.
+    pub const TIMESTAMP_REPLY: u8 = 14;
+}
+
+/// Originate, receive and transmit timestamps of a timestamp message.
+const ICMPV4_TIMESTAMPS_LEN: usize = 12;
+
+/// Router advertisement fields (after type, code, checksum).
+mod rtradv_off {
+    /// Number of addresses.
+    pub const NUM_ADDRS: usize = 4;
+    /// Size of one address entry, in 32-bit words.
+    pub const ENTRY_WORDS: usize = 5;
+}
+
 impl<'a> IcmpView<'a> {
     /// Type, code, checksum and rest of header, as Suricata requires.
     pub(crate) const HEADER_LEN: usize = 8;
@@ -249,6 +270,27 @@ impl<'a> IcmpView<'a> {
             return Err(DecodeError::Truncated { layer, need: Self::HEADER_LEN, have: buf.len() });
         }
         Ok(IcmpView { buf })
+    }
+
+    /// Length of an ICMPv4 header as Suricata delimits it (`icmpv4.hdr`;
+    /// its payload starts after it): 8 bytes, but the timestamps of a
+    /// timestamp message and the address list of a router advertisement
+    /// belong to the header when the message holds them all.
+    pub(crate) fn v4_header_len(&self) -> usize {
+        let longer = match byte(self.buf, icmp_off::TYPE) {
+            icmpv4_type::TIMESTAMP | icmpv4_type::TIMESTAMP_REPLY => Self::HEADER_LEN + ICMPV4_TIMESTAMPS_LEN,
+            icmpv4_type::ROUTER_ADVERT => {
+                let naddrs = usize::from(byte(self.buf, rtradv_off::NUM_ADDRS));
+                let words = usize::from(byte(self.buf, rtradv_off::ENTRY_WORDS));
+                Self::HEADER_LEN + naddrs * words * 4
+            }
+            _ => Self::HEADER_LEN,
+        };
+        if longer <= self.buf.len() {
+            longer
+        } else {
+            Self::HEADER_LEN
+        }
     }
 
     fn summary(&self, v6: bool) -> L4 {
@@ -302,11 +344,7 @@ pub(crate) fn transport(
         }
         (IpProto::Icmp, 4) => {
             let v = IcmpView::new_checked(buf, Layer::Icmpv4)?;
-            Ok(Transport {
-                l4: v.summary(false),
-                payload: start + IcmpView::HEADER_LEN..end,
-                events: Events::default(),
-            })
+            Ok(Transport { l4: v.summary(false), payload: start + v.v4_header_len()..end, events: Events::default() })
         }
         (IpProto::Icmpv6, 6) => {
             let v = IcmpView::new_checked(buf, Layer::Icmpv6)?;
@@ -500,6 +538,37 @@ mod tests {
         assert_eq!(p.payload().len(), 28);
 
         assert_eq!(invalid(&ICMP4_ECHO[..24]), DecodeError::Truncated { layer: Layer::Icmpv4, need: 8, have: 4 });
+    }
+
+    /// Suricata 7.0.10 starts the payload (dsize, content) of these ICMPv4
+    /// messages after their timestamps or address list.
+    #[test]
+    fn icmpv4_longer_headers() {
+        let icmp = |msg: &[u8]| {
+            let total = (20 + msg.len()) as u16;
+            let mut p = vec![0x45, 0, 0, 0, 0, 1, 0, 0, 64, 1, 0, 0, 192, 0, 2, 1, 198, 51, 100, 2];
+            p[2..4].copy_from_slice(&total.to_be_bytes());
+            p.extend_from_slice(msg);
+            p
+        };
+        // Timestamp request, three timestamps, then "xy".
+        let mut ts = vec![13, 0, 0, 0, 0, 7, 0, 9];
+        ts.extend_from_slice(&[0; 12]);
+        ts.extend_from_slice(b"xy");
+        let data = icmp(&ts);
+        assert_eq!(decode(LinkType::Raw, &data).unwrap().payload(), b"xy");
+        // Without its timestamps: an 8-byte header.
+        let data = icmp(&ts[..12]);
+        assert_eq!(decode(LinkType::Raw, &data).unwrap().payload(), &[0; 4]);
+        // Router advertisement: 1 address of 2 words, then "z".
+        let ra = [9, 0, 0, 0, 1, 2, 0, 30, 192, 0, 2, 1, 0, 0, 0, 0, b'z'];
+        let data = icmp(&ra);
+        assert_eq!(decode(LinkType::Raw, &data).unwrap().payload(), b"z");
+        // Announcing 3 addresses but holding 1: the plain header.
+        let mut short = ra;
+        short[4] = 3;
+        let data = icmp(&short);
+        assert_eq!(decode(LinkType::Raw, &data).unwrap().payload().len(), 9);
     }
 
     #[test]

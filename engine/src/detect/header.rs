@@ -116,8 +116,8 @@ fn check(c: &PacketCheck, pkt: &Packet<'_>, ip: &IpInfo, flow: &FlowView, bufs: 
             extra && flag_match(ip.frag_flags, f.bits, f.modifier, 0)
         }
         PacketCheck::SameIp => ip.src == ip.dst,
-        // A transaction check: see `tx_checks`.
-        PacketCheck::Urilen(..) => true,
+        // Transaction checks: see `tx_checks`.
+        PacketCheck::Urilen(..) | PacketCheck::AppLayerEvent(_) => true,
         // Sides as parsed: 0 server, 1 client, 2 both, 3 either.
         PacketCheck::StreamSize { side, cmp } => flow.stream_sizes.is_some_and(|[client, server]| match side {
             0 => cmp.matches(server),
@@ -145,13 +145,15 @@ fn check(c: &PacketCheck, pkt: &Packet<'_>, ip: &IpInfo, flow: &FlowView, bufs: 
 
 /// The checks of a signature that look at one transaction rather than the
 /// packet: `urilen` (normalized `http.uri` length, or `http.uri.raw` with
-/// `raw`; no URI, no match).
+/// `raw`; no URI, no match) and `app-layer-event` (the transaction raised
+/// the event).
 pub(super) fn tx_checks(s: &Signature, tx: &dyn Buffers) -> bool {
     s.checks.iter().all(|c| match c {
         PacketCheck::Urilen(m, raw) => {
             let b = if *raw { Buffer::HttpUriRaw } else { Buffer::HttpUri };
             tx.get(b).is_some_and(|u| m.matches(u.len() as u64))
         }
+        PacketCheck::AppLayerEvent(e) => tx.app_event(e),
         _ => true,
     })
 }

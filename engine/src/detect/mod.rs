@@ -7,9 +7,11 @@
 //! (signature index) and leaves formatting to [`crate::output`].
 
 mod asn1;
+mod flowint;
 mod header;
 mod ipindex;
 pub mod payload;
+pub mod pktbuf;
 pub mod regex;
 mod signature;
 pub mod threshold;
@@ -21,7 +23,7 @@ use std::path::Path;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use rayon::prelude::*;
 
-pub use signature::{CompileStats, FastPat, ProtoMatch, Signature};
+pub use signature::{CompileStats, FastPat, FlowintCheck, FlowintValue, ProtoMatch, Signature};
 
 use crate::decode::Packet;
 use crate::rules::ast::{AppProto, Buffer, FlowbitCmd};
@@ -101,6 +103,22 @@ pub trait Buffers {
     fn ssl_states(&self) -> Option<u8> {
         None
     }
+
+    /// Instance `i` (from 0) of a multi-buffer ([`Buffer::is_multi`]);
+    /// None past the last. For other buffers, the buffer is instance 0.
+    fn get_nth(&self, b: Buffer, i: usize) -> Option<&[u8]> {
+        if i == 0 {
+            self.get(b)
+        } else {
+            None
+        }
+    }
+
+    /// True when the transaction (or, for protocols whose events belong
+    /// to the flow, its parser state) raised the `app-layer-event` event.
+    fn app_event(&self, _e: &crate::rules::ast::AppLayerEvent) -> bool {
+        false
+    }
 }
 
 /// No app-layer buffers.
@@ -123,6 +141,8 @@ const MAX_TX_MATCHES: usize = 1024;
 pub struct FlowState {
     bits: Vec<u32>,
     tx_matches: std::collections::VecDeque<(u64, u32)>,
+    /// flowint variables set on the flow: (interned id, value), by id.
+    ints: Vec<(u32, u32)>,
 }
 
 impl FlowState {
@@ -226,17 +246,18 @@ fn flowbit_rank(s: &Signature) -> u8 {
 }
 
 /// Suricata's signature order: by action (pass, drop, reject, alert), then
-/// flowbits (setters before readers), then priority (1 first); load order
+/// flowbits (setters before readers), then flowints (likewise), then
+/// priority (1 first); load order
 /// otherwise. It decides evaluation order and which alerts a packet keeps
 /// when it has more than [`PACKET_ALERT_MAX`].
-fn eval_order(s: &Signature) -> (u8, u8, u8) {
+fn eval_order(s: &Signature) -> (u8, u8, u8, u8) {
     let action = match s.action {
         crate::rules::ast::Action::Pass => 0,
         crate::rules::ast::Action::Drop => 1,
         crate::rules::ast::Action::Reject | crate::rules::ast::Action::RejectBoth => 2,
         _ => 3,
     };
-    (action, flowbit_rank(s), s.severity)
+    (action, flowbit_rank(s), flowint::rank(s), s.severity)
 }
 
 /// Alerts kept per packet, Suricata's default `packet-alert-max`; the
@@ -264,12 +285,14 @@ impl Ruleset {
         let mut sigs = Vec::with_capacity(report.rules.len());
         let mut errors = report.errors;
         let mut flowbit_ids: HashMap<String, u32> = HashMap::new();
+        let mut flowint_ids: HashMap<String, u32> = HashMap::new();
         // Syntax trees are consumed one by one, so that they are gone before
         // the prefilter automata are built (the peak of the load).
         let rules = std::mem::take(&mut report.rules);
         for (res, SourcedRule { rule, file, line }) in results.into_iter().zip(rules) {
             match res {
                 Ok((mut s, named)) => {
+                    s.flowints = flowint::intern(&rule.flowints, &mut flowint_ids);
                     s.flowbits = named
                         .into_iter()
                         .map(|(cmd, names, any)| {
@@ -435,14 +458,22 @@ impl Ruleset {
         scratch.candidates.clear();
         let payload = pkt.payload();
         for pf in &self.prefilters {
-            if pf.buffer == Buffer::Payload {
+            if pf.buffer.is_packet_header() {
+                if let Some(hay) = pktbuf::header(pkt, pf.buffer) {
+                    Self::scan(pf, hay, scratch);
+                }
+            } else if pf.buffer == Buffer::Payload {
                 Self::scan(pf, payload, scratch);
                 if let Some(st) = input.stream {
                     Self::scan(pf, st, scratch);
                 }
             } else {
                 for tx in input.txs {
-                    if let Some(hay) = tx.bufs.get(pf.buffer) {
+                    if pf.buffer.is_multi() {
+                        for hay in (0..).map_while(|i| tx.bufs.get_nth(pf.buffer, i)) {
+                            Self::scan(pf, hay, scratch);
+                        }
+                    } else if let Some(hay) = tx.bufs.get(pf.buffer) {
                         Self::scan(pf, hay, scratch);
                     }
                 }
@@ -476,7 +507,7 @@ impl Ruleset {
                     if last == Some(tx.id) || state.tx_matched(tx.id, idx) {
                         continue;
                     }
-                    if header::tx_checks(s, tx.bufs) && payload_matches(s, payload, tx.bufs) {
+                    if header::tx_checks(s, tx.bufs) && payload_matches(s, pkt, payload, tx.bufs) {
                         last = Some(tx.id);
                         state.set_tx_matched(tx.id, idx);
                         apply_flowbits(s, state);
@@ -487,13 +518,16 @@ impl Ruleset {
                 }
                 continue;
             }
-            let hit = if !is_tcp || s.buffers.is_empty() {
-                // Payload rules are not run on packets without payload.
-                (s.buffers.is_empty() || !payload.is_empty()) && payload_matches(s, payload, input.app)
+            let on_payload = s.inspects_payload();
+            let hit = if !is_tcp || !on_payload {
+                // Payload rules are not run on packets without payload;
+                // packet-header buffers are read from every packet.
+                (!on_payload || !payload.is_empty()) && payload_matches(s, pkt, payload, input.app)
             } else {
-                let on_packet = s.kind.packet && !payload.is_empty() && payload_matches(s, payload, input.app);
-                via_stream =
-                    !on_packet && s.kind.stream && input.stream.is_some_and(|st| payload_matches(s, st, input.app));
+                let on_packet = s.kind.packet && !payload.is_empty() && payload_matches(s, pkt, payload, input.app);
+                via_stream = !on_packet
+                    && s.kind.stream
+                    && input.stream.is_some_and(|st| payload_matches(s, pkt, st, input.app));
                 on_packet || via_stream
             };
             if !hit || !flowbits_hold(s, state) {
@@ -552,25 +586,55 @@ pub struct TxRef<'a> {
     pub bufs: &'a dyn Buffers,
 }
 
-fn payload_matches(s: &Signature, payload: &[u8], bufs: &dyn Buffers) -> bool {
+/// Runs the signature's payload keywords: `payload` (the packet's or the
+/// stream's) for the payload buffer, the packet itself for its header
+/// buffers, `bufs` for the others.
+fn payload_matches(s: &Signature, pkt: &Packet<'_>, payload: &[u8], bufs: &dyn Buffers) -> bool {
     let mut vars = [0i64; MAX_BYTE_VARS];
     for (b, ops) in &s.buffers {
-        let buf = if *b == Buffer::Payload { Some(payload) } else { bufs.get(*b) };
-        let Some(buf) = buf else { return false };
-        let (buf, ops) = match ops.split_first() {
-            Some((payload::Op::Transform(chain), rest)) => (chain.apply(buf), rest),
-            _ => (std::borrow::Cow::Borrowed(buf), ops.as_slice()),
+        let buf = if *b == Buffer::Payload {
+            Some(payload)
+        } else if b.is_packet_header() {
+            pktbuf::header(pkt, *b)
+        } else if b.is_multi() {
+            // A multi-buffer: the ops match when they all match one
+            // instance (the first that does gives the byte variables).
+            match (0..).map_while(|i| bufs.get_nth(*b, i)).find_map(|inst| run_ops(inst, ops, vars)) {
+                Some(v) => {
+                    vars = v;
+                    continue;
+                }
+                None => return false,
+            }
+        } else {
+            bufs.get(*b)
         };
-        let mut insp = Inspection::new(&buf, vars);
-        if !insp.run(ops) {
-            return false;
+        let Some(buf) = buf else { return false };
+        match run_ops(buf, ops, vars) {
+            Some(v) => vars = v,
+            None => return false,
         }
-        vars = insp.vars;
     }
     true
 }
 
+/// Runs the ops of one buffer (its transform chain first) with the byte
+/// variables so far; the variables after them when every op matched.
+fn run_ops(buf: &[u8], ops: &[payload::Op], vars: [i64; MAX_BYTE_VARS]) -> Option<[i64; MAX_BYTE_VARS]> {
+    let (buf, ops) = match ops.split_first() {
+        Some((payload::Op::Transform(chain), rest)) => (chain.apply(buf), rest),
+        _ => (std::borrow::Cow::Borrowed(buf), ops),
+    };
+    let mut insp = Inspection::new(&buf, vars);
+    insp.run(ops).then_some(insp.vars)
+}
+
+/// The flow-variable conditions of the signature hold: flowbits, then
+/// flowint conditions.
 fn flowbits_hold(s: &Signature, st: &FlowState) -> bool {
+    if !flowint::hold(s, st) {
+        return false;
+    }
     s.flowbits.iter().all(|(cmd, ids, any)| match cmd {
         FlowbitCmd::IsSet => {
             if *any {
@@ -590,7 +654,10 @@ fn flowbits_hold(s: &Signature, st: &FlowState) -> bool {
     })
 }
 
+/// Applies the signature's flow-variable changes when it matches: flowbits
+/// and flowint changes.
 fn apply_flowbits(s: &Signature, st: &mut FlowState) {
+    flowint::apply(s, st);
     for (cmd, ids, _) in &s.flowbits {
         for &i in ids {
             match cmd {

@@ -1,5 +1,6 @@
 //! Verification of the payload keywords of one buffer: content with its
-//! modifiers, pcre, isdataat, byte_test, byte_jump, byte_extract, bsize.
+//! modifiers, pcre, isdataat, byte_test, byte_jump, byte_extract,
+//! byte_math, bsize.
 //!
 //! Semantics follow Suricata's content inspection: keywords run in rule
 //! order; each match moves a cursor (the end of the match) that relative
@@ -10,7 +11,7 @@
 use memchr::memmem;
 
 use super::regex::Regex;
-use crate::rules::ast::{ByteOp, Endian, NumString};
+use crate::rules::ast::{ByteOp, Endian, MathOp, NumString};
 use crate::rules::numeric::NumMatch;
 
 /// Retries allowed per buffer inspection before giving up (Suricata's
@@ -18,7 +19,7 @@ use crate::rules::numeric::NumMatch;
 /// partial matches cannot make verification quadratic beyond this.
 pub const RECURSION_LIMIT: u32 = 3000;
 
-/// Maximum `byte_extract` variables per rule.
+/// Maximum `byte_extract` and `byte_math` variables per rule.
 pub const MAX_BYTE_VARS: usize = 8;
 
 /// A number resolved at compile time, or a `byte_extract` slot.
@@ -144,18 +145,61 @@ pub struct ByteRead {
     pub bitmask: Option<u64>,
 }
 
+/// Parses the number at the start of `text` as C's `strtoull` does
+/// (leading whitespace, an optional `+`, for hex an optional `0x`), which
+/// is how Suricata reads the string forms. Returns the value and the bytes
+/// consumed; None when there is no digit or the value overflows.
+fn parse_string_number(text: &[u8], radix: u32) -> Option<(u64, usize)> {
+    let digit = |b: u8| (b as char).to_digit(radix);
+    let mut i = text.iter().take_while(|b| b.is_ascii_whitespace() || **b == 0x0b).count();
+    if text.get(i) == Some(&b'+') {
+        i += 1;
+    }
+    // "0x" only counts as a prefix when a hex digit follows it.
+    if radix == 16
+        && text.get(i) == Some(&b'0')
+        && matches!(text.get(i + 1), Some(b'x' | b'X'))
+        && text.get(i + 2).and_then(|&b| digit(b)).is_some()
+    {
+        i += 2;
+    }
+    let n = text[i.min(text.len())..].iter().take_while(|&&b| digit(b).is_some()).count();
+    if n == 0 {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &b in &text[i..i + n] {
+        v = v.checked_mul(u64::from(radix))?.checked_add(u64::from(digit(b)?))?;
+    }
+    Some((v, i + n))
+}
+
 impl ByteRead {
-    /// Reads the number; returns it and the position after the bytes read.
+    /// Reads the number; returns it and the position after the bytes read
+    /// (for the string forms, after the characters the number used, as
+    /// Suricata moves its cursor).
     fn read(&self, buf: &[u8], cursor: usize, vars: &[i64; MAX_BYTE_VARS]) -> Option<(u64, usize)> {
+        let (mut v, end) = self.read_n(self.nbytes, buf, cursor, vars)?;
+        if let Some(mask) = self.bitmask {
+            v &= mask;
+            if mask != 0 {
+                v >>= mask.trailing_zeros();
+            }
+        }
+        Some((v, end))
+    }
+
+    /// Reads `nbytes` as the number (the bitmask is not applied).
+    fn read_n(&self, nbytes: u8, buf: &[u8], cursor: usize, vars: &[i64; MAX_BYTE_VARS]) -> Option<(u64, usize)> {
         let base = if self.relative { cursor as i64 } else { 0 };
-        let start = base + self.offset.get(vars);
+        let start = base.checked_add(self.offset.get(vars))?;
         if start < 0 {
             return None;
         }
-        let start = start as usize;
-        let end = start.checked_add(self.nbytes as usize)?;
+        let start = usize::try_from(start).ok()?;
+        let end = start.checked_add(nbytes as usize)?;
         let bytes = buf.get(start..end)?;
-        let mut v: u64 = match self.string {
+        let v: u64 = match self.string {
             NumString::Binary => {
                 let little = matches!(self.endian, Endian::Little | Endian::Dce);
                 let mut v = 0u64;
@@ -176,29 +220,73 @@ impl ByteRead {
                     NumString::Oct => 8,
                     _ => 10,
                 };
-                let text = std::str::from_utf8(bytes).ok()?;
-                // Suricata converts the leading digits (strtoull) and fails
-                // when there are none.
-                let digits: &str = {
-                    // strtoull: leading spaces and a '+' sign are accepted.
-                    let t = text.trim_start();
-                    let t = t.strip_prefix('+').unwrap_or(t);
-                    let n = t.find(|c: char| !c.is_digit(radix)).unwrap_or(t.len());
-                    &t[..n]
-                };
-                if digits.is_empty() {
-                    return None;
-                }
-                u64::from_str_radix(digits, radix).ok()?
+                // Suricata converts the leading digits (strtoull), fails
+                // when there are none, and moves past those only.
+                let (v, used) = parse_string_number(bytes, radix)?;
+                return Some((v, start + used));
             }
+        };
+        Some((v, end))
+    }
+}
+
+/// Binary reads `byte_math` accepts at run time: Suricata 7 parses up to
+/// 10 bytes but never matches a binary read of more than 4.
+const BYTE_MATH_MAX_BINARY: u8 = 4;
+
+/// Bytes a string-form `byte_math` read may take.
+const BYTE_MATH_MAX_STRING: u8 = 10;
+
+/// A compiled `byte_math`.
+#[derive(Clone, Copy, Debug)]
+pub struct ByteMathOp {
+    /// Offset, relative flag, endian and string form of the read; its
+    /// `nbytes` and `bitmask` are unused.
+    pub read: ByteRead,
+    /// Bytes to read: a literal or a variable.
+    pub nbytes: Operand,
+    /// Operator.
+    pub oper: MathOp,
+    /// Right operand.
+    pub rvalue: Operand,
+    /// Mask applied to the result.
+    pub bitmask: Option<u64>,
+    /// Slot receiving the result.
+    pub slot: u8,
+}
+
+impl ByteMathOp {
+    /// The result and the position after the bytes read, or None when
+    /// the read or the operation fails (a zero divisor).
+    fn eval(&self, buf: &[u8], cursor: usize, vars: &[i64; MAX_BYTE_VARS]) -> Option<(u64, usize)> {
+        let max = if self.read.string == NumString::Binary { BYTE_MATH_MAX_BINARY } else { BYTE_MATH_MAX_STRING };
+        let n = u8::try_from(self.nbytes.get(vars)).ok().filter(|n| (1..=max).contains(n))?;
+        let (v, after) = self.read.read_n(n, buf, cursor, vars)?;
+        // Values are unsigned 64-bit and wrap, as in Suricata.
+        let r = self.rvalue.get(vars) as u64;
+        let mut v = match self.oper {
+            MathOp::Add => v.wrapping_add(r),
+            MathOp::Sub => v.wrapping_sub(r),
+            MathOp::Mul => v.wrapping_mul(r),
+            MathOp::Div => v.checked_div(r)?,
+            MathOp::Shl => {
+                if r < 64 {
+                    v << r
+                } else {
+                    0
+                }
+            }
+            // Suricata shifts right by the count modulo 64 (x86 semantics
+            // of its C shift).
+            MathOp::Shr => v >> (r & 63),
         };
         if let Some(mask) = self.bitmask {
             v &= mask;
-            if mask != 0 {
+            if v != 0 {
                 v >>= mask.trailing_zeros();
             }
         }
-        Some((v, end))
+        Some((v, after))
     }
 }
 
@@ -255,6 +343,8 @@ pub enum Op {
         /// Slot.
         slot: u8,
     },
+    /// byte_math.
+    ByteMath(ByteMathOp),
     /// bsize.
     Bsize(NumMatch<u64>),
     /// asn1.
@@ -272,6 +362,7 @@ impl Op {
             Op::Pcre(p) => p.relative,
             Op::IsDataAt { relative, .. } => *relative,
             Op::ByteTest { read, .. } | Op::ByteJump { read, .. } | Op::ByteExtract { read, .. } => read.relative,
+            Op::ByteMath(m) => m.read.relative,
             Op::Bsize(_) => false,
             Op::Asn1(a) => a.relative_offset.is_some(),
             Op::Transform(_) => false,
@@ -427,6 +518,14 @@ impl<'a> Inspection<'a> {
                     }
                 }
                 self.vars[*slot as usize] = v;
+                self.step(ops, idx + 1, after)
+            }
+            Op::ByteMath(m) => {
+                let Some((v, after)) = m.eval(buf, cursor, &self.vars) else {
+                    return false;
+                };
+                // Stored as the bit pattern: readers cast back to u64.
+                self.vars[m.slot as usize] = v as i64;
                 self.step(ops, idx + 1, after)
             }
             Op::Bsize(m) => m.matches(buf.len() as u64) && self.step(ops, idx + 1, cursor),
@@ -610,6 +709,86 @@ mod tests {
             value: Operand::Num(0),
         };
         assert!(!Inspection::new(&[1], [0; 8]).run(&[bt]));
+    }
+
+    #[test]
+    fn string_numbers_read_like_strtoull() {
+        assert_eq!(parse_string_number(b" 42x", 10), Some((42, 3)));
+        assert_eq!(parse_string_number(b"+7", 10), Some((7, 2)));
+        assert_eq!(parse_string_number(b"0x1f", 16), Some((31, 4)));
+        assert_eq!(parse_string_number(b"0xg", 16), Some((0, 1)), "0 then a stray x");
+        assert_eq!(parse_string_number(b"12\xf0", 10), Some((12, 2)), "non-UTF-8 after the digits");
+        assert_eq!(parse_string_number(b"x1", 10), None);
+        assert_eq!(parse_string_number(b"99999999999999999999", 10), None, "overflow");
+        // The cursor moves past the digits only (Suricata 7.0.10).
+        let be = Op::ByteExtract {
+            read: ByteRead {
+                nbytes: 3,
+                offset: Operand::Num(0),
+                relative: false,
+                endian: Endian::Big,
+                string: NumString::Dec,
+                bitmask: None,
+            },
+            multiplier: 1,
+            align: 0,
+            slot: 0,
+        };
+        let c =
+            ContentOp::new(b"Z", false, false, None, None, Some(Operand::Num(0)), Some(Operand::Num(1)), false, false);
+        assert!(Inspection::new(b"12Z", [0; 8]).run(&[be, op(c)]));
+    }
+
+    fn byte_math(nbytes: Operand, offset: i64, oper: MathOp, rvalue: Operand, bitmask: Option<u64>) -> Op {
+        Op::ByteMath(ByteMathOp {
+            read: ByteRead {
+                nbytes: 0,
+                offset: Operand::Num(offset),
+                relative: false,
+                endian: Endian::Big,
+                string: NumString::Binary,
+                bitmask: None,
+            },
+            nbytes,
+            oper,
+            rvalue,
+            bitmask,
+            slot: 1,
+        })
+    }
+
+    /// Runs `op` on `buf` with slot 0 = `v0`; the result slot (1), or None
+    /// when it does not match.
+    fn math(op: Op, buf: &[u8], v0: i64) -> Option<u64> {
+        let mut vars = [0; MAX_BYTE_VARS];
+        vars[0] = v0;
+        let mut insp = Inspection::new(buf, vars);
+        insp.run(&[op]).then_some(insp.vars[1] as u64)
+    }
+
+    #[test]
+    fn byte_math_operations() {
+        let n1 = Operand::Num(1);
+        let buf = [0xf0, 0x05, 0x00, 0x02];
+        assert_eq!(math(byte_math(n1, 1, MathOp::Add, Operand::Num(3), None), &buf, 0), Some(8));
+        // Unsigned 64-bit arithmetic wraps.
+        assert_eq!(math(byte_math(n1, 1, MathOp::Sub, Operand::Num(6), None), &buf, 0), Some(u64::MAX));
+        assert_eq!(math(byte_math(n1, 1, MathOp::Mul, Operand::Var(0), None), &buf, 3), Some(15));
+        assert_eq!(math(byte_math(n1, 1, MathOp::Div, Operand::Num(2), None), &buf, 0), Some(2));
+        assert_eq!(math(byte_math(n1, 1, MathOp::Div, Operand::Num(0), None), &buf, 0), None);
+        assert_eq!(math(byte_math(n1, 1, MathOp::Shl, Operand::Num(2), None), &buf, 0), Some(20));
+        assert_eq!(math(byte_math(n1, 1, MathOp::Shl, Operand::Num(64), None), &buf, 0), Some(0));
+        assert_eq!(math(byte_math(n1, 0, MathOp::Shr, Operand::Num(4), None), &buf, 0), Some(15));
+        assert_eq!(math(byte_math(n1, 1, MathOp::Shr, Operand::Num(64), None), &buf, 0), Some(5), "count mod 64");
+        // The bitmask applies after the operation: (0xf0 + 16) & 0xf0 = 0.
+        assert_eq!(math(byte_math(n1, 0, MathOp::Add, Operand::Num(16), Some(0xf0)), &buf, 0), Some(0));
+        assert_eq!(math(byte_math(n1, 0, MathOp::Shr, Operand::Num(1), Some(0xf0)), &buf, 0), Some(7));
+        // The byte count from a variable; binary reads beyond 4 bytes fail.
+        assert_eq!(math(byte_math(Operand::Var(0), 2, MathOp::Add, Operand::Num(0), None), &buf, 2), Some(2));
+        assert_eq!(math(byte_math(Operand::Var(0), 0, MathOp::Add, Operand::Num(0), None), &buf, 0), None);
+        assert_eq!(math(byte_math(Operand::Num(5), 0, MathOp::Add, Operand::Num(0), None), &[1; 8], 0), None);
+        assert_eq!(math(byte_math(n1, 4, MathOp::Add, Operand::Num(0), None), &buf, 0), None, "past the end");
+        assert_eq!(math(byte_math(n1, -1, MathOp::Add, Operand::Num(0), None), &buf, 0), None);
     }
 
     #[test]

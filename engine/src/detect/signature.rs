@@ -1,7 +1,7 @@
 //! Rule -> Signature: variables resolved, patterns and regexes compiled, ops
 //! grouped per buffer, and the fast pattern chosen.
 
-use super::payload::{ByteRead, ContentOp, Op, Operand, PcreOp, MAX_BYTE_VARS};
+use super::payload::{ByteMathOp, ByteRead, ContentOp, Op, Operand, PcreOp, MAX_BYTE_VARS};
 use super::regex::Regex;
 use super::transform::Chain;
 use crate::rules::ast::*;
@@ -83,6 +83,8 @@ pub struct Signature {
     pub buffers: Vec<(Buffer, Vec<Op>)>,
     /// Flowbit conditions and actions (names interned).
     pub flowbits: Vec<(FlowbitCmd, Vec<u32>, bool)>,
+    /// flowint conditions and changes, in rule order (names interned).
+    pub flowints: Vec<FlowintCheck>,
     /// Do not alert (flowbits:noalert).
     pub noalert: bool,
     /// threshold.
@@ -103,6 +105,26 @@ pub struct Signature {
     pub tx_dir: Option<bool>,
 }
 
+/// A `flowint` operation with its variable names interned per ruleset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FlowintCheck {
+    /// Operation.
+    pub op: FlowintOp,
+    /// Variable id.
+    pub var: u32,
+    /// Operand (None for `isset` / `notset`).
+    pub value: Option<FlowintValue>,
+}
+
+/// Operand of a `flowint` operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlowintValue {
+    /// A number.
+    Num(u32),
+    /// Another flowint variable, by id.
+    Var(u32),
+}
+
 /// What a signature inspects, as Suricata decides it for TCP.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct InspectKind {
@@ -121,11 +143,15 @@ pub struct InspectKind {
 /// bundled fixtures).
 fn inspect_kind(rule: &Rule) -> InspectKind {
     // urilen inspects the URI of a transaction, as a buffer would.
-    let app = rule.ops.iter().any(|o| o.buffer != Buffer::Payload) || has_urilen(rule);
+    let app = rule.ops.iter().any(|o| o.buffer != Buffer::Payload && !o.buffer.is_packet_header())
+        || has_urilen(rule)
+        || has_app_event(rule);
     if app {
         return InspectKind { tx: true, packet: false, stream: false };
     }
-    if rule.ops.is_empty() {
+    // A packet-header buffer makes the whole rule a packet rule (Suricata's
+    // "require packet"), its payload keywords included.
+    if rule.ops.is_empty() || rule.ops.iter().any(|o| o.buffer.is_packet_header()) {
         return InspectKind { tx: false, packet: true, stream: false };
     }
     let flow = rule.flow.unwrap_or_default();
@@ -145,6 +171,11 @@ fn inspect_kind(rule: &Rule) -> InspectKind {
 
 fn has_urilen(rule: &Rule) -> bool {
     rule.checks.iter().any(|c| matches!(c, PacketCheck::Urilen(..)))
+}
+
+/// `app-layer-event` inspects transactions, as a buffer would.
+fn has_app_event(rule: &Rule) -> bool {
+    rule.checks.iter().any(|c| matches!(c, PacketCheck::AppLayerEvent(_)))
 }
 
 /// Direction of the transactions an app-layer rule needs.
@@ -173,6 +204,7 @@ fn is_ip_only(rule: &Rule) -> bool {
         && rule.checks.is_empty()
         && rule.flow.is_none()
         && rule.flowbits.is_empty()
+        && rule.flowints.is_empty()
         && !matches!(rule.header.proto, Proto::App(_) | Proto::TcpStream)
 }
 
@@ -187,9 +219,24 @@ impl Signature {
         self.flowbits.iter().any(|(c, _, _)| !matches!(c, FlowbitCmd::IsSet | FlowbitCmd::IsNotSet))
     }
 
+    /// True when the signature tests a flowint.
+    pub fn reads_flowints(&self) -> bool {
+        self.flowints.iter().any(|f| !f.op.modifies())
+    }
+
+    /// True when the signature changes a flowint.
+    pub fn writes_flowints(&self) -> bool {
+        self.flowints.iter().any(|f| f.op.modifies())
+    }
+
     /// True when some of its ops look at an app-layer buffer.
     pub fn needs_app_buffer(&self) -> bool {
-        self.buffers.iter().any(|(b, _)| *b != Buffer::Payload)
+        self.buffers.iter().any(|(b, _)| *b != Buffer::Payload && !b.is_packet_header())
+    }
+
+    /// True when some of its ops look at the packet payload or stream.
+    pub fn inspects_payload(&self) -> bool {
+        self.buffers.iter().any(|(b, _)| *b == Buffer::Payload)
     }
 }
 
@@ -234,14 +281,16 @@ impl Compiler<'_> {
         let mut buffers: Vec<(Buffer, Vec<Op>)> = Vec::new();
         // What each entry of `buffers` inspects: a buffer and its transforms
         // (`http.uri` and `http.uri; url_decode` are two inspections).
-        let mut buffer_keys: Vec<(Buffer, &[Transform])> = Vec::new();
+        // Each selection of a multi-buffer is an inspection of its own.
+        let mut buffer_keys: Vec<(Buffer, &[Transform], u16)> = Vec::new();
         let mut var_slots: Vec<String> = Vec::new();
         let operand =
             |v: &Value, slots: &Vec<String>| -> Result<Operand, RuleError> {
                 Ok(match v {
                     Value::Num(n) => Operand::Num(*n),
+                    // The latest definition of a reused name wins.
                     Value::Var(name) => {
-                        Operand::Var(slots.iter().position(|s| s == name).ok_or_else(|| {
+                        Operand::Var(slots.iter().rposition(|s| s == name).ok_or_else(|| {
                             RuleError::bad_value("byte_extract", format!("unknown variable {name}"), 1)
                         })? as u8)
                     }
@@ -324,13 +373,37 @@ impl Compiler<'_> {
                         slot: (var_slots.len() - 1) as u8,
                     }
                 }
+                PayloadOp::ByteMath(m) => {
+                    // Operands read the variables defined before this one.
+                    let nbytes = operand(&m.nbytes, &var_slots)?;
+                    let rvalue = operand(&m.rvalue, &var_slots)?;
+                    if var_slots.len() >= MAX_BYTE_VARS {
+                        return Err(RuleError::bad_value("byte_math", "too many variables", 1));
+                    }
+                    var_slots.push(m.result.clone());
+                    Op::ByteMath(ByteMathOp {
+                        read: ByteRead {
+                            nbytes: 0,
+                            offset: Operand::Num(m.offset),
+                            relative: m.relative,
+                            endian: m.endian,
+                            string: m.string,
+                            bitmask: None,
+                        },
+                        nbytes,
+                        oper: m.oper,
+                        rvalue,
+                        bitmask: m.bitmask,
+                        slot: (var_slots.len() - 1) as u8,
+                    })
+                }
                 PayloadOp::Bsize(m) => Op::Bsize(*m),
                 PayloadOp::Asn1(a) => Op::Asn1(*a),
                 PayloadOp::Base64Decode { .. } => {
                     return Err(RuleError::unsupported("keyword 'base64_decode'", 1));
                 }
             };
-            let key = (bop.buffer, bop.transforms.as_slice());
+            let key = (bop.buffer, bop.transforms.as_slice(), bop.instance);
             let pos = match buffer_keys.iter().position(|k| *k == key) {
                 Some(p) => p,
                 None => {
@@ -383,6 +456,7 @@ impl Compiler<'_> {
                 flow: rule.flow.unwrap_or_default(),
                 buffers,
                 flowbits: Vec::new(),
+                flowints: Vec::new(),
                 noalert: rule.noalert,
                 threshold: rule.threshold,
                 detection_filter: rule.detection_filter,

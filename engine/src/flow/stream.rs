@@ -743,6 +743,16 @@ impl Stream {
         self.settle(budget);
     }
 
+    /// Gives the stream's memory charge back to `budget` but keeps its
+    /// bytes: for a stream leaving its flow table whose last bytes (also
+    /// those never ACKed) are still to be flushed and inspected, as
+    /// Suricata's flow-timeout and shutdown pseudo packets do. Later calls
+    /// charge a budget from zero.
+    pub fn detach(&mut self, budget: &mut MemBudget) {
+        budget.used = budget.used.saturating_sub(self.charged);
+        self.charged = 0;
+    }
+
     /// Bytes delivered so far (gaps not included).
     pub fn delivered(&self) -> u64 {
         self.delivered

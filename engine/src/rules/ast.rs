@@ -298,6 +298,16 @@ pub enum Buffer {
     HttpServer,
     /// Location header.
     HttpLocation,
+    /// `http.request_header`: one request header as `Name: value`
+    /// (repeats merged with `, `), one instance per header (a multi-buffer,
+    /// see [`Buffer::is_multi`]).
+    HttpRequestHeader,
+    /// `http.response_header`: one response header as `Name: value`, one
+    /// instance per header.
+    HttpResponseHeader,
+    /// `http.start`: the start line, CRLF, then `Name: value\r\n` per header
+    /// and the blank line (request or response, by direction).
+    HttpStart,
     /// Start of a file's data (HTTP bodies, SMTP attachments...).
     FileData,
     /// File name.
@@ -330,6 +340,20 @@ pub enum Buffer {
     SshSoftware,
     /// Decoded base64 data from `base64_decode`.
     Base64Data,
+    /// `ipv4.hdr`: the IPv4 header of the packet, options included.
+    Ipv4Hdr,
+    /// `ipv6.hdr`: the IPv6 header and its extension headers, up to the
+    /// transport header.
+    Ipv6Hdr,
+    /// `tcp.hdr`: the TCP header, options included (data offset * 4).
+    TcpHdr,
+    /// `udp.hdr`: the 8-byte UDP header.
+    UdpHdr,
+    /// `icmpv4.hdr`: the ICMPv4 header (8 bytes; more for timestamp and
+    /// router advertisement messages).
+    Icmpv4Hdr,
+    /// `icmpv6.hdr`: the 8-byte ICMPv6 header.
+    Icmpv6Hdr,
 }
 
 impl Buffer {
@@ -362,6 +386,9 @@ impl Buffer {
         Buffer::HttpReferer,
         Buffer::HttpServer,
         Buffer::HttpLocation,
+        Buffer::HttpRequestHeader,
+        Buffer::HttpResponseHeader,
+        Buffer::HttpStart,
         Buffer::FileData,
         Buffer::FileName,
         Buffer::DnsQuery,
@@ -378,6 +405,16 @@ impl Buffer {
         Buffer::SshProto,
         Buffer::SshSoftware,
     ];
+
+    /// The packet-header buffers (`ipv4.hdr` ... `icmpv6.hdr`): read from
+    /// the packet being inspected, never from a stream or a transaction.
+    pub const PACKET_HEADERS: &'static [Buffer] =
+        &[Buffer::Ipv4Hdr, Buffer::Ipv6Hdr, Buffer::TcpHdr, Buffer::UdpHdr, Buffer::Icmpv4Hdr, Buffer::Icmpv6Hdr];
+
+    /// True for the packet-header buffers ([`Buffer::PACKET_HEADERS`]).
+    pub fn is_packet_header(self) -> bool {
+        Buffer::PACKET_HEADERS.contains(&self)
+    }
 }
 
 impl Buffer {
@@ -401,17 +438,20 @@ impl Buffer {
             "http.response_body" | "http_server_body" => Buffer::HttpResponseBody,
             "http.request_line" | "http_request_line" => Buffer::HttpRequestLine,
             "http.response_line" | "http_response_line" => Buffer::HttpResponseLine,
-            "http.protocol" => Buffer::HttpProtocol,
-            "http.header_names" => Buffer::HttpHeaderNames,
-            "http.accept" => Buffer::HttpAccept,
-            "http.accept_enc" => Buffer::HttpAcceptEnc,
-            "http.accept_lang" => Buffer::HttpAcceptLang,
-            "http.connection" => Buffer::HttpConnection,
-            "http.content_type" => Buffer::HttpContentType,
-            "http.content_len" => Buffer::HttpContentLen,
-            "http.referer" => Buffer::HttpReferer,
+            "http.protocol" | "http_protocol" => Buffer::HttpProtocol,
+            "http.header_names" | "http_header_names" => Buffer::HttpHeaderNames,
+            "http.accept" | "http_accept" => Buffer::HttpAccept,
+            "http.accept_enc" | "http_accept_enc" => Buffer::HttpAcceptEnc,
+            "http.accept_lang" | "http_accept_lang" => Buffer::HttpAcceptLang,
+            "http.connection" | "http_connection" => Buffer::HttpConnection,
+            "http.content_type" | "http_content_type" => Buffer::HttpContentType,
+            "http.content_len" | "http_content_len" => Buffer::HttpContentLen,
+            "http.referer" | "http_referer" => Buffer::HttpReferer,
             "http.server" => Buffer::HttpServer,
             "http.location" => Buffer::HttpLocation,
+            "http.request_header" => Buffer::HttpRequestHeader,
+            "http.response_header" => Buffer::HttpResponseHeader,
+            "http.start" | "http_start" => Buffer::HttpStart,
             "file.data" | "file_data" => Buffer::FileData,
             "file.name" | "filename" => Buffer::FileName,
             "dns.query" | "dns_query" => Buffer::DnsQuery,
@@ -428,8 +468,36 @@ impl Buffer {
             "ssh.proto" | "ssh_proto" => Buffer::SshProto,
             "ssh.software" | "ssh_software" => Buffer::SshSoftware,
             "base64_data" => Buffer::Base64Data,
+            "ipv4.hdr" => Buffer::Ipv4Hdr,
+            "ipv6.hdr" => Buffer::Ipv6Hdr,
+            "tcp.hdr" => Buffer::TcpHdr,
+            "udp.hdr" => Buffer::UdpHdr,
+            "icmpv4.hdr" => Buffer::Icmpv4Hdr,
+            "icmpv6.hdr" => Buffer::Icmpv6Hdr,
             _ => return None,
         })
+    }
+
+    /// Maps a legacy sticky spelling without a dot (`http_start`,
+    /// `http_protocol`, `http_request_line`...) to its buffer. These are
+    /// sticky buffers in Suricata 7, not content modifiers: `content:"x";
+    /// http_protocol;` is rejected there.
+    pub fn from_legacy_sticky(kw: &str) -> Option<Buffer> {
+        match kw {
+            "http_start" | "http_protocol" | "http_request_line" | "http_response_line" | "http_header_names"
+            | "http_accept" | "http_accept_enc" | "http_accept_lang" | "http_connection" | "http_content_len"
+            | "http_content_type" | "http_referer" => Buffer::from_sticky(kw),
+            _ => None,
+        }
+    }
+
+    /// True for multi-buffers: a transaction has several instances of the
+    /// buffer (one per header for `http.request_header`), each inspected on
+    /// its own; the keywords of one sticky selection match when they all
+    /// match one instance, and each selection of the buffer in a rule may
+    /// match another instance (Suricata 7's multi-buffer matching).
+    pub fn is_multi(self) -> bool {
+        matches!(self, Buffer::HttpRequestHeader | Buffer::HttpResponseHeader)
     }
 
     /// Maps a legacy content modifier (`http_uri` after a content) to its
@@ -450,11 +518,10 @@ impl Buffer {
         match self {
             HttpUri | HttpUriRaw | HttpMethod | HttpUserAgent | HttpHost | HttpHostRaw | HttpRequestBody
             | HttpRequestLine | HttpAccept | HttpAcceptEnc | HttpAcceptLang | HttpReferer | DnsQuery | TlsSni
-            | Ja3Hash | Ja3String | Ja4Hash => Some(true),
+            | Ja3Hash | Ja3String | Ja4Hash | HttpRequestHeader => Some(true),
             HttpStatCode | HttpStatMsg | HttpResponseBody | HttpResponseLine | HttpServer | HttpLocation
-            | TlsCertSubject | TlsCertIssuer | TlsCertSerial | TlsCertFingerprint | Ja3sHash | Ja3sString => {
-                Some(false)
-            }
+            | HttpResponseHeader | TlsCertSubject | TlsCertIssuer | TlsCertSerial | TlsCertFingerprint | Ja3sHash
+            | Ja3sString => Some(false),
             _ => None,
         }
     }
@@ -464,7 +531,8 @@ impl Buffer {
     pub fn app_proto(self) -> Option<AppProto> {
         use Buffer::*;
         match self {
-            Payload | Base64Data | FileData | FileName => None,
+            Payload | Base64Data | FileData | FileName | Ipv4Hdr | Ipv6Hdr | TcpHdr | UdpHdr | Icmpv4Hdr
+            | Icmpv6Hdr => None,
             DnsQuery => Some(AppProto::Dns),
             TlsSni | TlsCertSubject | TlsCertIssuer | TlsCertSerial | TlsCertFingerprint | Ja3Hash | Ja3String
             | Ja3sHash | Ja3sString | Ja4Hash => Some(AppProto::Tls),
@@ -504,6 +572,9 @@ impl Buffer {
             HttpReferer => "http.referer",
             HttpServer => "http.server",
             HttpLocation => "http.location",
+            HttpRequestHeader => "http.request_header",
+            HttpResponseHeader => "http.response_header",
+            HttpStart => "http.start",
             FileData => "file.data",
             FileName => "file.name",
             DnsQuery => "dns.query",
@@ -520,6 +591,12 @@ impl Buffer {
             SshProto => "ssh.proto",
             SshSoftware => "ssh.software",
             Base64Data => "base64_data",
+            Ipv4Hdr => "ipv4.hdr",
+            Ipv6Hdr => "ipv6.hdr",
+            TcpHdr => "tcp.hdr",
+            UdpHdr => "udp.hdr",
+            Icmpv4Hdr => "icmpv4.hdr",
+            Icmpv6Hdr => "icmpv6.hdr",
         }
     }
 }
@@ -726,6 +803,48 @@ pub struct ByteExtract {
     pub bitmask: Option<u64>,
 }
 
+/// Operator of `byte_math`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MathOp {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/` (a zero divisor never matches)
+    Div,
+    /// `<<`
+    Shl,
+    /// `>>`
+    Shr,
+}
+
+/// `byte_math`: reads a number, applies `oper rvalue`, and stores the
+/// result in a variable usable like a `byte_extract` one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ByteMath {
+    /// Bytes to read: 1..=10, or a variable holding the count.
+    pub nbytes: Value,
+    /// Offset to read at (-65535..=65535).
+    pub offset: i64,
+    /// Operator.
+    pub oper: MathOp,
+    /// Right operand: 0..=u32::MAX, or a variable.
+    pub rvalue: Value,
+    /// Variable receiving the result.
+    pub result: String,
+    /// Offset relative to the previous match.
+    pub relative: bool,
+    /// Byte order of a binary read.
+    pub endian: Endian,
+    /// String form.
+    pub string: NumString,
+    /// Mask applied to the result (then shifted right by its trailing
+    /// zeros).
+    pub bitmask: Option<u64>,
+}
+
 /// `isdataat`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IsDataAt {
@@ -754,6 +873,8 @@ pub enum PayloadOp {
     ByteJump(ByteJump),
     /// byte_extract.
     ByteExtract(ByteExtract),
+    /// byte_math.
+    ByteMath(ByteMath),
     /// bsize: size of the buffer.
     Bsize(NumMatch<u64>),
     /// asn1.
@@ -811,6 +932,10 @@ pub struct BufferOp {
     pub transforms: Vec<Transform>,
     /// Keyword.
     pub op: PayloadOp,
+    /// For a multi-buffer ([`Buffer::is_multi`]): which selection of the
+    /// sticky buffer in the rule the keyword belongs to (0, 1, ...); each
+    /// selection matches an instance of its own. 0 for other buffers.
+    pub instance: u16,
 }
 
 /// `flow` keyword.
@@ -978,6 +1103,76 @@ pub enum PacketCheck {
         /// `!`
         negated: bool,
     },
+    /// app-layer-event: a transaction (or its flow's parser state) has the
+    /// event.
+    AppLayerEvent(AppLayerEvent),
+}
+
+/// `app-layer-event:<proto>.<event>` as parsed
+/// ([`crate::applayer::events::parse`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AppLayerEvent {
+    /// An event of a protocol mirador parses (`http`, `dns`, `tls`):
+    /// Suricata's lowercase event name, from that protocol's table.
+    Parsed {
+        /// Protocol.
+        proto: AppProto,
+        /// Event name, lowercase.
+        name: &'static str,
+    },
+    /// An event mirador never raises: one of a protocol without a parser
+    /// (`smtp.invalid_reply`), or a protocol-detection event
+    /// (`applayer_mismatch_protocol_both_directions`). The rule loads, as in
+    /// Suricata, and never matches.
+    NeverRaised(String),
+}
+
+/// `flowint` operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlowintOp {
+    /// `=`: set (on match).
+    Set,
+    /// `+`: add (on match); an unset variable starts at the value.
+    Add,
+    /// `-`: subtract (on match); an unset variable starts at the value, as
+    /// in Suricata.
+    Sub,
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `isset`
+    IsSet,
+    /// `notset` / `isnotset`
+    NotSet,
+}
+
+impl FlowintOp {
+    /// True for the operations that change the variable (`=`, `+`, `-`);
+    /// the others are conditions.
+    pub fn modifies(self) -> bool {
+        matches!(self, FlowintOp::Set | FlowintOp::Add | FlowintOp::Sub)
+    }
+}
+
+/// `flowint:<name>,<op>[,<value>]`: a per-flow integer variable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Flowint {
+    /// Variable name.
+    pub name: String,
+    /// Operation.
+    pub op: FlowintOp,
+    /// Operand: a number (0..=u32::MAX) or another flowint's name; None
+    /// for `isset` / `notset`.
+    pub value: Option<Value>,
 }
 
 /// `ssl_version` bits.
@@ -1087,4 +1282,6 @@ pub struct Rule {
     pub detection_filter: Option<Threshold>,
     /// Keywords accepted but without effect on matching, for the report.
     pub ignored: Vec<String>,
+    /// flowint operations, in rule order.
+    pub flowints: Vec<Flowint>,
 }

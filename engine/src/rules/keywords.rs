@@ -25,6 +25,9 @@ struct Builder {
     /// Number of ops when the current sticky buffer was selected.
     ops_at_sticky: usize,
     seen_fast_pattern: bool,
+    /// Sticky-buffer selections so far: the instance number of the
+    /// keywords of a multi-buffer selection ([`BufferOp::instance`]).
+    selections: u16,
 }
 
 pub(crate) fn build(header: Header, opts: &[RawOption<'_>]) -> Result<Rule, RuleError> {
@@ -40,6 +43,7 @@ pub(crate) fn build(header: Header, opts: &[RawOption<'_>]) -> Result<Rule, Rule
             threshold: None,
             detection_filter: None,
             ignored: Vec::new(),
+            flowints: Vec::new(),
         },
         sticky: None,
         transforms: Vec::new(),
@@ -49,6 +53,7 @@ pub(crate) fn build(header: Header, opts: &[RawOption<'_>]) -> Result<Rule, Rule
         byte_vars: Vec::new(),
         ops_at_sticky: 0,
         seen_fast_pattern: false,
+        selections: 0,
     };
     for o in opts {
         b.option(o)?;
@@ -238,6 +243,7 @@ impl Builder {
             return Err(RuleError::syntax("previous sticky buffer has no matches", col));
         }
         self.sticky = b;
+        self.selections = self.selections.saturating_add(1);
         self.transforms.clear();
         self.ops_at_sticky = self.rule.ops.len();
         self.last_content = None;
@@ -251,7 +257,8 @@ impl Builder {
     fn push_op(&mut self, buffer: Buffer, op: PayloadOp) {
         // Transforms apply to the keywords inspecting their sticky buffer.
         let transforms = if self.sticky == Some(buffer) { self.transforms.clone() } else { Vec::new() };
-        self.rule.ops.push(BufferOp { buffer, transforms, op });
+        let instance = if buffer.is_multi() { self.selections } else { 0 };
+        self.rule.ops.push(BufferOp { buffer, transforms, op, instance });
         self.last_op = Some(self.rule.ops.len() - 1);
     }
 
@@ -513,6 +520,14 @@ impl Builder {
                 let buffer = self.current_buffer_for_relative(be.relative);
                 self.push_op(buffer, PayloadOp::ByteExtract(be));
             }
+            "byte_math" => {
+                let bm = parse_byte_math(Self::need_value(o)?).map_err(bad)?;
+                self.check_var(&bm.nbytes, name, col)?;
+                self.check_var(&bm.rvalue, name, col)?;
+                self.byte_vars.push(bm.result.clone());
+                let buffer = self.current_buffer_for_relative(bm.relative);
+                self.push_op(buffer, PayloadOp::ByteMath(bm));
+            }
             "bsize" => {
                 let m = parse_num(Self::need_value(o)?, u64::MAX).map_err(bad)?;
                 let buffer = self.current_buffer();
@@ -718,6 +733,14 @@ impl Builder {
                 Self::no_value(o)?;
                 self.rule.checks.push(PacketCheck::SameIp);
             }
+            "app-layer-event" => {
+                let e = crate::applayer::events::parse(Self::need_value(o)?).map_err(bad)?;
+                self.rule.checks.push(PacketCheck::AppLayerEvent(e));
+            }
+            "flowint" => {
+                let f = parse_flowint(Self::need_value(o)?).map_err(bad)?;
+                self.rule.flowints.push(f);
+            }
             "app-layer-protocol" => {
                 let v = Self::need_value(o)?.trim();
                 let (negated, p) = match v.strip_prefix('!') {
@@ -734,7 +757,11 @@ impl Builder {
             }
             _ if name.contains('.') && Buffer::from_sticky(name).is_some() => {
                 Self::no_value(o)?;
-                self.set_sticky(Buffer::from_sticky(name), col)?;
+                let buf = Buffer::from_sticky(name).expect("checked");
+                if !header_fits_proto(buf, self.rule.header.proto) {
+                    return Err(bad("the rule's protocol has no such header".into()));
+                }
+                self.set_sticky(Some(buf), col)?;
             }
             _ if Buffer::from_modifier(name).is_some() => {
                 Self::no_value(o)?;
@@ -747,6 +774,10 @@ impl Builder {
                     return Err(bad(format!("content already bound to {}", self.rule.ops[idx].buffer.name())));
                 }
                 self.rule.ops[idx].buffer = buf;
+            }
+            _ if Buffer::from_legacy_sticky(name).is_some() => {
+                Self::no_value(o)?;
+                self.set_sticky(Buffer::from_legacy_sticky(name), col)?;
             }
             "dns_query" => {
                 Self::no_value(o)?;
@@ -830,61 +861,13 @@ impl Builder {
                 let buffer = self.current_buffer_for_relative(a.relative_offset.is_some());
                 self.push_op(buffer, PayloadOp::Asn1(a));
             }
-            "tls.version"
-            | "tls.subject"
-            | "tls.issuerdn"
-            | "tls.fingerprint"
-            | "tls.store"
-            | "tls_cert_notbefore"
-            | "tls_cert_notafter"
-            | "tls_cert_expired"
-            | "tls_cert_valid"
-            | "xbits"
-            | "hostbits"
-            | "iprep"
-            | "geoip"
-            | "lua"
-            | "luajit"
-            | "filemd5"
-            | "filesha1"
-            | "filesha256"
-            | "filestore"
-            | "filemagic"
-            | "fileext"
-            | "filename_kw"
-            | "filesize"
-            | "app-layer-event"
-            | "stream-event"
-            | "engine-event"
-            | "dce_iface"
-            | "dce_opnum"
-            | "dce_stub_data"
-            | "byte_math"
-            | "ipopts"
-            | "tcp.mss"
-            | "icmpv6.mtu"
-            | "datarep"
-            | "dataset"
-            | "transform"
-            | "http.request_header"
-            | "http.response_header"
-            | "dns.opcode"
-            | "tcp.hdr"
-            | "udp.hdr"
-            | "ipv4.hdr"
-            | "ipv6.hdr"
-            | "frame"
-            | "rpc"
-            | "ssh.hassh"
-            | "ssh.hassh.string"
-            | "ssh.hassh.server"
-            | "kerberos"
-            | "config"
-            | "flowint"
-            | "flow.age"
-            | "flow.pkts"
-            | "flow.bytes"
-            | "bypass" => {
+            "tls.version" | "tls.subject" | "tls.issuerdn" | "tls.fingerprint" | "tls.store" | "tls_cert_notbefore"
+            | "tls_cert_notafter" | "tls_cert_expired" | "tls_cert_valid" | "xbits" | "hostbits" | "iprep"
+            | "geoip" | "lua" | "luajit" | "filemd5" | "filesha1" | "filesha256" | "filestore" | "filemagic"
+            | "fileext" | "filename_kw" | "filesize" | "stream-event" | "engine-event" | "dce_iface" | "dce_opnum"
+            | "dce_stub_data" | "ipopts" | "tcp.mss" | "icmpv6.mtu" | "datarep" | "dataset" | "transform"
+            | "dns.opcode" | "frame" | "rpc" | "ssh.hassh" | "ssh.hassh.string" | "ssh.hassh.server" | "kerberos"
+            | "config" | "flow.age" | "flow.pkts" | "flow.bytes" | "bypass" => {
                 // Known Suricata keywords whose evaluation is not built yet:
                 // the rule is rejected with the keyword's position rather
                 // than loaded with the keyword ignored.
@@ -950,6 +933,11 @@ impl Builder {
     }
 
     fn finish(&mut self) -> Result<(), RuleError> {
+        // As between two sticky buffers: the last one must be inspected
+        // (`content:"a"; http_protocol;` is rejected by Suricata).
+        if self.sticky.is_some_and(|b| b != Buffer::Payload) && self.rule.ops.len() == self.ops_at_sticky {
+            return Err(RuleError::syntax("last sticky buffer has no matches", 1));
+        }
         if self.rule.threshold.is_some() && self.rule.detection_filter.is_some() {
             return Err(RuleError::bad_value("detection_filter", "cannot be combined with threshold", 1));
         }
@@ -972,6 +960,21 @@ impl Builder {
         if dirs.clone().any(|d| d) && dirs.clone().any(|d| !d) {
             return Err(RuleError::bad_value("content", "mixes keywords with conflicting directions", 1));
         }
+        // Header buffers are read from the packet: Suricata rejects them in
+        // rules inspecting only the stream, or transactions.
+        if let Some(h) = self.rule.ops.iter().find(|o| o.buffer.is_packet_header()) {
+            let kw = h.buffer.name();
+            if self.rule.flow.is_some_and(|f| f.only_stream) || self.rule.header.proto == Proto::TcpStream {
+                return Err(RuleError::bad_value(kw, "a packet buffer cannot be inspected on the stream only", 1));
+            }
+            if let Some(a) = self.rule.ops.iter().find(|o| Buffer::APP_LAYER.contains(&o.buffer)) {
+                return Err(RuleError::bad_value(
+                    kw,
+                    format!("a packet buffer cannot be combined with the app-layer buffer {}", a.buffer.name()),
+                    1,
+                ));
+            }
+        }
         // http.host is lowercased: Suricata rejects nocase or an uppercase
         // pattern on it.
         for o in self.rule.ops.iter().filter(|o| o.buffer == Buffer::HttpHost && o.transforms.is_empty()) {
@@ -993,6 +996,182 @@ impl Builder {
         // byte_* without a prior match in a sticky buffer, so keep this loose.
         Ok(())
     }
+}
+
+/// Whether a rule of protocol `proto` can carry the header `buf` reads
+/// (always true for other buffers). Suricata rejects `tcp.hdr` in a UDP
+/// rule, `icmpv4.hdr` in an `icmpv6` one...; the IP headers go with any
+/// protocol.
+fn header_fits_proto(buf: Buffer, proto: Proto) -> bool {
+    // (tcp, udp, icmpv4, icmpv6) the protocol admits.
+    let (tcp, udp, icmp4, icmp6) = match proto {
+        Proto::Ip => (true, true, true, true),
+        Proto::Tcp | Proto::TcpPkt | Proto::TcpStream => (true, false, false, false),
+        Proto::Udp => (false, true, false, false),
+        Proto::Icmp => (false, false, true, true),
+        Proto::Icmpv4 => (false, false, true, false),
+        Proto::Icmpv6 => (false, false, false, true),
+        Proto::Sctp => (false, false, false, false),
+        Proto::App(a) => {
+            let (t, u) = a.transports();
+            (t, u, false, false)
+        }
+    };
+    match buf {
+        Buffer::TcpHdr => tcp,
+        Buffer::UdpHdr => udp,
+        Buffer::Icmpv4Hdr => icmp4,
+        Buffer::Icmpv6Hdr => icmp6,
+        _ => true,
+    }
+}
+
+/// Bytes `byte_math` reads at most (string forms; binary reads of more
+/// than 4 bytes parse but never match, as in Suricata 7).
+const BYTE_MATH_MAX_BYTES: u8 = 10;
+
+/// Largest `byte_math` offset either way.
+const BYTE_MATH_MAX_OFFSET: i64 = 65535;
+
+/// True for a variable name as byte_extract/byte_math define them.
+fn is_var_name(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Parses `byte_math`: comma-separated `key value` options in any order;
+/// `bytes`, `offset`, `oper`, `rvalue` and `result` are required, each
+/// option at most once (Suricata 7).
+fn parse_byte_math(v: &str) -> Result<ByteMath, String> {
+    let mut nbytes = None;
+    let mut offset = None;
+    let mut oper = None;
+    let mut rvalue = None;
+    let mut result = None;
+    let mut relative = false;
+    let mut endian = None;
+    let mut string = None;
+    let mut bitmask = None;
+    for p in v.split(',').map(str::trim) {
+        let (k, val) = match p.split_once(char::is_whitespace) {
+            Some((k, val)) => (k, val.trim()),
+            None => (p, ""),
+        };
+        let twice = || format!("'{k}' given twice");
+        let need = |what: &str| if val.is_empty() { Err(format!("'{k}' needs {what}")) } else { Ok(val) };
+        match k {
+            "bytes" => {
+                let val = need("a byte count or a variable")?;
+                let n = match val.parse::<u8>() {
+                    Ok(n) if (1..=BYTE_MATH_MAX_BYTES).contains(&n) => Value::Num(n.into()),
+                    Ok(_) => return Err(format!("bytes {val} is out of range 1-{BYTE_MATH_MAX_BYTES}")),
+                    Err(_) if is_var_name(val) && !val.starts_with(|c: char| c.is_ascii_digit()) => {
+                        Value::Var(val.to_string())
+                    }
+                    Err(_) => return Err(format!("invalid bytes '{val}'")),
+                };
+                if nbytes.replace(n).is_some() {
+                    return Err(twice());
+                }
+            }
+            "offset" => {
+                let val = need("a number")?;
+                let n = val.parse::<i64>().map_err(|_| format!("invalid offset '{val}'"))?;
+                if n.abs() > BYTE_MATH_MAX_OFFSET {
+                    return Err(format!("offset {n} is out of range"));
+                }
+                if offset.replace(n).is_some() {
+                    return Err(twice());
+                }
+            }
+            "oper" => {
+                let op = match need("an operator")? {
+                    "+" => MathOp::Add,
+                    "-" => MathOp::Sub,
+                    "*" => MathOp::Mul,
+                    "/" => MathOp::Div,
+                    "<<" => MathOp::Shl,
+                    ">>" => MathOp::Shr,
+                    other => return Err(format!("unknown operator '{other}'")),
+                };
+                if oper.replace(op).is_some() {
+                    return Err(twice());
+                }
+            }
+            "rvalue" => {
+                let val = need("a number or a variable")?;
+                let r = if val.starts_with(|c: char| c.is_ascii_alphabetic()) && is_var_name(val) {
+                    Value::Var(val.to_string())
+                } else {
+                    // Decimal only, 0..=u32::MAX.
+                    Value::Num(val.parse::<u32>().map_err(|_| format!("invalid rvalue '{val}'"))?.into())
+                };
+                if rvalue.replace(r).is_some() {
+                    return Err(twice());
+                }
+            }
+            "result" => {
+                let val = need("a variable name")?;
+                if !is_var_name(val) {
+                    return Err(format!("invalid variable name '{val}'"));
+                }
+                if result.replace(val.to_string()).is_some() {
+                    return Err(twice());
+                }
+            }
+            "relative" if val.is_empty() => {
+                if std::mem::replace(&mut relative, true) {
+                    return Err(twice());
+                }
+            }
+            "endian" => {
+                let e = match need("big or little")? {
+                    "big" => Endian::Big,
+                    "little" => Endian::Little,
+                    // Suricata 7 loads no byte_math rule with dce.
+                    other => return Err(format!("unsupported endian '{other}'")),
+                };
+                if endian.replace(e).is_some() {
+                    return Err(twice());
+                }
+            }
+            "string" => {
+                let s = match need("hex, dec or oct")? {
+                    "hex" => NumString::Hex,
+                    "dec" => NumString::Dec,
+                    "oct" => NumString::Oct,
+                    other => return Err(format!("unknown string type '{other}'")),
+                };
+                if string.replace(s).is_some() {
+                    return Err(twice());
+                }
+            }
+            "bitmask" => {
+                let val = need("a hex value")?;
+                let hex = val.strip_prefix("0x").or_else(|| val.strip_prefix("0X")).unwrap_or(val);
+                let m = u32::from_str_radix(hex, 16).map_err(|_| format!("invalid bitmask '{val}'"))?;
+                if bitmask.replace(u64::from(m)).is_some() {
+                    return Err(twice());
+                }
+            }
+            "dce" => return Err("dce is not supported".into()),
+            _ => return Err(format!("unknown option '{p}'")),
+        }
+    }
+    let bm = ByteMath {
+        nbytes: nbytes.ok_or("bytes is required")?,
+        offset: offset.ok_or("offset is required")?,
+        oper: oper.ok_or("oper is required")?,
+        rvalue: rvalue.ok_or("rvalue is required")?,
+        result: result.ok_or("result is required")?,
+        relative,
+        endian: endian.unwrap_or(Endian::Big),
+        string: string.unwrap_or(NumString::Binary),
+        bitmask,
+    };
+    if matches!(bm.oper, MathOp::Shl | MathOp::Shr) && matches!(bm.nbytes, Value::Num(n) if n > 4) {
+        return Err("shifts take at most 4 bytes".into());
+    }
+    Ok(bm)
 }
 
 fn parse_asn1(v: &str) -> Result<Asn1Opts, String> {
@@ -1018,6 +1197,56 @@ fn parse_asn1(v: &str) -> Result<Asn1Opts, String> {
         return Err("absolute_offset and relative_offset are exclusive".into());
     }
     Ok(a)
+}
+
+/// Parses `flowint:<name>,<op>[,<value>]` as Suricata 7.0.10 accepts it:
+/// names start with a letter and have at least two characters (letters,
+/// digits, `_`, `.`); `=`, `+`, `-` and the comparisons take a decimal
+/// number (0..=u32::MAX) or another variable's name; `isset`, `notset` and
+/// `isnotset` take no value (one given is ignored).
+fn parse_flowint(v: &str) -> Result<Flowint, String> {
+    let parts: Vec<&str> = v.split(',').map(str::trim).collect();
+    let valid_name = |n: &str| {
+        n.len() >= 2
+            && n.starts_with(|c: char| c.is_ascii_alphabetic())
+            && n.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.'))
+    };
+    let name = parts[0];
+    if !valid_name(name) {
+        return Err(format!("invalid variable name '{name}'"));
+    }
+    let op = match parts.get(1).copied() {
+        Some("=") => FlowintOp::Set,
+        Some("+") => FlowintOp::Add,
+        Some("-") => FlowintOp::Sub,
+        Some("==") => FlowintOp::Eq,
+        Some("!=") => FlowintOp::Ne,
+        Some("<") => FlowintOp::Lt,
+        Some("<=") => FlowintOp::Le,
+        Some(">") => FlowintOp::Gt,
+        Some(">=") => FlowintOp::Ge,
+        Some("isset") => FlowintOp::IsSet,
+        Some("notset" | "isnotset") => FlowintOp::NotSet,
+        Some(other) => return Err(format!("unknown operator '{other}'")),
+        None => return Err("expected name,operator[,value]".into()),
+    };
+    let value = match (op, parts.get(2).copied()) {
+        (FlowintOp::IsSet | FlowintOp::NotSet, _) => None,
+        (_, None | Some("")) => return Err("a value is required".into()),
+        (_, Some(x)) if x.starts_with(|c: char| c.is_ascii_digit() || c == '-') => {
+            if !x.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!("'{x}' is not a decimal number"));
+            }
+            let n: u32 = x.parse().map_err(|_| format!("'{x}' is not a number in 0-{}", u32::MAX))?;
+            Some(Value::Num(i64::from(n)))
+        }
+        (_, Some(x)) if valid_name(x) => Some(Value::Var(x.to_string())),
+        (_, Some(x)) => return Err(format!("invalid value '{x}'")),
+    };
+    if parts.len() > 3 {
+        return Err("too many arguments".into());
+    }
+    Ok(Flowint { name: name.to_string(), op, value })
 }
 
 fn ip_proto_by_name(s: &str) -> Option<u8> {

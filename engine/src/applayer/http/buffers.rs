@@ -16,6 +16,8 @@
 //! | `http.host` | host from the URI (normalized) or `Host`; lowercased only when `Host` has no port, as libhtp |
 //! | `http.host.raw` | host from the URI, else the `Host` value as sent (with port) |
 //! | `http.request_body`, `http.response_body`, `file.data` | dechunked, decompressed, capped body; `file.data` is the response body to the client and the request body to the server |
+//! | `http.request_header`, `http.response_header` | multi-buffer: one `Name: value` instance per header (repeats merged with `, `, `Cookie`/`Set-Cookie` included, no CRLF), [`HttpTx::header_instance`] |
+//! | `http.start` | start line, CRLF, `Name: value\r\n` per header as in the instances, then CRLF (request or response, by direction) |
 //!
 //! Single-header buffers (`http.user_agent`, `http.accept`, ...) hold the
 //! value with surrounding blanks removed, repeats merged with `, `. A buffer
@@ -28,7 +30,8 @@ use crate::rules::ast::Buffer;
 /// Whether a buffer exists in both directions, so that
 /// [`HttpTx::buffer_dir`] needs the direction: `http.header`,
 /// `http.header.raw`, `http.header_names`, `http.protocol`, `http.cookie`,
-/// `http.connection`, `http.content_type`, `http.content_len`, `file.data`.
+/// `http.connection`, `http.content_type`, `http.content_len`, `http.start`,
+/// `file.data`.
 pub fn is_two_way(b: Buffer) -> bool {
     matches!(
         b,
@@ -40,6 +43,7 @@ pub fn is_two_way(b: Buffer) -> bool {
             | Buffer::HttpConnection
             | Buffer::HttpContentType
             | Buffer::HttpContentLen
+            | Buffer::HttpStart
             | Buffer::FileData
     )
 }
@@ -87,6 +91,8 @@ impl HttpTx {
             Buffer::HttpHeader => (done && !head.headers.is_empty()).then_some(head.normalized.as_slice()),
             Buffer::HttpHeaderRaw => (done && !head.raw.is_empty()).then_some(head.raw.as_slice()),
             Buffer::HttpHeaderNames => (done && !head.headers.is_empty()).then_some(head.names.as_slice()),
+            Buffer::HttpStart => (done && !head.start.is_empty()).then_some(head.start.as_slice()),
+            Buffer::HttpRequestHeader | Buffer::HttpResponseHeader => self.header_instance(b, 0),
             Buffer::HttpCookie => head.get(if to_server { b"cookie" } else { b"set-cookie" }),
             Buffer::HttpUserAgent => req.head.get(b"user-agent"),
             Buffer::HttpHost => req.hostname.as_deref(),
@@ -105,6 +111,22 @@ impl HttpTx {
             Buffer::FileData => body(to_server),
             _ => None,
         }
+    }
+
+    /// Instance `i` of the multi-buffers `http.request_header` and
+    /// `http.response_header`: the `i`-th header of that message as
+    /// `Name: value`, once its header block is complete. None past the last
+    /// header, and for every other buffer.
+    pub fn header_instance(&self, b: Buffer, i: usize) -> Option<&[u8]> {
+        let (head, progress) = match b {
+            Buffer::HttpRequestHeader => (&self.req.head, self.request_progress),
+            Buffer::HttpResponseHeader => (&self.res.head, self.response_progress),
+            _ => return None,
+        };
+        if progress < Progress::Headers {
+            return None;
+        }
+        head.line(i)
     }
 }
 
@@ -175,6 +197,42 @@ mod tests {
         assert_eq!(tx.buffer(Buffer::FileData), Some(&b"hello"[..]));
         assert_eq!(tx.buffer(Buffer::HttpHeaderNames), tx.buffer_dir(Buffer::HttpHeaderNames, true));
         assert!(is_two_way(Buffer::HttpCookie) && !is_two_way(Buffer::HttpUri));
+    }
+
+    // http.request_header / http.response_header / http.start as Suricata
+    // 7.0.10 shows them (pcre captures and exact startswith/endswith
+    // contents on a capture of the same kind of message: repeats merged,
+    // Cookie kept, folded values joined).
+    #[test]
+    fn header_instances_and_start() {
+        let mut s = HttpState::new();
+        s.parse(true, REQ);
+        s.parse(false, RES);
+        let tx = s.tx(0).unwrap();
+        let req: Vec<&[u8]> = (0..).map_while(|i| tx.header_instance(Buffer::HttpRequestHeader, i)).collect();
+        assert_eq!(req, [&b"Host: EXAMPLE.com.:8080"[..], b"User-Agent: ua", b"Cookie: c=1", b"X-Dup: a, b"]);
+        let res: Vec<&[u8]> = (0..).map_while(|i| tx.header_instance(Buffer::HttpResponseHeader, i)).collect();
+        assert_eq!(res, [&b"Content-Type: text/html; charset=utf8"[..], b"Content-Length: 5", b"Set-Cookie: s=1"]);
+        assert_eq!(tx.header_instance(Buffer::HttpUri, 0), None);
+        assert_eq!(tx.buffer_dir(Buffer::HttpRequestHeader, true), Some(&b"Host: EXAMPLE.com.:8080"[..]));
+        assert_eq!(
+            tx.buffer_dir(Buffer::HttpStart, true),
+            Some(
+                &b"GET /a/./b/../c//d%2fe%41%7e%20%u0041\\f?x=%41+%2f%zz#frag HTTP/1.1\r\nHost: EXAMPLE.com.:8080\r\nUser-Agent: ua\r\nCookie: c=1\r\nX-Dup: a, b\r\n\r\n"[..]
+            )
+        );
+        assert_eq!(
+            tx.buffer_dir(Buffer::HttpStart, false),
+            Some(
+                &b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf8\r\nContent-Length: 5\r\nSet-Cookie: s=1\r\n\r\n"[..]
+            )
+        );
+        assert!(is_two_way(Buffer::HttpStart) && !is_two_way(Buffer::HttpRequestHeader));
+        // Folded values are joined as for http.header.
+        let mut s = HttpState::new();
+        s.parse(true, b"GET / HTTP/1.1\r\nHost: h\r\nFold: a\r\n  b\r\n\r\n");
+        let tx = s.tx(0).unwrap();
+        assert_eq!(tx.header_instance(Buffer::HttpRequestHeader, 1), Some(&b"Fold: a  b"[..]));
     }
 
     #[test]

@@ -255,6 +255,56 @@ pub(super) fn parse_content_length(v: &[u8]) -> Option<u64> {
     parse_positive_lws(v, 10)
 }
 
+/// What a response `Content-Encoding` value says about its layers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct CodingCheck {
+    /// More codings than `limit`: libhtp stops reading the list there.
+    pub too_many: bool,
+    /// A coding within the limit that is not exactly `gzip`, `x-gzip`,
+    /// `deflate`, `x-deflate` or `lzma` (any case): `identity` and `br`
+    /// included, as libhtp reports them.
+    pub abnormal: bool,
+}
+
+/// Walks a response `Content-Encoding` value as libhtp 0.5 does (observed
+/// on Suricata 7.0.10, whose limit is 2): tokens are separated by `,` or
+/// space, and after each token the walk resumes one byte past the token's
+/// end counted from where the search for it began, not from the token.
+/// Separators skipped before a token are thus read again, so `gzip,  gzip`
+/// and `gzip , gzip` count three codings (`gzip`, `gzip`, `p`), and
+/// `gzip, gzip` or `gzip,,gzip,` two. The walk stops at the first coding
+/// over `limit`.
+pub(super) fn check_content_encoding(v: &[u8], limit: usize) -> CodingCheck {
+    let is_sep = |c: &u8| *c == b',' || *c == b' ';
+    let mut out = CodingCheck::default();
+    let mut rest = v;
+    let mut layers = 0;
+    while let Some(start) = rest.iter().position(|c| !is_sep(c)) {
+        let len = rest[start..].iter().position(is_sep).unwrap_or(rest.len() - start);
+        let token = &rest[start..start + len];
+        layers += 1;
+        if layers > limit {
+            out.too_many = true;
+            break;
+        }
+        let known = [&b"gzip"[..], b"x-gzip", b"deflate", b"x-deflate", b"lzma"];
+        if !known.iter().any(|k| token.eq_ignore_ascii_case(k)) {
+            out.abnormal = true;
+        }
+        rest = &rest[(len + 1).min(rest.len())..];
+    }
+    out
+}
+
+/// True when an `Authorization` value names a scheme libhtp knows:
+/// `Basic`, `Digest` or `Bearer`, compared on the first bytes in any case
+/// after leading blanks (Suricata 7.0.10 takes `Basicx` as Basic and an
+/// empty value as unrecognized).
+pub(super) fn auth_scheme_known(v: &[u8]) -> bool {
+    let v = trim_lws(v);
+    [&b"basic"[..], b"digest", b"bearer"].iter().any(|s| v.len() >= s.len() && v[..s.len()].eq_ignore_ascii_case(s))
+}
+
 /// What a chunk-size line holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum ChunkLen {
@@ -298,8 +348,11 @@ pub(super) struct Header {
 pub(super) struct HeaderLines {
     /// Headers in wire order, before duplicates are merged.
     pub headers: Vec<Header>,
-    /// A line had no colon, an empty name, or a name that is not a token.
+    /// A line had an empty name, or a name that is not a token.
     pub invalid: bool,
+    /// A line had no colon at all (libhtp's "missing colon", an event of
+    /// its own).
+    pub missing_colon: bool,
     /// A continuation line (starting with SP/HT) was folded into the
     /// previous one.
     pub folded: bool,
@@ -324,6 +377,7 @@ pub(super) fn parse_headers(block: &[u8]) -> HeaderLines {
                 .map(|h| Header { name: h.name.as_bytes().to_vec(), value: trim_lws(h.value).to_vec() })
                 .collect(),
             invalid: false,
+            missing_colon: false,
             folded: false,
         },
         _ => parse_headers_lenient(block),
@@ -364,7 +418,11 @@ pub(super) fn parse_headers_lenient(block: &[u8]) -> HeaderLines {
 
 fn push_header_line(out: &mut HeaderLines, line: &[u8]) {
     let (name, value, invalid) = split_header_line(line);
-    out.invalid |= invalid;
+    if line.contains(&b':') {
+        out.invalid |= invalid;
+    } else {
+        out.missing_colon = true;
+    }
     out.headers.push(Header { name: name.to_vec(), value: value.to_vec() });
 }
 
@@ -458,7 +516,10 @@ pub(super) fn parse_hostport(value: &[u8]) -> HostPort {
         return out;
     }
     match data.iter().position(|&c| c == b':') {
-        None => out.host = Some(data.to_ascii_lowercase()),
+        None => {
+            out.invalid = !valid_hostname(data);
+            out.host = Some(data.to_ascii_lowercase());
+        }
         Some(colon) => {
             let mut host = &data[..colon];
             while let [rest @ .., c] = host {
@@ -469,9 +530,41 @@ pub(super) fn parse_hostport(value: &[u8]) -> HostPort {
             }
             out.host = Some(host.to_vec());
             (out.port, out.invalid) = parse_port(&data[colon + 1..]);
+            out.invalid |= !valid_hostname(host);
         }
     }
     out
+}
+
+/// A host name as libhtp accepts it (observed on Suricata 7.0.10, whose
+/// `request_header_host_invalid` fires otherwise): at most 255 bytes of
+/// letters, digits, `-` and `_` in dot-separated labels of 1 to 63 bytes;
+/// a single trailing dot is allowed (`a.`), an empty label elsewhere is not
+/// (`a..b`, `.a`).
+pub(super) fn valid_hostname(h: &[u8]) -> bool {
+    if h.is_empty() || h.len() > 255 {
+        return false;
+    }
+    let h = h.strip_suffix(b".").unwrap_or(h);
+    h.split(|&c| c == b'.').all(|label| {
+        (1..=63).contains(&label.len()) && label.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+    })
+}
+
+/// True when a request `Transfer-Encoding` names `chunked` as one of its
+/// comma- or blank-separated codings (any case). Suricata 7.0.10 raises
+/// `invalid_transfer_encoding_value_in_request` otherwise (`gzip`,
+/// `chunkedx`), not for `gzip, chunked` or `chunked, chunked`.
+pub(super) fn has_chunked_token(te: &[u8]) -> bool {
+    te.split(|&c| c == b',' || is_space(c)).any(|t| t.eq_ignore_ascii_case(b"chunked"))
+}
+
+/// True when a protocol string is one libhtp recognizes: `HTTP/0.9`,
+/// `HTTP/1.0` or `HTTP/1.1`, exactly. A response with another one
+/// (`HTTP/1.10`, `http/1.1`, `HTTP`) raises `response_invalid_protocol` on
+/// Suricata 7.0.10.
+pub(super) fn known_protocol(p: &[u8]) -> bool {
+    matches!(p, b"HTTP/0.9" | b"HTTP/1.0" | b"HTTP/1.1")
 }
 
 /// Port number and whether it was invalid.
@@ -588,6 +681,10 @@ pub(super) struct NormalizedUri {
     pub hostname: Option<Vec<u8>>,
     /// Port of an absolute URI; -1 when absent or invalid.
     pub port: i32,
+    /// An absolute URI whose host name or port is invalid
+    /// ([`valid_hostname`], a port outside 1-65535): Suricata's
+    /// `request_uri_host_invalid`.
+    pub host_invalid: bool,
 }
 
 /// Normalizes a request target the way Suricata 7 builds `http.uri`
@@ -629,11 +726,12 @@ pub(super) fn normalize_uri(raw: &[u8]) -> NormalizedUri {
         }
         h
     });
-    let port = match get(&parts.port) {
-        Some(p) => parse_port(p).0,
-        None => -1,
+    let (port, port_invalid) = match get(&parts.port) {
+        Some(p) => parse_port(p),
+        None => (-1, false),
     };
-    NormalizedUri { uri, hostname, port }
+    let host_invalid = port_invalid || hostname.as_deref().is_some_and(|h| !h.starts_with(b"[") && !valid_hostname(h));
+    NormalizedUri { uri, hostname, port, host_invalid }
 }
 
 /// libhtp `x2c`: two hex digits (already checked) to a byte.
@@ -1075,7 +1173,7 @@ mod tests {
         // "Host: h\r\n: NoColon line, novalue\r\nSp: v\r\nFold: a  b\tc\r\nEmpty: \r\n".
         let b = b"Host:   h  \r\nNoColon line\r\nSp : v\r\nFold: a\r\n  b\r\n\tc\r\nEmpty:\r\n:novalue\r\n\r\n";
         let h = parse_headers(b);
-        assert!(h.invalid && h.folded);
+        assert!(h.invalid && h.folded && h.missing_colon);
         assert_eq!(
             hdrs(&h),
             vec![
@@ -1190,7 +1288,59 @@ mod tests {
                 let _ = looks_like_request_line(p);
                 let _ = looks_like_status_line(p);
                 let _ = status_strtoul(p);
+                let _ = check_content_encoding(p, 2);
+                let _ = auth_scheme_known(p);
             }
+        }
+    }
+
+    #[test]
+    fn content_encoding_layers_as_suricata() {
+        // (value, too_many_encoding_layers, abnormal_ce_header): Suricata
+        // 7.0.10's events for each value (one response each, limit 2).
+        let cases: &[(&str, bool, bool)] = &[
+            ("gzip", false, false),
+            ("Gzip", false, false),
+            ("gzip, gzip", false, false),
+            ("gzip,gzip", false, false),
+            ("gzip ,gzip", false, false),
+            ("gzip,,gzip,", false, false),
+            ("gzip, deflate", false, false),
+            ("x-deflate", false, false),
+            ("lzma", false, false),
+            ("gzip, gzip, gzip", true, false),
+            ("gzip gzip gzip", true, false),
+            ("gzip,  gzip", true, false),
+            ("gzip , gzip", true, false),
+            ("gzip, , gzip", true, false),
+            ("gzip,,,gzip", true, false),
+            ("gzip, gzip, foo", true, false),
+            ("identity", false, true),
+            ("identity, identity", false, true),
+            ("a b", false, true),
+            ("gzip, foo", false, true),
+            ("xgzip", false, true),
+            ("gzip;q=1", false, true),
+            ("identity, identity, identity", true, true),
+            ("identity, identity, gzip, identity, gzip, gzip", true, true),
+            (", , ,", false, false),
+        ];
+        for &(v, many, abnormal) in cases {
+            let c = check_content_encoding(v.as_bytes(), 2);
+            assert_eq!((c.too_many, c.abnormal), (many, abnormal), "{v:?}");
+        }
+    }
+
+    #[test]
+    fn auth_schemes_as_suricata() {
+        // request_auth_unrecognized on Suricata 7.0.10: raised for the
+        // unknown ones only.
+        for v in ["Basic dXNlcjpwYXNz", "basic x", "BASIC x", " Basic x", "Basicx abc", "Basic", "Digest", "Bearer abc"]
+        {
+            assert!(auth_scheme_known(v.as_bytes()), "{v:?}");
+        }
+        for v in ["Turbo customAuthDataHere", "Negotiate abc", "NTLM abc", ""] {
+            assert!(!auth_scheme_known(v.as_bytes()), "{v:?}");
         }
     }
 }

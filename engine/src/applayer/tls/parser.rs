@@ -84,10 +84,26 @@ pub enum TlsAnomaly {
     MultipleSniExtensions,
     /// More than [`MAX_EXTENSIONS`] extensions.
     TooManyExtensions,
-    /// A certificate that X.509 decoding refused.
+    /// A certificate that X.509 decoding refused (for a reason other than
+    /// those below).
     InvalidCertificate,
-    /// A certificate list whose lengths overrun the message.
+    /// A certificate list whose lengths overrun the message, or a
+    /// certificate whose DER ends inside a header.
     CertificateInvalidLength,
+    /// A certificate with an invalid version.
+    CertificateInvalidVersion,
+    /// A certificate with an invalid serial number.
+    CertificateInvalidSerial,
+    /// A certificate with an invalid algorithm identifier.
+    CertificateInvalidAlgorithmIdentifier,
+    /// A certificate with an invalid subject or issuer name.
+    CertificateInvalidX509Name,
+    /// A certificate with an invalid validity date.
+    CertificateInvalidDate,
+    /// A certificate with invalid extensions.
+    CertificateInvalidExtensions,
+    /// A certificate whose DER structure is invalid.
+    CertificateInvalidDer,
     /// More than [`MAX_CERTS`] certificates; the rest are not kept.
     TooManyCertificates,
     /// A hello in the wrong direction (ClientHello from the server...).
@@ -117,6 +133,13 @@ impl TlsAnomaly {
             TlsAnomaly::TooManyExtensions => "TOO_MANY_EXTENSIONS",
             TlsAnomaly::InvalidCertificate => "INVALID_CERTIFICATE",
             TlsAnomaly::CertificateInvalidLength => "CERTIFICATE_INVALID_LENGTH",
+            TlsAnomaly::CertificateInvalidVersion => "CERTIFICATE_INVALID_VERSION",
+            TlsAnomaly::CertificateInvalidSerial => "CERTIFICATE_INVALID_SERIAL",
+            TlsAnomaly::CertificateInvalidAlgorithmIdentifier => "CERTIFICATE_INVALID_ALGORITHMIDENTIFIER",
+            TlsAnomaly::CertificateInvalidX509Name => "CERTIFICATE_INVALID_X509NAME",
+            TlsAnomaly::CertificateInvalidDate => "CERTIFICATE_INVALID_DATE",
+            TlsAnomaly::CertificateInvalidExtensions => "CERTIFICATE_INVALID_EXTENSIONS",
+            TlsAnomaly::CertificateInvalidDer => "CERTIFICATE_INVALID_DER",
             TlsAnomaly::TooManyCertificates => "TOO_MANY_CERTIFICATES",
             TlsAnomaly::WrongDirection => "MESSAGE_WRONG_DIRECTION",
             TlsAnomaly::DuplicateHello => "DUPLICATE_HELLO",
@@ -621,9 +644,15 @@ pub fn cert_fingerprint(der: &[u8]) -> String {
 /// Decodes the fields of one DER certificate (x509-parser, as Suricata).
 ///
 /// # Errors
-/// [`TlsAnomaly::InvalidCertificate`] when X.509 decoding fails.
+/// When X.509 decoding fails, the anomaly Suricata 7 raises for the
+/// decoder's error: [`TlsAnomaly::CertificateInvalidLength`] when the DER
+/// ends before a header does (`tls_DER-incomplete-header.pcap` of
+/// Suricata's bug 1450), the specific `CertificateInvalid*` for a field
+/// the decoder names, [`TlsAnomaly::CertificateInvalidDer`] for a DER
+/// error, [`TlsAnomaly::InvalidCertificate`] otherwise (a content cut
+/// short, `tls_DER-incomplete-content.pcap`).
 pub fn parse_certificate(der: &[u8]) -> Result<CertInfo, TlsAnomaly> {
-    let (_, cert) = x509_parser::parse_x509_certificate(der).map_err(|_| TlsAnomaly::InvalidCertificate)?;
+    let (_, cert) = x509_parser::parse_x509_certificate(der).map_err(|e| certificate_error(&e))?;
     let tbs = &cert.tbs_certificate;
     Ok(CertInfo {
         subject: tbs.subject().to_string(),
@@ -633,6 +662,23 @@ pub fn parse_certificate(der: &[u8]) -> Result<CertInfo, TlsAnomaly> {
         not_before: tbs.validity().not_before.timestamp(),
         not_after: tbs.validity().not_after.timestamp(),
     })
+}
+
+fn certificate_error(e: &x509_parser::nom::Err<x509_parser::error::X509Error>) -> TlsAnomaly {
+    use x509_parser::error::X509Error as E;
+    match e {
+        x509_parser::nom::Err::Incomplete(_) => TlsAnomaly::CertificateInvalidLength,
+        x509_parser::nom::Err::Error(e) | x509_parser::nom::Err::Failure(e) => match e {
+            E::InvalidVersion => TlsAnomaly::CertificateInvalidVersion,
+            E::InvalidSerial => TlsAnomaly::CertificateInvalidSerial,
+            E::InvalidAlgorithmIdentifier => TlsAnomaly::CertificateInvalidAlgorithmIdentifier,
+            E::InvalidX509Name => TlsAnomaly::CertificateInvalidX509Name,
+            E::InvalidDate => TlsAnomaly::CertificateInvalidDate,
+            E::InvalidExtensions => TlsAnomaly::CertificateInvalidExtensions,
+            E::Der(_) => TlsAnomaly::CertificateInvalidDer,
+            _ => TlsAnomaly::InvalidCertificate,
+        },
+    }
 }
 
 /// A TLS version as Suricata names it (`TLS 1.2`, `TLSv1`, `SSLv3`,
@@ -707,7 +753,17 @@ mod tests {
         assert_eq!(c.serial, "00:A1:B2:C3:D4:E5:F6:07:18");
         assert_eq!(c.fingerprint, "6f:86:f1:98:78:6d:57:71:66:52:cb:41:a5:fe:8e:c9:75:bd:5f:83");
         assert!(c.not_after > c.not_before);
-        assert_eq!(parse_certificate(&LEAF_DER[..100]), Err(TlsAnomaly::InvalidCertificate));
+        // The DER of Suricata's bug 1450 captures: a header cut short is an
+        // invalid length, a content cut short an invalid certificate.
+        assert_eq!(
+            parse_certificate(&[0x30, 0x05, 0x30, 0x84, 0xff, 0xff, 0xff, 0xfa, 0x00]),
+            Err(TlsAnomaly::CertificateInvalidLength)
+        );
+        assert_eq!(
+            parse_certificate(&[0x30, 0x06, 0x30, 0x84, 0xff, 0xff, 0xff, 0xfa, 0x00]),
+            Err(TlsAnomaly::InvalidCertificate)
+        );
+        assert!(parse_certificate(&LEAF_DER[..100]).is_err());
     }
 
     #[test]

@@ -203,6 +203,9 @@ pub struct TlsState {
     session_resumed: bool,
     anomalies: Vec<TlsAnomaly>,
     dropped_anomalies: u64,
+    /// Every kind of anomaly raised so far, each once (kept when
+    /// `anomalies` is taken: `app-layer-event` matches on it).
+    seen: Vec<TlsAnomaly>,
 }
 
 fn di(to_server: bool) -> usize {
@@ -226,6 +229,9 @@ impl TlsState {
     }
 
     fn note(&mut self, a: TlsAnomaly) {
+        if !self.seen.contains(&a) {
+            self.seen.push(a);
+        }
         if self.anomalies.len() < MAX_ANOMALIES {
             self.anomalies.push(a);
         } else {
@@ -371,7 +377,7 @@ impl TlsState {
                     let total = 4 + h.len as usize;
                     if h.len as usize > MAX_HANDSHAKE_LEN {
                         dir.hs_skip = total;
-                        self.note(TlsAnomaly::HandshakeTooLarge);
+                        self.oversized_message(h.msg_type);
                         continue;
                     }
                     if chunk.len() >= total {
@@ -390,11 +396,12 @@ impl TlsState {
                 if dir.hs.len() < 4 {
                     continue;
                 }
-                let len = parser::parse_handshake_header(&dir.hs).map_or(0, |h| h.len as usize);
+                let (t, len) = parser::parse_handshake_header(&dir.hs)
+                    .map_or((TlsHandshakeType(0), 0), |h| (h.msg_type, h.len as usize));
                 if len > MAX_HANDSHAKE_LEN {
                     dir.hs.clear();
                     dir.hs_skip = len;
-                    self.note(TlsAnomaly::HandshakeTooLarge);
+                    self.oversized_message(t);
                     continue;
                 }
             }
@@ -430,6 +437,13 @@ impl TlsState {
                     // again; JA3/JA4 stay those of the first hello.
                     if !self.retry_requested() {
                         self.note(TlsAnomaly::DuplicateHello);
+                        // Suricata parses the second hello into the same
+                        // state: its SNI finds one already there
+                        // (tls-duplicate-hello of its verification suite).
+                        let first_sni = self.sni().is_some();
+                        if first_sni && parser::parse_client_hello(body).is_ok_and(|ch| ch.sni.is_some()) {
+                            self.note(TlsAnomaly::MultipleSniExtensions);
+                        }
                     }
                 } else {
                     match parser::parse_client_hello(body) {
@@ -492,6 +506,17 @@ impl TlsState {
                 self.set_state(SslStates::UNKNOWN);
                 self.note(TlsAnomaly::InvalidHandshakeMessage);
             }
+        }
+    }
+
+    /// A handshake message too large to keep is skipped; its type is still
+    /// checked, as Suricata checks it on the header (an unknown type with a
+    /// huge length is an invalid message, Suricata's bug 1450 captures).
+    fn oversized_message(&mut self, t: TlsHandshakeType) {
+        self.note(TlsAnomaly::HandshakeTooLarge);
+        if !parser::known_handshake_type(t) {
+            self.set_state(SslStates::UNKNOWN);
+            self.note(TlsAnomaly::InvalidHandshakeMessage);
         }
     }
 
@@ -705,6 +730,12 @@ impl TlsState {
         std::mem::take(&mut self.anomalies)
     }
 
+    /// Every kind of anomaly the flow raised, each once, in the order first
+    /// seen; not emptied by [`TlsState::take_anomalies`].
+    pub fn anomalies_seen(&self) -> &[TlsAnomaly] {
+        &self.seen
+    }
+
     /// Anomalies not kept because more than [`MAX_ANOMALIES`] were pending.
     pub fn dropped_anomalies(&self) -> u64 {
         self.dropped_anomalies
@@ -752,6 +783,30 @@ mod tests {
         s.parse(true, client);
         s.parse(false, server);
         s
+    }
+
+    // The server flight of Suricata's bug 1450 captures
+    // (tls_DER-incomplete-header.pcap), after its ServerHello: a
+    // Certificate message whose one certificate is 9 bytes of DER cut
+    // inside a header, then a handshake header of unknown type 132 and
+    // length 0xffffff. Suricata 7.0.10 raises certificate_invalid_length
+    // and invalid_handshake_message.
+    #[test]
+    fn bug_1450_events() {
+        let mut hs = vec![0x0b, 0, 0, 15, 0, 0, 12, 0, 0, 9, 0x30, 0x05, 0x30, 0x84, 0xff, 0xff, 0xff, 0xfa, 0x00];
+        hs.extend_from_slice(&[0x84, 0xff, 0xff, 0xff]);
+        hs.extend_from_slice(&[0x41; 64]);
+        let mut rec = vec![0x16, 0x03, 0x03];
+        rec.extend_from_slice(&(hs.len() as u16).to_be_bytes());
+        rec.extend_from_slice(&hs);
+        let mut s = TlsState::new();
+        s.parse(false, &rec);
+        let seen = s.anomalies_seen().to_vec();
+        assert!(seen.contains(&TlsAnomaly::CertificateInvalidLength), "{seen:?}");
+        assert!(seen.contains(&TlsAnomaly::InvalidHandshakeMessage), "{seen:?}");
+        // Taking the queued anomalies keeps what was seen.
+        assert!(!s.take_anomalies().is_empty());
+        assert_eq!(s.anomalies_seen(), seen.as_slice());
     }
 
     #[test]
@@ -949,11 +1004,12 @@ mod tests {
         assert!(s.take_anomalies().is_empty());
         assert_eq!(s.ja3s_hash().map(str::to_owned), first_ja3s);
         assert_eq!(s.version_name(), "TLS 1.3");
-        // Without a retry request a second hello is an anomaly.
+        // Without a retry request a second hello is an anomaly, and its SNI
+        // a second one (Suricata 7.0.10: multiple_sni_extensions).
         let mut s = TlsState::new();
         s.parse(true, CHROME);
         s.parse(true, CHROME);
-        assert_eq!(s.take_anomalies(), vec![TlsAnomaly::DuplicateHello]);
+        assert_eq!(s.take_anomalies(), vec![TlsAnomaly::DuplicateHello, TlsAnomaly::MultipleSniExtensions]);
     }
 
     #[test]
