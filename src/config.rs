@@ -21,6 +21,8 @@ const USED_KEYS: &[&str] = &[
     "behaviour",
     "mirror-state",
     "defrag",
+    // `flow.memcap` (the flow table bound); other flow settings are not read.
+    "flow",
 ];
 /// Nested includes beyond this are refused (a cycle).
 const MAX_INCLUDE_DEPTH: usize = 8;

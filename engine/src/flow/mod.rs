@@ -27,11 +27,12 @@ const SWEEP_COST_RATIO: usize = 8;
 /// (Suricata's default memcap of 32 MiB holds roughly this many).
 pub const DEFAULT_MAX_FLOWS: usize = 65_536;
 
-/// Memory one live TCP flow costs, measured: a 65,536-SYN flood (every
-/// packet a new flow, reassembly state allocated) raised peak RSS by
-/// 109 MiB, 1.7 KiB per flow with the table's spare capacity. `flow.memcap`
-/// divided by this bounds the flow table.
-pub const FLOW_COST_BYTES: u64 = 1792;
+/// Memory one live TCP flow costs, measured with SYN floods (every packet a
+/// new flow, reassembly state allocated): 1.7 KiB per flow in one 65,536-flow
+/// table, 2.5 KiB in two 9,362-flow tables (the tables' spare capacity
+/// weighs more when they are small). `flow.memcap` divided by this bounds
+/// the flow tables.
+pub const FLOW_COST_BYTES: u64 = 2560;
 
 /// Timeouts in seconds, by state, as Suricata's defaults
 /// (`flow-timeouts.default`): new 30, established 300, closed 0; TCP
