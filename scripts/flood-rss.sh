@@ -13,19 +13,8 @@ WORK=${2:-$(mktemp -d)}
 RULES=$HERE/../rules/mirador.rules
 python3 "$HERE/make_floods.py" "$WORK"
 python3 "$HERE/make_floods.py" "$WORK/one" --syns 1 --trains 1
-cat > "$WORK/memcap.yaml" <<'YAML'
-%YAML 1.1
----
-flow:
-  memcap: 32mb
-defrag:
-  memcap: 8mb
-stream:
-  reassembly:
-    memcap: 32mb
-YAML
 run() {
-  /usr/bin/time -f "%M" -o "$WORK/rss" "$BIN" replay -c "$WORK/memcap.yaml" --threads 2 --no-behaviour \
+  /usr/bin/time -f "%M" -o "$WORK/rss" "$BIN" replay -c "$HERE/memcaps.yaml" --threads 2 --no-behaviour \
     --eve-types stats --eve - -S "$RULES" "$1" > "$WORK/eve.json" 2>/dev/null
   cat "$WORK/rss"
 }

@@ -12,22 +12,11 @@ PCAP=${2:-$HERE/../../shared/bench/base.pcap}
 RULES=${3:-$HERE/../rules/mirador.rules}
 BIN=${4:-$HERE/../target/release/mirador}
 WORK=$(mktemp -d)
-cat > "$WORK/memcap.yaml" <<'YAML'
-%YAML 1.1
----
-flow:
-  memcap: 32mb
-defrag:
-  memcap: 8mb
-stream:
-  reassembly:
-    memcap: 32mb
-YAML
 # The capture named many times: one process reads it again and again.
 set --
 i=0
 while [ $i -lt 5000 ]; do set -- "$@" "$PCAP"; i=$((i + 1)); done
-"$BIN" replay -c "$WORK/memcap.yaml" --threads 1 --no-behaviour --eve "$WORK/eve.json" -S "$RULES" "$@" \
+"$BIN" replay -c "$HERE/memcaps.yaml" --threads 1 --no-behaviour --eve "$WORK/eve.json" -S "$RULES" "$@" \
   2> "$WORK/stderr" &
 PID=$!
 end=$(( $(date +%s) + MIN * 60 ))

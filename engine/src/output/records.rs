@@ -37,48 +37,34 @@ impl Default for EveTypes {
     /// Alerts only: what a sensor feeding a SIEM needs first; the protocol
     /// and flow records are switched on with `--eve-types`.
     fn default() -> Self {
-        EveTypes {
-            alert: true,
-            flow: false,
-            http: false,
-            dns: false,
-            tls: false,
-            anomaly_decode: false,
-            stats: false,
-            community_id: None,
-        }
+        EveTypes { alert: true, ..EveTypes::NONE }
     }
 }
 
 impl EveTypes {
+    /// No record type.
+    pub const NONE: EveTypes = EveTypes {
+        alert: false,
+        flow: false,
+        http: false,
+        dns: false,
+        tls: false,
+        anomaly_decode: false,
+        stats: false,
+        community_id: None,
+    };
+
     /// Every type mirador writes (Suricata's default `eve-log` types that
     /// mirador implements, stats included). Decoder anomalies are off, as in
     /// Suricata's default configuration: a busy link raises many.
     pub fn all() -> Self {
-        EveTypes {
-            alert: true,
-            flow: true,
-            http: true,
-            dns: true,
-            tls: true,
-            anomaly_decode: false,
-            stats: true,
-            community_id: None,
-        }
+        EveTypes { alert: true, flow: true, http: true, dns: true, tls: true, stats: true, ..EveTypes::NONE }
     }
 
-    /// Parses `alert,flow,http,dns,tls` (unknown names are returned).
+    /// Parses `alert,flow,http,dns,tls,anomaly,stats` (unknown names are
+    /// returned).
     pub fn parse(list: &str) -> (Self, Vec<String>) {
-        let mut t = EveTypes {
-            alert: false,
-            flow: false,
-            http: false,
-            dns: false,
-            tls: false,
-            anomaly_decode: false,
-            stats: false,
-            community_id: None,
-        };
+        let mut t = EveTypes::NONE;
         let mut unknown = Vec::new();
         for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
             if !t.enable(name) {
