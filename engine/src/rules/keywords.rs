@@ -781,14 +781,9 @@ impl Builder {
             }
             "dns_query" => {
                 Self::no_value(o)?;
-                // Legacy form: a modifier of the previous content, and sticky
-                // for what follows.
-                if let Some(idx) = self.last_content {
-                    if self.rule.ops[idx].buffer == Buffer::Payload && self.sticky.is_none() {
-                        self.rule.ops[idx].buffer = Buffer::DnsQuery;
-                        return Ok(());
-                    }
-                }
+                // Suricata 7 reads the legacy name as the sticky buffer: a
+                // content before it stays on the payload (verification
+                // suite, bug-2158).
                 self.set_sticky(Some(Buffer::DnsQuery), col)?;
             }
             "ssl_version" => {

@@ -178,6 +178,15 @@ mod tests {
     }
 
     #[test]
+    fn dns_query_is_a_sticky_buffer_as_in_suricata_7() {
+        let mut r = LoadReport::default();
+        r.add_text("alert dns any any -> any any (content:\"|01 00|\"; dns_query; content:\"evil\"; sid:1;)\n", None);
+        let ops = &r.rules[0].rule.ops;
+        assert_eq!(ops.len(), 2);
+        assert_eq!((ops[0].buffer, ops[1].buffer), (ast::Buffer::Payload, ast::Buffer::DnsQuery));
+    }
+
+    #[test]
     fn bad_rules_do_not_stop_loading() {
         let mut r = LoadReport::default();
         r.add_text(
