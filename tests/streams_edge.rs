@@ -29,14 +29,14 @@ fn alerts(records: impl Iterator<Item = Value>) -> Vec<(u64, Option<u64>, u64, S
 }
 
 #[test]
-fn forged_syns_unacked_request_and_pppoe_like_suricata() {
+fn forged_syns_unacked_request_pppoe_and_sessionless_packet_like_suricata() {
     let exp: Value = serde_json::from_str(&std::fs::read_to_string(fixture("expected.json")).unwrap()).unwrap();
     let want = alerts(exp["alerts"].as_array().unwrap().iter().cloned().map(|mut a| {
         a["alert"] = serde_json::json!({ "signature_id": a["signature_id"] });
         a["event_type"] = "alert".into();
         a
     }));
-    assert_eq!(want.len(), 2, "Suricata alerts on the unACKed request and the PPPoE exchange only");
+    assert_eq!(want.len(), 3, "Suricata alerts on the unACKed request, the PPPoE exchange and the sessionless packet");
     for threads in ["1", "2"] {
         let o = Command::new(env!("CARGO_BIN_EXE_mirador"))
             .args(["replay", "--threads", threads, "--no-behaviour", "--eve", "-", "-S"])

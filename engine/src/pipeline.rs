@@ -414,7 +414,14 @@ impl Detector<'_> {
             stream_sizes: flow.streams.as_ref().and_then(|st| Some([st.dir[0].size()?, st.dir[1].size()?])),
         };
         let dir = usize::from(!to_server);
-        let stream = flow.streams.as_ref().map(|st| st.pending[dir].as_slice()).filter(|p| !p.is_empty());
+        let stream = match flow.streams.as_ref() {
+            Some(st) => Some(st.pending[dir].as_slice()).filter(|p| !p.is_empty()),
+            // A TCP flow without a session (no handshake seen, midstream
+            // off) is not reassembled: Suricata inspects each packet's
+            // payload with the stream rules too.
+            None if flow.proto == 6 && !pseudo => Some(pkt.payload()).filter(|p| !p.is_empty()),
+            None => None,
+        };
         self.matches.clear();
         let mut views = Vec::new();
         if let Some(app) = flow.app.as_ref() {
