@@ -10,6 +10,7 @@ use anyhow::{Context, Result};
 use mirador_engine::analytics::AnalyticsConfig;
 use mirador_engine::detect::{Built, Ruleset};
 use mirador_engine::output::enrich::{Enriched, MirrorMap};
+use mirador_engine::output::fastlog::FastLog;
 use mirador_engine::output::records::EveTypes;
 use mirador_engine::output::sinks::{self, Fanout, Spec};
 use mirador_engine::output::Sink;
@@ -126,6 +127,10 @@ pub(crate) fn open_sinks(eve: Option<&str>, log_dir: Option<&Path>, extra: &[Str
         (None, Some(dir)) => {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
             fan.push_queued(sinks::open_spec(&Spec::file(dir.join("eve.json")))?);
+            // Suricata's fast.log beside it.
+            let fast = dir.join("fast.log");
+            let log = FastLog::open(&fast).with_context(|| format!("opening {}", fast.display()))?;
+            fan.push("fast.log", Box::new(log));
         }
         (None, None) => {}
     }

@@ -186,6 +186,14 @@ fn suricata_compatible_form() {
     let eve = read_eve(&out.path().join("eve.json"));
     assert_eq!(eve.iter().filter(|v| v["event_type"] == "alert").count(), 13);
     assert!(eve.iter().any(|v| v["event_type"] == "flow"));
+    // fast.log beside it: one line per alert, in Suricata's format (the
+    // same bytes as Suricata 7.0.10's fast.log for this capture).
+    let fast = std::fs::read_to_string(out.path().join("fast.log")).unwrap();
+    assert_eq!(fast.lines().count(), 13);
+    assert!(fast.starts_with(
+        "01/01/2024-00:00:00.003000  [**] [1:9000001:1] MIRADOR HTTP GET request with admin in the URI [**] \
+         [Classification: Attempted Administrator Privilege Gain] [Priority: 1] {TCP} 10.0.0.5:49152 -> 93.184.216.34:80\n"
+    ));
     let bad = Command::new(bin()).args(["--no-such-flag", "-r", "x.pcap"]).output().unwrap();
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--no-such-flag"));

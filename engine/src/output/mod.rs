@@ -7,6 +7,7 @@
 pub mod community_id;
 pub mod enrich;
 pub mod eve;
+pub mod fastlog;
 pub mod pcap_out;
 pub mod records;
 pub mod sinks;
