@@ -10,7 +10,6 @@ use mirador_engine::applayer::AppState;
 use mirador_engine::decode::{decode, LinkType};
 use mirador_engine::detect::{FlowState, FlowView, Input, NoBuffers, Ruleset, Scratch, TxRef};
 use mirador_engine::rules::ast::AppProto;
-use mirador_engine::rules::{Classifications, LoadReport, Vars};
 
 /// A raw IPv4/TCP packet between 10.0.0.1:40000 and 10.0.0.2:80 (the rules
 /// under test only read transactions).
@@ -30,17 +29,6 @@ fn ipv4_tcp(to_server: bool) -> Vec<u8> {
     p
 }
 
-fn load(rules: &str) -> Result<Ruleset, Vec<String>> {
-    let mut r = LoadReport::default();
-    r.add_text(rules, None);
-    let b = Ruleset::from_report(r, &Vars::default(), &Classifications::default());
-    if b.errors.is_empty() {
-        Ok(b.ruleset)
-    } else {
-        Err(b.errors.iter().map(|e| e.to_string()).collect())
-    }
-}
-
 /// A flow of `proto` with its parser state, inspected packet by packet with
 /// one ruleset and one detection state, as the pipeline does.
 struct Flow {
@@ -52,7 +40,7 @@ struct Flow {
 
 impl Flow {
     fn new(proto: AppProto, rules: &str) -> Flow {
-        let rs = load(rules).unwrap_or_else(|e| panic!("rules load: {e:?}"));
+        let rs = Ruleset::from_text(rules).unwrap_or_else(|e| panic!("rules load: {e:?}"));
         Flow { rs, proto, app: AppState::for_proto(proto).expect("a parser"), state: FlowState::default() }
     }
 
@@ -151,7 +139,7 @@ alert http any any -> any any (http_connection; content:"Upgrade"; bsize:7; sid:
     assert_eq!(f.inspect(true), [2, 3, 5, 6]);
     assert_eq!(f.inspect(false), [1, 4]);
     // As in Suricata they are sticky buffers, not content modifiers.
-    let e = load("alert http any any -> any any (content:\"a\"; http_protocol; sid:1;)").unwrap_err();
+    let e = Ruleset::from_text("alert http any any -> any any (content:\"a\"; http_protocol; sid:1;)").unwrap_err();
     assert!(e[0].contains("no matches"), "{e:?}");
 }
 
@@ -217,7 +205,7 @@ fn dns_and_tls_events() {
 fn event_names_load_or_are_rejected() {
     // Protocols without a parser, and protocol-detection events, load and
     // never match.
-    let rs = load(
+    let rs = Ruleset::from_text(
         "alert smtp any any -> any any (app-layer-event:smtp.invalid_reply; sid:1;)\n\
          alert ip any any -> any any (app-layer-event:applayer_mismatch_protocol_both_directions; sid:2;)\n",
     );
@@ -230,7 +218,7 @@ fn event_names_load_or_are_rejected() {
         ("flowint:ab,+", "a value is required"),
         ("flowint:ab,=,0x10", "not a decimal number"),
     ] {
-        let e = load(&format!("alert tcp any any -> any any ({rule}; sid:1;)")).unwrap_err();
+        let e = Ruleset::from_text(&format!("alert tcp any any -> any any ({rule}; sid:1;)")).unwrap_err();
         assert!(e[0].contains(why), "{rule}: {e:?}");
     }
 }

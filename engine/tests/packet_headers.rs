@@ -7,7 +7,6 @@
 
 use mirador_engine::decode::{decode, LinkType};
 use mirador_engine::detect::{FlowState, FlowView, Input, NoBuffers, Ruleset, Scratch};
-use mirador_engine::rules::{Classifications, LoadReport, Vars};
 
 /// IPv4 (IHL 6: a router-alert option) + TCP SYN 1000 -> 80, seq 1, window
 /// 8192, options MSS 1460, NOP, window scale 7 (data offset 7), payload
@@ -53,21 +52,10 @@ const V6_RA: &[u8] = &[
     0x00, 0x00, 0x00, 0x00, 0x01,
 ];
 
-fn load(rules: &str) -> Result<Ruleset, Vec<String>> {
-    let mut r = LoadReport::default();
-    r.add_text(rules, None);
-    let b = Ruleset::from_report(r, &Vars::default(), &Classifications::default());
-    if b.errors.is_empty() {
-        Ok(b.ruleset)
-    } else {
-        Err(b.errors.iter().map(|e| e.to_string()).collect())
-    }
-}
-
 /// Sids of `rules` that match the packet (no flow state, no transaction),
 /// sorted.
 fn sids(rules: &str, packet: &[u8]) -> Vec<u32> {
-    let rs = load(rules).expect("rules load");
+    let rs = Ruleset::from_text(rules).expect("rules load");
     let pkt = decode(LinkType::Raw, packet).expect("packet decodes");
     let flow = FlowView { to_server: true, first_in_dir: true, ..FlowView::default() };
     let mut out = Vec::new();
@@ -193,7 +181,7 @@ fn rules_suricata_rejects() {
         r#"alert tcp any any -> any any (byte_math:bytes 1, offset 65536, oper +, rvalue 1, result r; sid:1;)"#,
         r#"alert tcp any any -> any any (byte_math:bytes 1, offset 0, offset 1, oper +, rvalue 1, result r; sid:1;)"#,
     ] {
-        assert!(load(rule).is_err(), "{rule}");
+        assert!(Ruleset::from_text(rule).is_err(), "{rule}");
     }
     for rule in [
         r#"alert ip any any -> any any (tcp.hdr; content:"|00|"; sid:1;)"#,
@@ -204,6 +192,6 @@ fn rules_suricata_rejects() {
         r#"alert tcp any any -> any any (byte_math:offset 0, bytes 1, oper +, rvalue 1, result r, string dec, endian big; sid:1;)"#,
         r#"alert tcp any any -> any any (byte_math:bytes 1,offset -1,oper >>,rvalue 4294967295,result r,bitmask f0,relative; sid:1;)"#,
     ] {
-        assert!(load(rule).is_ok(), "{rule}");
+        assert!(Ruleset::from_text(rule).is_ok(), "{rule}");
     }
 }

@@ -4,7 +4,6 @@
 use mirador_engine::decode::{decode, LinkType};
 use mirador_engine::detect::{Buffers, FlowState, FlowView, Input, NoBuffers, Ruleset, Scratch, TxRef};
 use mirador_engine::rules::ast::{AppProto, Buffer};
-use mirador_engine::rules::{Classifications, LoadReport, Vars};
 
 /// Buffers of one HTTP request.
 #[derive(Default)]
@@ -42,20 +41,9 @@ fn ipv4_tcp() -> Vec<u8> {
     p
 }
 
-fn load(rules: &str) -> Result<Ruleset, Vec<String>> {
-    let mut r = LoadReport::default();
-    r.add_text(rules, None);
-    let b = Ruleset::from_report(r, &Vars::default(), &Classifications::default());
-    if b.errors.is_empty() {
-        Ok(b.ruleset)
-    } else {
-        Err(b.errors.iter().map(|e| e.to_string()).collect())
-    }
-}
-
 /// Sids of `rules` that match the request, sorted.
 fn sids(rules: &str, req: &Request) -> Vec<u32> {
-    let rs = load(rules).expect("rules load");
+    let rs = Ruleset::from_text(rules).expect("rules load");
     let data = ipv4_tcp();
     let pkt = decode(LinkType::Raw, &data).expect("packet decodes");
     let flow = FlowView {
@@ -147,7 +135,9 @@ fn transform_rules_suricata_rejects() {
         (r#"http.uri; url_decode:1; content:"a";"#, "url_decode with a value"),
     ] {
         let rule = format!("alert http any any -> any any ({opts} sid:1;)");
-        assert!(load(&rule).is_err(), "{why}: {rule} loaded");
+        assert!(Ruleset::from_text(&rule).is_err(), "{why}: {rule} loaded");
     }
-    assert!(load(r#"alert http any any -> any any (http.uri; to_lowercase; content:"a"; sid:1;)"#).is_ok());
+    assert!(
+        Ruleset::from_text(r#"alert http any any -> any any (http.uri; to_lowercase; content:"a"; sid:1;)"#).is_ok()
+    );
 }

@@ -274,6 +274,22 @@ impl Ruleset {
         Self::from_report(report, vars, classes)
     }
 
+    /// Compiles rules given as text, with Suricata's default variables and
+    /// no classification file: for tests and tools that embed their rules.
+    ///
+    /// # Errors
+    /// Every rejected rule, rendered with its line and reason.
+    pub fn from_text(rules: &str) -> Result<Ruleset, Vec<String>> {
+        let mut report = LoadReport::default();
+        report.add_text(rules, None);
+        let b = Self::from_report(report, &Vars::default(), &Classifications::default());
+        if b.errors.is_empty() {
+            Ok(b.ruleset)
+        } else {
+            Err(b.errors.iter().map(ToString::to_string).collect())
+        }
+    }
+
     /// Compiles parsed rules; rejections are added to the report's errors.
     pub fn from_report(mut report: LoadReport, vars: &Vars, classes: &Classifications) -> Built {
         report.remove_duplicates();

@@ -2,7 +2,6 @@
 
 use super::*;
 use crate::decode::{IpInfo, Packet, TunnelStack, L4};
-use crate::rules::Vars;
 
 fn packet(payload: &[u8], proto: u8, sport: u16, dport: u16) -> Packet<'_> {
     let l4 = match proto {
@@ -40,11 +39,7 @@ fn packet(payload: &[u8], proto: u8, sport: u16, dport: u16) -> Packet<'_> {
 }
 
 fn ruleset(rules: &str) -> Ruleset {
-    let mut r = LoadReport::default();
-    r.add_text(rules, None);
-    let b = Ruleset::from_report(r, &Vars::default(), &Classifications::default());
-    assert!(b.errors.is_empty(), "{:?}", b.errors.iter().map(|e| e.to_string()).collect::<Vec<_>>());
-    b.ruleset
+    Ruleset::from_text(rules).unwrap_or_else(|e| panic!("{e:?}"))
 }
 
 fn hits(rules: &str, pkt: &Packet<'_>, flow: FlowView) -> Vec<u32> {
