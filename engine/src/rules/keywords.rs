@@ -289,7 +289,15 @@ impl Builder {
         let bad = |reason: String| RuleError::bad_value(o.name, reason, col);
         let name = o.name;
         match name {
-            "msg" => self.rule.meta.msg = unescape_text(unquote(Self::need_value(o)?)),
+            "msg" => {
+                let v = Self::need_value(o)?.trim();
+                // Suricata refuses a message whose opening quote is not
+                // closed (`msg:"open; sid:1;`).
+                if v.starts_with('"') && (v.len() < 2 || !v.ends_with('"')) {
+                    return Err(bad("unterminated quote".into()));
+                }
+                self.rule.meta.msg = unescape_text(unquote(v));
+            }
             "sid" => {
                 let v = Self::need_value(o)?;
                 let sid = v.trim().parse::<u32>().map_err(|_| bad(format!("'{v}' is not a valid sid")))?;

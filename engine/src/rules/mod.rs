@@ -250,6 +250,32 @@ mod prop {
     }
 
     #[test]
+    fn hostile_rule_file_loses_only_its_bad_lines() {
+        let path = std::env::temp_dir().join(format!("mirador-hostile-{}.rules", std::process::id()));
+        let mut f: Vec<u8> = Vec::new();
+        // 1: a 100,000-character line (a huge content), valid.
+        f.extend(format!("alert tcp any any -> any any (content:\"{}\"; sid:1;)\n", "A".repeat(100_000)).bytes());
+        // 2: address groups nested far beyond the cap.
+        f.extend(format!("alert tcp {}1.2.3.4{} any -> any any (sid:2;)\n", "[".repeat(500), "]".repeat(500)).bytes());
+        // 3: unterminated quotes (both refused by Suricata too).
+        f.extend(b"alert tcp any any -> any any (content:\"open; sid:3;)\n");
+        f.extend(b"alert tcp any any -> any any (msg:\"open; sid:3;)\n");
+        // 5: invalid UTF-8 in the message: replaced, the rule loads.
+        f.extend(b"alert tcp any any -> any any (msg:\"caf\xe9 \xff\"; sid:4;)\n");
+        // 6: a good rule after all of them.
+        f.extend(b"alert udp any any -> any 53 (msg:\"ok\"; sid:5;)\n");
+        std::fs::write(&path, &f).unwrap();
+        let mut r = LoadReport::default();
+        r.add_file(&path);
+        std::fs::remove_file(&path).unwrap();
+        let sids: Vec<u32> = r.rules.iter().map(|s| s.rule.meta.sid).collect();
+        assert_eq!(sids, [1, 4, 5]);
+        let lines: Vec<usize> = r.errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [2, 3, 4]);
+        assert!(r.errors.iter().all(|e| e.column > 0 && e.file.as_deref() == Some(path.as_path())));
+    }
+
+    #[test]
     fn random_bytes_and_mutations_never_panic() {
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
         let alphabet: &[u8] =
