@@ -3,12 +3,16 @@
 # same rules (all of ET Open 2020), median of N runs each, and the
 # mirador/Suricata ratio of every figure.
 #
-#   usage: benches/side-by-side.sh [real|mirror|PCAP]... (default: real mirror)
+#   usage: benches/side-by-side.sh [real|mirror|load|PCAP]... (default: real mirror load)
 #   env:   RUNS=3  THREADS="1 2"  SURICATA_RUNMODES="single autofp"
 #          CORPUS=/tmp/mirador-bench (built by ../shared/bench/make_corpus.sh)
 #
 # Prints, per pcap and engine setting: wall time, CPU time, Mbit/s, packets/s,
-# peak RSS and alert count; then the ratios against Suricata's best setting.
+# peak RSS and alert count; then the ratios against Suricata's best setting
+# and the alert comparison (scripts/compare-alerts.py: recall and precision of
+# mirador's best setting against Suricata's, as (sid, flow) pairs).
+# The target `load` replays a one-packet capture: start to first packet plus
+# shutdown, i.e. rule loading and compilation of all of ET Open.
 # Needs: suricata 7 (../shared/tools/install-suricata.sh), GNU time, python3.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -22,7 +26,7 @@ RULES=$SHARED/rules/etopen-2020
 BIN=$ROOT/target/release/mirador
 WORK=$(mktemp -d)
 cargo build --release -q --manifest-path "$ROOT/Cargo.toml"
-targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(real mirror)
+targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(real mirror load)
 need_corpus=0
 for t in "${targets[@]}"; do case $t in real|mirror) need_corpus=1;; esac; done
 [ $need_corpus = 1 ] && OUT=$CORPUS bash "$SHARED/bench/make_corpus.sh" >/dev/null
@@ -35,7 +39,21 @@ measure() { # name outdir cmd... -> appends "name wall cpu rss alerts" to $WORK/
   echo "$name $wall $(python3 -c "print($usr+$sys)") $rss $alerts" >>"$WORK/results"
 }
 for t in "${targets[@]}"; do
-  case $t in real|mirror) pcap=$CORPUS/$t.pcap;; *) pcap=$t;; esac
+  case $t in
+    real|mirror) pcap=$CORPUS/$t.pcap;;
+    load) pcap=$WORK/one-packet.pcap
+      python3 - "$pcap" <<'PY'
+import struct, sys
+frame = (b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00"
+         + bytes([0x45, 0, 0, 40, 0, 1, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2])
+         + struct.pack(">HHIIBBHHH", 40000, 80, 1, 0, 0x50, 0x02, 65535, 0, 0))
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+    f.write(struct.pack("<IIII", 1700000000, 0, len(frame), len(frame)) + frame)
+PY
+      ;;
+    *) pcap=$t;;
+  esac
   : >"$WORK/results"
   for i in $(seq "$RUNS"); do
     for m in $RUNMODES; do
@@ -67,6 +85,15 @@ if sur and mir:
     s, m = sur[bs], mir[bm]
     print(f"\nbest mirador ({bm}) / best Suricata ({bs}): wall {m[0]/s[0]:.2f}x, cpu {m[1]/s[1]:.2f}x, "
           f"throughput {s[0]/m[0]:.2f}x, peak RSS {m[2]/s[2]:.2f}x, alerts {m[3]:.0f} vs {s[3]:.0f}")
+    with open(sys.argv[1] + ".best", "w") as f:
+        f.write(f"{bs} {bm}\n")
 PY
+  if [ -s "$WORK/results.best" ] && [ "$t" != load ]; then
+    read -r bs bm <"$WORK/results.best"
+    sdir=$WORK/s-${bs#suricata-}-1 mdir=$WORK/m-${bm#mirador-t}-1
+    echo "alerts, $bm against $bs (run 1):"
+    python3 "$ROOT/scripts/compare-alerts.py" "$sdir/eve.json" "$mdir/eve.json" --top 5 || true
+  fi
+  rm -f "$WORK/results.best"
 done
 echo "(raw outputs in $WORK)"
