@@ -63,6 +63,7 @@ impl Buffers for TxView<'_> {
     fn get_nth(&self, b: Buffer, i: usize) -> Option<&[u8]> {
         match self.inner {
             TxInner::Http(tx) if b.is_multi() => tx.header_instance(b, i),
+            TxInner::Tls(s) if b == Buffer::TlsCerts => s.tx().certs().nth(i).filter(|_| !self.to_server),
             _ if i == 0 => self.get(b),
             _ => None,
         }

@@ -324,6 +324,16 @@ pub enum Buffer {
     TlsCertSerial,
     /// TLS certificate SHA1 fingerprint.
     TlsCertFingerprint,
+    /// `tls.certs`: the server's certificates, DER, one instance per
+    /// certificate in the order sent (a multi-buffer).
+    TlsCerts,
+    /// `tls.random`: the 32-byte hello random of the inspected direction's
+    /// side (ClientHello to server, ServerHello to client).
+    TlsRandom,
+    /// `tls.random_time`: its first 4 bytes.
+    TlsRandomTime,
+    /// `tls.random_bytes`: its last 28 bytes.
+    TlsRandomBytes,
     /// JA3 hash (md5 hex).
     Ja3Hash,
     /// JA3 string.
@@ -397,6 +407,10 @@ impl Buffer {
         Buffer::TlsCertIssuer,
         Buffer::TlsCertSerial,
         Buffer::TlsCertFingerprint,
+        Buffer::TlsCerts,
+        Buffer::TlsRandom,
+        Buffer::TlsRandomTime,
+        Buffer::TlsRandomBytes,
         Buffer::Ja3Hash,
         Buffer::Ja3String,
         Buffer::Ja3sHash,
@@ -460,6 +474,10 @@ impl Buffer {
             "tls.cert_issuer" | "tls_cert_issuer" => Buffer::TlsCertIssuer,
             "tls.cert_serial" | "tls_cert_serial" => Buffer::TlsCertSerial,
             "tls.cert_fingerprint" | "tls_cert_fingerprint" => Buffer::TlsCertFingerprint,
+            "tls.certs" => Buffer::TlsCerts,
+            "tls.random" => Buffer::TlsRandom,
+            "tls.random_time" => Buffer::TlsRandomTime,
+            "tls.random_bytes" => Buffer::TlsRandomBytes,
             "ja3.hash" | "ja3_hash" => Buffer::Ja3Hash,
             "ja3.string" | "ja3_string" => Buffer::Ja3String,
             "ja3s.hash" => Buffer::Ja3sHash,
@@ -484,9 +502,27 @@ impl Buffer {
     /// http_protocol;` is rejected there.
     pub fn from_legacy_sticky(kw: &str) -> Option<Buffer> {
         match kw {
-            "http_start" | "http_protocol" | "http_request_line" | "http_response_line" | "http_header_names"
-            | "http_accept" | "http_accept_enc" | "http_accept_lang" | "http_connection" | "http_content_len"
-            | "http_content_type" | "http_referer" => Buffer::from_sticky(kw),
+            "http_start"
+            | "http_protocol"
+            | "http_request_line"
+            | "http_response_line"
+            | "http_header_names"
+            | "http_accept"
+            | "http_accept_enc"
+            | "http_accept_lang"
+            | "http_connection"
+            | "http_content_len"
+            | "http_content_type"
+            | "http_referer"
+            | "tls_sni"
+            | "tls_cert_subject"
+            | "tls_cert_issuer"
+            | "tls_cert_serial"
+            | "tls_cert_fingerprint"
+            | "ja3_hash"
+            | "ja3_string"
+            | "ssh_proto"
+            | "ssh_software" => Buffer::from_sticky(kw),
             _ => None,
         }
     }
@@ -497,7 +533,7 @@ impl Buffer {
     /// match one instance, and each selection of the buffer in a rule may
     /// match another instance (Suricata 7's multi-buffer matching).
     pub fn is_multi(self) -> bool {
-        matches!(self, Buffer::HttpRequestHeader | Buffer::HttpResponseHeader)
+        matches!(self, Buffer::HttpRequestHeader | Buffer::HttpResponseHeader | Buffer::TlsCerts)
     }
 
     /// Maps a legacy content modifier (`http_uri` after a content) to its
@@ -520,8 +556,8 @@ impl Buffer {
             | HttpRequestLine | HttpAccept | HttpAcceptEnc | HttpAcceptLang | HttpReferer | DnsQuery | TlsSni
             | Ja3Hash | Ja3String | Ja4Hash | HttpRequestHeader => Some(true),
             HttpStatCode | HttpStatMsg | HttpResponseBody | HttpResponseLine | HttpServer | HttpLocation
-            | HttpResponseHeader | TlsCertSubject | TlsCertIssuer | TlsCertSerial | TlsCertFingerprint | Ja3sHash
-            | Ja3sString => Some(false),
+            | HttpResponseHeader | TlsCertSubject | TlsCertIssuer | TlsCertSerial | TlsCertFingerprint | TlsCerts
+            | Ja3sHash | Ja3sString => Some(false),
             _ => None,
         }
     }
@@ -534,8 +570,10 @@ impl Buffer {
             Payload | Base64Data | FileData | FileName | Ipv4Hdr | Ipv6Hdr | TcpHdr | UdpHdr | Icmpv4Hdr
             | Icmpv6Hdr => None,
             DnsQuery => Some(AppProto::Dns),
-            TlsSni | TlsCertSubject | TlsCertIssuer | TlsCertSerial | TlsCertFingerprint | Ja3Hash | Ja3String
-            | Ja3sHash | Ja3sString | Ja4Hash => Some(AppProto::Tls),
+            TlsSni | TlsCertSubject | TlsCertIssuer | TlsCertSerial | TlsCertFingerprint | TlsCerts | TlsRandom
+            | TlsRandomTime | TlsRandomBytes | Ja3Hash | Ja3String | Ja3sHash | Ja3sString | Ja4Hash => {
+                Some(AppProto::Tls)
+            }
             SshProto | SshSoftware => Some(AppProto::Ssh),
             _ => Some(AppProto::Http),
         }
@@ -583,6 +621,10 @@ impl Buffer {
             TlsCertIssuer => "tls.cert_issuer",
             TlsCertSerial => "tls.cert_serial",
             TlsCertFingerprint => "tls.cert_fingerprint",
+            TlsCerts => "tls.certs",
+            TlsRandom => "tls.random",
+            TlsRandomTime => "tls.random_time",
+            TlsRandomBytes => "tls.random_bytes",
             Ja3Hash => "ja3.hash",
             Ja3String => "ja3.string",
             Ja3sHash => "ja3s.hash",

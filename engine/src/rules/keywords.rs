@@ -864,13 +864,48 @@ impl Builder {
                 let buffer = self.current_buffer_for_relative(a.relative_offset.is_some());
                 self.push_op(buffer, PayloadOp::Asn1(a));
             }
-            "tls.version" | "tls.subject" | "tls.issuerdn" | "tls.fingerprint" | "tls.store" | "tls_cert_notbefore"
-            | "tls_cert_notafter" | "tls_cert_expired" | "tls_cert_valid" | "xbits" | "hostbits" | "iprep"
-            | "geoip" | "lua" | "luajit" | "filemd5" | "filesha1" | "filesha256" | "filestore" | "filemagic"
-            | "fileext" | "filename_kw" | "filesize" | "stream-event" | "engine-event" | "dce_iface" | "dce_opnum"
-            | "dce_stub_data" | "ipopts" | "tcp.mss" | "icmpv6.mtu" | "datarep" | "dataset" | "transform"
-            | "dns.opcode" | "frame" | "rpc" | "ssh.hassh" | "ssh.hassh.string" | "ssh.hassh.server" | "kerberos"
-            | "config" | "flow.age" | "flow.pkts" | "flow.bytes" | "bypass" => {
+            "tls.subject" | "tls.issuerdn" | "tls.fingerprint" => {
+                // Suricata's legacy TLS keywords: the subject or issuer
+                // contains the string (case-sensitive), the fingerprint
+                // starts with it (case-insensitive); `!` negates.
+                let raw = Self::need_value(o)?.trim();
+                let (negated, rest) = match raw.strip_prefix('!') {
+                    Some(r) => (true, r.trim()),
+                    None => (false, raw),
+                };
+                let text = rest.strip_prefix('"').and_then(|r| r.strip_suffix('"')).unwrap_or(rest);
+                if text.is_empty() {
+                    return Err(bad("empty value".into()));
+                }
+                let (buffer, prefix) = match name {
+                    "tls.subject" => (Buffer::TlsCertSubject, false),
+                    "tls.issuerdn" => (Buffer::TlsCertIssuer, false),
+                    _ => (Buffer::TlsCertFingerprint, true),
+                };
+                self.push_op(
+                    buffer,
+                    PayloadOp::Content(Content {
+                        pattern: text.as_bytes().to_vec(),
+                        negated,
+                        nocase: prefix,
+                        offset: None,
+                        depth: None,
+                        distance: None,
+                        within: None,
+                        startswith: prefix,
+                        endswith: false,
+                        fast_pattern: None,
+                        rawbytes: false,
+                    }),
+                );
+            }
+            "tls.version" | "tls.store" | "tls_cert_notbefore" | "tls_cert_notafter" | "tls_cert_expired"
+            | "tls_cert_valid" | "xbits" | "hostbits" | "iprep" | "geoip" | "lua" | "luajit" | "filemd5"
+            | "filesha1" | "filesha256" | "filestore" | "filemagic" | "fileext" | "filename_kw" | "filesize"
+            | "stream-event" | "engine-event" | "dce_iface" | "dce_opnum" | "dce_stub_data" | "ipopts" | "tcp.mss"
+            | "icmpv6.mtu" | "datarep" | "dataset" | "transform" | "dns.opcode" | "frame" | "rpc" | "ssh.hassh"
+            | "ssh.hassh.string" | "ssh.hassh.server" | "kerberos" | "config" | "flow.age" | "flow.pkts"
+            | "flow.bytes" | "bypass" => {
                 // Known Suricata keywords whose evaluation is not built yet:
                 // the rule is rejected with the keyword's position rather
                 // than loaded with the keyword ignored.

@@ -187,6 +187,25 @@ mod tests {
     }
 
     #[test]
+    fn legacy_tls_keywords_are_contents_on_the_certificate_buffers() {
+        let mut r = LoadReport::default();
+        r.add_text(
+            "alert tls any any -> any any (tls.subject:\"CN=a b\"; tls.issuerdn:!\"O=x\"; \
+             tls.fingerprint:\"90:86:A4\"; sid:1;)\n",
+            None,
+        );
+        let ops = &r.rules[0].rule.ops;
+        let c = |i: usize| match &ops[i].op {
+            ast::PayloadOp::Content(c) => (ops[i].buffer, c.pattern.clone(), c.negated, c.nocase, c.startswith),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(c(0), (ast::Buffer::TlsCertSubject, b"CN=a b".to_vec(), false, false, false));
+        assert_eq!(c(1), (ast::Buffer::TlsCertIssuer, b"O=x".to_vec(), true, false, false));
+        // The fingerprint compares case-insensitively from its start.
+        assert_eq!(c(2), (ast::Buffer::TlsCertFingerprint, b"90:86:A4".to_vec(), false, true, true));
+    }
+
+    #[test]
     fn bad_rules_do_not_stop_loading() {
         let mut r = LoadReport::default();
         r.add_text(

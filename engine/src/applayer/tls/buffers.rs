@@ -10,13 +10,20 @@
 //! | `ja3.hash` / `ja3.string` | JA3 of the ClientHello | to server |
 //! | `ja3s.hash` / `ja3s.string` | JA3S of the ServerHello | to client |
 //! | `ja4.hash` | JA4 (Suricata 7 flavour) | to server |
+//! | `tls.certs` | each server certificate, DER (multi-buffer) | to client |
+//! | `tls.random`, `_time`, `_bytes` | the inspected side's hello random, its first 4 and last 28 bytes | both |
 
 use super::state::TlsTx;
 use crate::rules::ast::Buffer;
 
 /// True for the buffers a TLS transaction can fill.
 pub fn provides(b: Buffer) -> bool {
-    direction(b).is_some()
+    direction(b).is_some() || is_random(b)
+}
+
+/// The hello-random buffers: each direction has its own value.
+fn is_random(b: Buffer) -> bool {
+    matches!(b, Buffer::TlsRandom | Buffer::TlsRandomTime | Buffer::TlsRandomBytes)
 }
 
 /// The direction a TLS buffer is inspected in: `Some(true)` to server.
@@ -27,6 +34,7 @@ pub fn direction(b: Buffer) -> Option<bool> {
         | Buffer::TlsCertIssuer
         | Buffer::TlsCertSerial
         | Buffer::TlsCertFingerprint
+        | Buffer::TlsCerts
         | Buffer::Ja3sHash
         | Buffer::Ja3sString => Some(false),
         _ => None,
@@ -49,6 +57,7 @@ impl<'a> TlsTx<'a> {
             Buffer::Ja3sHash => s.ja3s_hash().map(str::as_bytes),
             Buffer::Ja3sString => s.ja3s_string().map(str::as_bytes),
             Buffer::Ja4Hash => s.ja4().map(str::as_bytes),
+            Buffer::TlsCerts => self.certs().next(),
             _ => None,
         }
     }
@@ -57,6 +66,14 @@ impl<'a> TlsTx<'a> {
     /// (as Suricata registers it: SNI and JA3/JA4 to server, certificate
     /// fields and JA3S to client), else `None`.
     pub fn buffer_dir(&self, b: Buffer, to_server: bool) -> Option<&'a [u8]> {
+        if is_random(b) {
+            let r = self.random(to_server).filter(|r| r.len() == 32)?;
+            return Some(match b {
+                Buffer::TlsRandomTime => &r[..4],
+                Buffer::TlsRandomBytes => &r[4..],
+                _ => r,
+            });
+        }
         (direction(b) == Some(to_server)).then(|| self.buffer(b)).flatten()
     }
 
@@ -113,5 +130,25 @@ mod tests {
         assert_eq!(tx.random(true).map(<[u8]>::len), Some(32));
         assert_eq!(direction(Buffer::Ja3sHash), Some(false));
         assert!(provides(Buffer::Ja4Hash) && !provides(Buffer::DnsQuery));
+    }
+
+    #[test]
+    fn random_is_the_inspected_sides_and_certs_go_to_client() {
+        let mut s = TlsState::new();
+        s.parse(true, TLS12_C);
+        s.parse(false, TLS12_S);
+        let tx = s.tx();
+        let client = tx.random(true).unwrap();
+        let server = tx.random(false).unwrap();
+        assert_ne!(client, server);
+        assert_eq!(tx.buffer_dir(Buffer::TlsRandom, true), Some(client));
+        assert_eq!(tx.buffer_dir(Buffer::TlsRandom, false), Some(server));
+        assert_eq!(tx.buffer_dir(Buffer::TlsRandomTime, false), Some(&server[..4]));
+        assert_eq!(tx.buffer_dir(Buffer::TlsRandomBytes, true), Some(&client[4..]));
+        assert!(provides(Buffer::TlsRandomBytes) && provides(Buffer::TlsCerts));
+        // tls.certs: the leaf first, DER, to client only.
+        let leaf = include_bytes!("testdata/leaf.der");
+        assert_eq!(tx.buffer_dir(Buffer::TlsCerts, false), Some(&leaf[..]));
+        assert_eq!(tx.buffer_dir(Buffer::TlsCerts, true), None);
     }
 }
