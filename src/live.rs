@@ -675,6 +675,11 @@ pub fn run(args: LiveArgs) -> Result<ExitCode> {
     // flows still open are inspected one last time.
     engine.finish(&mut sink);
     sink.finish();
+    if let Err(errors) = ruleset.save_datasets() {
+        for e in errors {
+            eprintln!("mirador: {e}");
+        }
+    }
     engine.stats.alerts += sink.alerts;
     let per = source.stats();
     let total = source.total();

@@ -75,6 +75,9 @@ pub struct RuleOpts {
     /// classification.config to use (default: next to the rules, else the bundled one).
     #[arg(long, value_name = "FILE")]
     pub classification: Option<PathBuf>,
+    /// Folder of dataset `state` and `save` files (default: the current one).
+    #[arg(long = "data-dir", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -241,7 +244,10 @@ fn suricata_compat(a: SuricataArgs) -> anyhow::Result<ExitCode> {
         None if !sets.is_empty() => Some(config::SuricataConfig::from_sets(&sets)?),
         None => None,
     };
-    let mut rules = RuleOpts { rules: a.rules.clone(), vars: Vec::new(), classification: None };
+    // Dataset files: --data-dir, else beside the logs (Suricata's default,
+    // /var/lib/suricata/data, is no place for a replay's files).
+    let data_dir = a.data_dir.clone().or_else(|| a.log_dir.clone());
+    let mut rules = RuleOpts { rules: a.rules.clone(), vars: Vec::new(), classification: None, data_dir };
     if let Some(c) = &cfg {
         c.report_ignored();
         rules.classification = c.classification_file();
@@ -252,7 +258,7 @@ fn suricata_compat(a: SuricataArgs) -> anyhow::Result<ExitCode> {
     if rules.rules.is_empty() {
         anyhow::bail!("no rules: give -S RULES or rule-files in the configuration");
     }
-    let _ = (a.runmode, a.verbose, a.data_dir);
+    let _ = (a.runmode, a.verbose);
     run::replay(run::ReplayJob {
         behaviour: false,
         threads: None,

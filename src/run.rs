@@ -104,7 +104,7 @@ pub(crate) fn load_rules(opts: &RuleOpts, cfg: Option<&SuricataConfig>) -> Resul
     for p in &opts.rules {
         report.add_path(p);
     }
-    Ok(Ruleset::from_report(report, &vars, &classes))
+    Ok(Ruleset::from_report_in(report, &vars, &classes, opts.data_dir.as_deref().unwrap_or(Path::new("."))))
 }
 
 pub(crate) fn print_rejections(errors: &[RuleError], limit: usize) {
@@ -193,7 +193,13 @@ pub fn replay(job: ReplayJob) -> Result<ExitCode> {
         cfg.behaviour = behaviour_config(job.config.as_ref())?;
     }
     let mirror = mirror_map(job.mirror_state.as_deref(), job.config.as_ref())?;
-    let threads = job.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let mut threads = job.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if threads > 1 && ruleset.writes_datasets() {
+        // Which flow adds an item first would depend on the workers'
+        // timing: one worker keeps the alerts reproducible.
+        eprintln!("mirador: rules add to or remove from datasets: inspecting with one thread");
+        threads = 1;
+    }
     // `flow.memcap` bounds all workers' flow tables together.
     if let Some(m) = job.config.as_ref().and_then(|c| c.get_size("flow.memcap")) {
         let per_worker = m / mirador_engine::flow::FLOW_COST_BYTES / threads as u64;
@@ -202,6 +208,11 @@ pub fn replay(job: ReplayJob) -> Result<ExitCode> {
     let mut enriched = Enriched::new(&mut sink, mirror);
     let started = std::time::Instant::now();
     let stats = parallel::replay_files(&ruleset, &cfg, threads, &job.pcaps, &mut enriched, &stop);
+    if let Err(errors) = ruleset.save_datasets() {
+        for e in errors {
+            eprintln!("mirador: {e}");
+        }
+    }
     if cfg.eve_types.stats {
         let rec = stats.eve_record(started.elapsed().as_secs());
         if let Err(e) = enriched.write_record(&rec) {
@@ -343,7 +354,7 @@ fn print_summary(s: &Stats, loaded: usize, rejected: usize) {
 }
 
 pub fn rules_check(paths: &[PathBuf], vars: &[String], allow_rejects: bool, json: bool) -> Result<ExitCode> {
-    let opts = RuleOpts { rules: paths.to_vec(), vars: vars.to_vec(), classification: None };
+    let opts = RuleOpts { rules: paths.to_vec(), vars: vars.to_vec(), classification: None, data_dir: None };
     let t0 = std::time::Instant::now();
     let built = load_rules(&opts, None)?;
     let elapsed = t0.elapsed();

@@ -109,8 +109,9 @@ mod tests {
         let rule = crate::rules::parse_rule("alert ip any any -> any any (sid:1;)").expect("rule");
         let vars = crate::rules::Vars::default();
         let classes = crate::rules::Classifications::default();
-        let c = super::super::signature::Compiler { vars: &vars, classes: &classes };
-        let (mut s, _) = c.compile(&rule).expect("compiles");
+        let datasets = super::super::dataset::Registry::new(std::path::Path::new("."));
+        let c = super::super::signature::Compiler { vars: &vars, classes: &classes, datasets: &datasets };
+        let (mut s, _) = c.compile(&rule, None).expect("compiles");
         s.flowints = ops.iter().map(|&(op, value)| FlowintCheck { op, var: 0, value }).collect();
         s
     }

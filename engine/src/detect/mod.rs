@@ -7,6 +7,7 @@
 //! (signature index) and leaves formatting to [`crate::output`].
 
 mod asn1;
+pub mod dataset;
 mod flowint;
 mod header;
 mod ipindex;
@@ -26,7 +27,7 @@ use rayon::prelude::*;
 pub use signature::{CompileStats, FastPat, FlowintCheck, FlowintValue, ProtoMatch, Signature};
 
 use crate::decode::Packet;
-use crate::rules::ast::{AppProto, Buffer, FlowbitCmd};
+use crate::rules::ast::{AppProto, Buffer, FlowbitCmd, PayloadOp};
 use crate::rules::netset::IpSet;
 use crate::rules::{Classifications, LoadReport, RuleError, SourcedRule, Vars};
 use payload::{Inspection, MAX_BYTE_VARS};
@@ -209,6 +210,8 @@ pub struct Ruleset {
     by_src: ipindex::IpIndex,
     by_dst: ipindex::IpIndex,
     flowbit_names: Vec<String>,
+    /// The datasets the rules name.
+    datasets: dataset::Registry,
     /// Compile statistics.
     pub stats: CompileStats,
 }
@@ -291,13 +294,34 @@ impl Ruleset {
     }
 
     /// Compiles parsed rules; rejections are added to the report's errors.
-    pub fn from_report(mut report: LoadReport, vars: &Vars, classes: &Classifications) -> Built {
+    /// Dataset `state` and `save` files are in the current directory.
+    pub fn from_report(report: LoadReport, vars: &Vars, classes: &Classifications) -> Built {
+        Self::from_report_in(report, vars, classes, Path::new("."))
+    }
+
+    /// [`Ruleset::from_report`] with dataset `state` and `save` files in
+    /// `data_dir` (Suricata's `--data-dir`).
+    pub fn from_report_in(mut report: LoadReport, vars: &Vars, classes: &Classifications, data_dir: &Path) -> Built {
         report.remove_duplicates();
         let parsed = report.rules.len() + report.errors.iter().filter(|e| e.is_duplicate()).count();
-        let c = signature::Compiler { vars, classes };
+        let datasets = dataset::Registry::new(data_dir);
+        // Sets are declared in rule order by the rules that give a type, so
+        // a rule naming a set declared further down still resolves (errors
+        // surface when the declaring rule compiles).
+        for r in &report.rules {
+            for op in &r.rule.ops {
+                if let PayloadOp::Dataset(spec) = &op.op {
+                    if spec.dtype.is_some() {
+                        let _ = datasets.resolve(spec, r.file.as_deref().and_then(Path::parent));
+                    }
+                }
+            }
+        }
+        let c = signature::Compiler { vars, classes, datasets: &datasets };
         // Parallel compile (regexes and patterns dominate); interning of
         // flowbit names and ordering stay sequential and deterministic.
-        let results: Vec<_> = report.rules.par_iter().map(|r| c.compile(&r.rule)).collect();
+        let results: Vec<_> =
+            report.rules.par_iter().map(|r| c.compile(&r.rule, r.file.as_deref().and_then(Path::parent))).collect();
         let mut sigs = Vec::with_capacity(report.rules.len());
         let mut errors = report.errors;
         let mut flowbit_ids: HashMap<String, u32> = HashMap::new();
@@ -351,7 +375,8 @@ impl Ruleset {
         for (n, id) in flowbit_ids {
             names[id as usize] = n;
         }
-        let ruleset = Self::index(sigs, names, stats);
+        let mut ruleset = Self::index(sigs, names, stats);
+        ruleset.datasets = datasets;
         Built { ruleset, errors, parsed, file_errors: report.file_errors }
     }
 
@@ -428,7 +453,36 @@ impl Ruleset {
                 Prefilter { buffer, ac, sigs_of }
             })
             .collect();
-        Ruleset { sigs, prefilters, always, by_src, by_dst, flowbit_names, stats }
+        Ruleset {
+            sigs,
+            prefilters,
+            always,
+            by_src,
+            by_dst,
+            flowbit_names,
+            datasets: dataset::Registry::new(Path::new(".")),
+            stats,
+        }
+    }
+
+    /// True when a rule adds to or removes from a dataset (`dataset:set`,
+    /// `unset`): alerts then depend on the order flows are inspected in.
+    pub fn writes_datasets(&self) -> bool {
+        self.sigs.iter().flat_map(|s| s.buffers.iter().flat_map(|(_, ops)| ops)).any(|op| {
+            matches!(
+                op,
+                payload::Op::Dataset(_, crate::rules::ast::DatasetCmd::Set | crate::rules::ast::DatasetCmd::Unset)
+            )
+        })
+    }
+
+    /// Writes the datasets that have a `state` or `save` file: at the end
+    /// of a run, as Suricata does at shutdown.
+    ///
+    /// # Errors
+    /// One message per file that could not be written.
+    pub fn save_datasets(&self) -> Result<(), Vec<String>> {
+        self.datasets.save()
     }
 
     /// Prefilter automata: (buffer name, patterns, heap bytes), for

@@ -349,6 +349,8 @@ pub enum Op {
     Bsize(NumMatch<u64>),
     /// asn1.
     Asn1(crate::rules::ast::Asn1Opts),
+    /// `dataset`/`datarep`: the whole buffer looked up in a shared set.
+    Dataset(std::sync::Arc<super::dataset::Dataset>, crate::rules::ast::DatasetCmd),
     /// The transforms of the buffer: only ever the first op of a buffer's
     /// list, applied by the caller before inspection (a no-op here).
     Transform(Box<super::transform::Chain>),
@@ -363,7 +365,7 @@ impl Op {
             Op::IsDataAt { relative, .. } => *relative,
             Op::ByteTest { read, .. } | Op::ByteJump { read, .. } | Op::ByteExtract { read, .. } => read.relative,
             Op::ByteMath(m) => m.read.relative,
-            Op::Bsize(_) => false,
+            Op::Bsize(_) | Op::Dataset(..) => false,
             Op::Asn1(a) => a.relative_offset.is_some(),
             Op::Transform(_) => false,
         }
@@ -529,6 +531,7 @@ impl<'a> Inspection<'a> {
                 self.step(ops, idx + 1, after)
             }
             Op::Bsize(m) => m.matches(buf.len() as u64) && self.step(ops, idx + 1, cursor),
+            Op::Dataset(ds, cmd) => ds.apply(cmd, buf) && self.step(ops, idx + 1, cursor),
             Op::Asn1(a) => {
                 let at = match (a.absolute_offset, a.relative_offset) {
                     (Some(o), _) => o,

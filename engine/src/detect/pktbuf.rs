@@ -35,6 +35,12 @@ pub fn header<'a>(pkt: &Packet<'a>, b: Buffer) -> Option<&'a [u8]> {
     match (b, pkt.l4) {
         (Buffer::Ipv4Hdr, _) if ip.version == 4 => pkt.data.get(ip.header.clone()),
         (Buffer::Ipv6Hdr, _) if ip.version == 6 => pkt.data.get(ip.header.clone()),
+        (Buffer::IpSrc | Buffer::IpDst, _) => {
+            // Addresses at their place in the IPv4 or IPv6 header.
+            let (at, len) = if ip.version == 4 { (12, 4) } else { (8, 16) };
+            let at = ip.header.start + at + if b == Buffer::IpDst { len } else { 0 };
+            pkt.data.get(at..at + len)
+        }
         (Buffer::TcpHdr, L4::Tcp { .. })
         | (Buffer::UdpHdr, L4::Udp { .. })
         | (Buffer::Icmpv4Hdr, L4::Icmp { v6: false, .. })
@@ -120,7 +126,21 @@ mod tests {
 
     fn lens(data: &[u8]) -> Vec<(Buffer, usize)> {
         let pkt = decode(LinkType::Raw, data).expect("fixture decodes");
-        Buffer::PACKET_HEADERS.iter().filter_map(|&b| buf(&pkt, b).map(|h| (b, h.len()))).collect()
+        Buffer::PACKET_HEADERS
+            .iter()
+            .filter(|b| !matches!(b, Buffer::IpSrc | Buffer::IpDst))
+            .filter_map(|&b| buf(&pkt, b).map(|h| (b, h.len())))
+            .collect()
+    }
+
+    #[test]
+    fn ip_src_and_dst_are_the_raw_addresses() {
+        let v4 = decode(LinkType::Raw, V4_UDP).unwrap();
+        assert_eq!(buf(&v4, Buffer::IpSrc).unwrap(), &[192, 0, 2, 1]);
+        assert_eq!(buf(&v4, Buffer::IpDst).unwrap(), &[198, 51, 100, 2]);
+        let v6 = decode(LinkType::Raw, V6_HBH_DST_UDP).unwrap();
+        assert_eq!(buf(&v6, Buffer::IpSrc).unwrap(), &V6_HBH_DST_UDP[8..24]);
+        assert_eq!(buf(&v6, Buffer::IpDst).unwrap(), &V6_HBH_DST_UDP[24..40]);
     }
 
     #[test]

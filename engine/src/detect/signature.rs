@@ -252,6 +252,7 @@ pub struct CompileStats {
 pub(crate) struct Compiler<'a> {
     pub vars: &'a Vars,
     pub classes: &'a Classifications,
+    pub datasets: &'a super::dataset::Registry,
 }
 
 /// Flowbit operations with names not yet interned.
@@ -271,7 +272,13 @@ fn proto_match(p: Proto) -> ProtoMatch {
 }
 
 impl Compiler<'_> {
-    pub fn compile(&self, rule: &Rule) -> Result<(Signature, NamedFlowbits), RuleError> {
+    /// Compiles one rule; `rule_dir` is the folder of its file (dataset
+    /// `load` paths are relative to it).
+    pub fn compile(
+        &self,
+        rule: &Rule,
+        rule_dir: Option<&std::path::Path>,
+    ) -> Result<(Signature, NamedFlowbits), RuleError> {
         let h = &rule.header;
         let vars_err = |e: String| RuleError::vars(e, 1);
         let src = self.vars.resolve_addr(&h.src).map_err(vars_err)?;
@@ -399,6 +406,11 @@ impl Compiler<'_> {
                 }
                 PayloadOp::Bsize(m) => Op::Bsize(*m),
                 PayloadOp::Asn1(a) => Op::Asn1(*a),
+                PayloadOp::Dataset(spec) => {
+                    let kw = if matches!(spec.cmd, DatasetCmd::Rep(_)) { "datarep" } else { "dataset" };
+                    let ds = self.datasets.resolve(spec, rule_dir).map_err(|e| RuleError::bad_value(kw, e, 1))?;
+                    Op::Dataset(ds, spec.cmd.clone())
+                }
                 PayloadOp::Base64Decode { .. } => {
                     return Err(RuleError::unsupported("keyword 'base64_decode'", 1));
                 }

@@ -310,3 +310,22 @@ fn tcp_pkt_and_tcp_stream_choose_what_they_inspect() {
     assert!(!kind(2).packet && kind(2).stream);
     assert!(kind(3).stream);
 }
+
+/// A dataset is declared where a rule first gives its type, whatever the
+/// rule order; `set`/`unset` mark the ruleset as order-dependent.
+#[test]
+fn datasets_resolve_by_name_and_writers_are_known() {
+    let rs = ruleset(
+        "alert dns any any -> any any (dns.query; dataset:isset,seen; sid:1;)\n\
+         alert dns any any -> any any (dns.query; dataset:isnotset,seen,type string; sid:2;)\n",
+    );
+    assert_eq!(rs.len(), 2);
+    assert!(!rs.writes_datasets());
+    let rs = ruleset("alert http any any -> any any (http.user_agent; dataset:set,ua,type string; sid:1;)\n");
+    assert!(rs.writes_datasets());
+    let err = |rule: &str| Ruleset::from_text(rule).unwrap_err().join("\n");
+    assert!(err("alert dns any any -> any any (dns.query; dataset:isset,nobody; sid:1;)").contains("needs a type"));
+    assert!(err("alert tcp any any -> any any (dataset:isset,x,type string; sid:1;)").contains("sticky buffer"));
+    assert!(err("alert dns any any -> any any (dns.query; dataset:isset,x,type md4; sid:1;)").contains("md4"));
+    assert!(err("alert dns any any -> any any (dns.query; datarep:x, !=, 3, type string; sid:1;)").contains("'!='"));
+}

@@ -364,6 +364,10 @@ pub enum Buffer {
     Icmpv4Hdr,
     /// `icmpv6.hdr`: the 8-byte ICMPv6 header.
     Icmpv6Hdr,
+    /// `ip.src`: the packet's source address, 4 or 16 bytes.
+    IpSrc,
+    /// `ip.dst`: its destination address.
+    IpDst,
 }
 
 impl Buffer {
@@ -422,8 +426,16 @@ impl Buffer {
 
     /// The packet-header buffers (`ipv4.hdr` ... `icmpv6.hdr`): read from
     /// the packet being inspected, never from a stream or a transaction.
-    pub const PACKET_HEADERS: &'static [Buffer] =
-        &[Buffer::Ipv4Hdr, Buffer::Ipv6Hdr, Buffer::TcpHdr, Buffer::UdpHdr, Buffer::Icmpv4Hdr, Buffer::Icmpv6Hdr];
+    pub const PACKET_HEADERS: &'static [Buffer] = &[
+        Buffer::Ipv4Hdr,
+        Buffer::Ipv6Hdr,
+        Buffer::TcpHdr,
+        Buffer::UdpHdr,
+        Buffer::Icmpv4Hdr,
+        Buffer::Icmpv6Hdr,
+        Buffer::IpSrc,
+        Buffer::IpDst,
+    ];
 
     /// True for the packet-header buffers ([`Buffer::PACKET_HEADERS`]).
     pub fn is_packet_header(self) -> bool {
@@ -492,6 +504,8 @@ impl Buffer {
             "udp.hdr" => Buffer::UdpHdr,
             "icmpv4.hdr" => Buffer::Icmpv4Hdr,
             "icmpv6.hdr" => Buffer::Icmpv6Hdr,
+            "ip.src" => Buffer::IpSrc,
+            "ip.dst" => Buffer::IpDst,
             _ => return None,
         })
     }
@@ -568,7 +582,7 @@ impl Buffer {
         use Buffer::*;
         match self {
             Payload | Base64Data | FileData | FileName | Ipv4Hdr | Ipv6Hdr | TcpHdr | UdpHdr | Icmpv4Hdr
-            | Icmpv6Hdr => None,
+            | Icmpv6Hdr | IpSrc | IpDst => None,
             DnsQuery => Some(AppProto::Dns),
             TlsSni | TlsCertSubject | TlsCertIssuer | TlsCertSerial | TlsCertFingerprint | TlsCerts | TlsRandom
             | TlsRandomTime | TlsRandomBytes | Ja3Hash | Ja3String | Ja3sHash | Ja3sString | Ja4Hash => {
@@ -639,6 +653,8 @@ impl Buffer {
             UdpHdr => "udp.hdr",
             Icmpv4Hdr => "icmpv4.hdr",
             Icmpv6Hdr => "icmpv6.hdr",
+            IpSrc => "ip.src",
+            IpDst => "ip.dst",
         }
     }
 }
@@ -921,6 +937,8 @@ pub enum PayloadOp {
     Bsize(NumMatch<u64>),
     /// asn1.
     Asn1(Asn1Opts),
+    /// `dataset` or `datarep`: the whole buffer looked up in a named set.
+    Dataset(DatasetSpec),
     /// base64_decode (bytes, offset, relative).
     Base64Decode {
         /// Bytes to decode (0 = all).
@@ -930,6 +948,57 @@ pub enum PayloadOp {
         /// Relative.
         relative: bool,
     },
+}
+
+/// What a `dataset`/`datarep` keyword does with the buffer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatasetCmd {
+    /// Add it; matches when it was not there yet.
+    Set,
+    /// Matches when it is in the set.
+    IsSet,
+    /// Matches when it is not.
+    IsNotSet,
+    /// Remove it; matches when it was there.
+    Unset,
+    /// `datarep`: matches when it is in the set with a reputation
+    /// satisfying the comparison.
+    Rep(NumMatch<u64>),
+}
+
+/// The type of a dataset's items.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DatasetType {
+    /// Any bytes (base64 in files).
+    String,
+    /// A 16-byte MD5 digest (hex in files).
+    Md5,
+    /// A 32-byte SHA-256 digest (hex in files).
+    Sha256,
+    /// A 4-byte IPv4 address (dotted quad in files).
+    Ipv4,
+    /// An IPv6 address, IPv4 ones mapped to `::ffff:a.b.c.d`.
+    Ip,
+}
+
+/// `dataset:<cmd>,<name>[, type T, load F, state F, save F, memcap N,
+/// hashsize N]` or `datarep:<name>,<op>,<value>[, ...]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DatasetSpec {
+    /// The operation.
+    pub cmd: DatasetCmd,
+    /// Set name, shared by every rule that names it.
+    pub name: String,
+    /// Item type: required where the set is first declared.
+    pub dtype: Option<DatasetType>,
+    /// File read at start (relative to the rule file's folder).
+    pub load: Option<String>,
+    /// File read at start and written at exit (relative to the data dir).
+    pub state: Option<String>,
+    /// File written at exit (relative to the data dir).
+    pub save: Option<String>,
+    /// Memory cap in bytes.
+    pub memcap: Option<u64>,
 }
 
 /// A buffer transform as written after a sticky buffer (`url_decode`,

@@ -864,6 +864,14 @@ impl Builder {
                 let buffer = self.current_buffer_for_relative(a.relative_offset.is_some());
                 self.push_op(buffer, PayloadOp::Asn1(a));
             }
+            "dataset" | "datarep" => {
+                let spec = parse_dataset(name == "datarep", Self::need_value(o)?).map_err(bad)?;
+                if matches!(self.sticky, None | Some(Buffer::Payload)) {
+                    return Err(bad("must follow a sticky buffer".into()));
+                }
+                let buffer = self.current_buffer();
+                self.push_op(buffer, PayloadOp::Dataset(spec));
+            }
             "tls.subject" | "tls.issuerdn" | "tls.fingerprint" => {
                 // Suricata's legacy TLS keywords: the subject or issuer
                 // contains the string (case-sensitive), the fingerprint
@@ -903,9 +911,8 @@ impl Builder {
             | "tls_cert_valid" | "xbits" | "hostbits" | "iprep" | "geoip" | "lua" | "luajit" | "filemd5"
             | "filesha1" | "filesha256" | "filestore" | "filemagic" | "fileext" | "filename_kw" | "filesize"
             | "stream-event" | "engine-event" | "dce_iface" | "dce_opnum" | "dce_stub_data" | "ipopts" | "tcp.mss"
-            | "icmpv6.mtu" | "datarep" | "dataset" | "transform" | "dns.opcode" | "frame" | "rpc" | "ssh.hassh"
-            | "ssh.hassh.string" | "ssh.hassh.server" | "kerberos" | "config" | "flow.age" | "flow.pkts"
-            | "flow.bytes" | "bypass" => {
+            | "icmpv6.mtu" | "transform" | "dns.opcode" | "frame" | "rpc" | "ssh.hassh" | "ssh.hassh.string"
+            | "ssh.hassh.server" | "kerberos" | "config" | "flow.age" | "flow.pkts" | "flow.bytes" | "bypass" => {
                 // Known Suricata keywords whose evaluation is not built yet:
                 // the rule is rejected with the keyword's position rather
                 // than loaded with the keyword ignored.
@@ -1655,4 +1662,74 @@ fn parse_fragbits(v: &str) -> Result<FragbitsMatch, String> {
         }
     }
     Ok(f)
+}
+
+/// Parses the value of `dataset` (`set,name, type string, load f`) or of
+/// `datarep` (`name, >, 200, load f, type string`).
+fn parse_dataset(rep: bool, v: &str) -> Result<DatasetSpec, String> {
+    let mut parts = v.split(',').map(str::trim);
+    let mut next = |what: &str| parts.next().filter(|p| !p.is_empty()).ok_or_else(|| format!("missing {what}"));
+    let (cmd, name) = if rep {
+        let name = next("set name")?.to_string();
+        let op = next("operator")?;
+        let value = next("value")?;
+        if !matches!(op, ">" | "<" | ">=" | "<=" | "==") {
+            return Err(format!("unknown operator '{op}'"));
+        }
+        let op = if op == "==" { "" } else { op };
+        (DatasetCmd::Rep(parse_num(&format!("{op}{value}"), u16::MAX.into())?), name)
+    } else {
+        let cmd = match next("command")? {
+            "set" => DatasetCmd::Set,
+            "isset" => DatasetCmd::IsSet,
+            "isnotset" => DatasetCmd::IsNotSet,
+            "unset" => DatasetCmd::Unset,
+            other => return Err(format!("unknown command '{other}'")),
+        };
+        (cmd, next("set name")?.to_string())
+    };
+    if name.len() > 63 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+        return Err(format!("invalid set name '{name}'"));
+    }
+    let mut spec = DatasetSpec { cmd, name, dtype: None, load: None, state: None, save: None, memcap: None };
+    for opt in parts {
+        let (k, val) = opt.split_once(char::is_whitespace).map_or((opt, ""), |(k, v)| (k, v.trim()));
+        if val.is_empty() {
+            return Err(format!("option '{k}' needs a value"));
+        }
+        match k {
+            "type" => {
+                spec.dtype = Some(match val {
+                    "string" => DatasetType::String,
+                    "md5" => DatasetType::Md5,
+                    "sha256" => DatasetType::Sha256,
+                    "ipv4" => DatasetType::Ipv4,
+                    "ip" | "ipv6" => DatasetType::Ip,
+                    other => return Err(format!("unknown type '{other}'")),
+                });
+            }
+            "load" => spec.load = Some(val.to_string()),
+            "state" => spec.state = Some(val.to_string()),
+            "save" => spec.save = Some(val.to_string()),
+            "memcap" => spec.memcap = Some(parse_size(val)?),
+            "hashsize" => {
+                val.parse::<u32>().map_err(|_| format!("invalid hashsize '{val}'"))?;
+            }
+            other => return Err(format!("unknown option '{other}'")),
+        }
+    }
+    if spec.state.is_some() && (spec.load.is_some() || spec.save.is_some()) {
+        return Err("'state' cannot be combined with 'load' or 'save'".into());
+    }
+    Ok(spec)
+}
+
+/// `1048576`, `64kb`, `10mb`, `1gb`.
+fn parse_size(v: &str) -> Result<u64, String> {
+    let l = v.to_ascii_lowercase();
+    let (num, mul) = [("kb", 1u64 << 10), ("mb", 1 << 20), ("gb", 1 << 30)]
+        .iter()
+        .find_map(|(suf, m)| l.strip_suffix(suf).map(|n| (n.trim().to_string(), *m)))
+        .unwrap_or((l.clone(), 1));
+    num.parse::<u64>().ok().and_then(|n| n.checked_mul(mul)).ok_or_else(|| format!("invalid size '{v}'"))
 }
