@@ -35,7 +35,7 @@ measure() { # name outdir cmd... -> appends "name wall cpu rss alerts" to $WORK/
   rm -rf "$out"; mkdir -p "$out"
   /usr/bin/time -f "%e %U %S %M" -o "$out/time" "$@" >"$out/stdout" 2>"$out/stderr" || true
   read -r wall usr sys rss <"$out/time"
-  local alerts; alerts=$(grep -c '"event_type":"alert"' "$out/eve.json" 2>/dev/null || echo 0)
+  local alerts; alerts=$(grep -c '"event_type":"alert"' "$out/eve.json" 2>/dev/null) || alerts=0
   echo "$name $wall $(python3 -c "print($usr+$sys)") $rss $alerts" >>"$WORK/results"
 }
 for t in "${targets[@]}"; do
@@ -60,7 +60,7 @@ PY
       measure "suricata-$m" "$WORK/s-$m-$i" bash "$SHARED/bench/suricata-etopen.sh" "$pcap" "$WORK/s-$m-$i" --runmode "$m"
     done
     for n in $THREADS; do
-      measure "mirador-t$n" "$WORK/m-$n-$i" "$BIN" replay --threads "$n" -S "$RULES" \
+      measure "mirador-t$n" "$WORK/m-$n-$i" "$BIN" replay --threads "$n" --no-behaviour -S "$RULES" \
         --classification "$RULES/classification.config" -l "$WORK/m-$n-$i" "$pcap"
     done
   done

@@ -62,19 +62,33 @@ fn load_with_includes(path: &Path, depth: usize) -> Result<Value> {
     if depth > MAX_INCLUDE_DEPTH {
         anyhow::bail!("{}: includes nest deeper than {MAX_INCLUDE_DEPTH}", path.display());
     }
-    let mut v = read_yaml(path)?;
+    let v = read_yaml(path)?;
     let base = path.parent().unwrap_or(Path::new("."));
-    let includes: Vec<String> = match v.get("include") {
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Sequence(list)) => list.iter().filter_map(|x| x.as_str().map(String::from)).collect(),
-        _ => Vec::new(),
-    };
-    for inc in includes {
-        let p = base.join(&inc);
-        let sub = load_with_includes(&p, depth + 1)?;
-        merge(&mut v, sub);
+    let Value::Mapping(top) = v else { return Ok(v) };
+    // As in Suricata, an `include` takes effect where it is written: keys
+    // after it override the included file's, keys before it are
+    // overridden by it.
+    let mut out = Value::Mapping(Mapping::new());
+    for (k, v) in top {
+        if k.as_str() == Some("include") {
+            let files: Vec<String> = match &v {
+                Value::String(s) => vec![s.clone()],
+                Value::Sequence(list) => list.iter().filter_map(|x| x.as_str().map(String::from)).collect(),
+                _ => Vec::new(),
+            };
+            for inc in files {
+                merge(&mut out, load_with_includes(&base.join(&inc), depth + 1)?);
+            }
+            if let Value::Mapping(m) = &mut out {
+                m.insert(k, v);
+            }
+        } else {
+            let mut one = Mapping::new();
+            one.insert(k, v);
+            merge(&mut out, Value::Mapping(one));
+        }
     }
-    Ok(v)
+    Ok(out)
 }
 
 /// Sets a dotted key (`a.b.0.c`) to a scalar, creating maps on the way.
@@ -259,6 +273,14 @@ impl SuricataConfig {
                 if let Some(n) = alert.get("payload-buffer-size").and_then(scalar).and_then(|v| parse_size(&v)) {
                     o.payload_buffer_size = n as usize;
                 }
+                o.xff = alert.get("xff").filter(|x| yes(x.get("enabled"))).map(|x| {
+                    let get = |k: &str| x.get(k).and_then(scalar);
+                    mirador_engine::output::Xff {
+                        overwrite: get("mode").is_some_and(|m| m == "overwrite"),
+                        forward: get("deployment").is_some_and(|d| d == "forward"),
+                        header: get("header").unwrap_or_else(|| "X-Forwarded-For".into()),
+                    }
+                });
             }
             break;
         }
@@ -351,6 +373,30 @@ mod tests {
         assert!(v.contains(&(true, "HTTP_PORTS".into(), "8080".into())));
         assert!(v.contains(&(false, "DNS_SERVERS".into(), "[1.1.1.1]".into())));
         assert!(v.contains(&(false, "EXTERNAL_NET".into(), "any".into())));
+    }
+
+    /// An include takes effect where it is written: the keys after it win
+    /// over the included file's, the included file wins over keys before.
+    #[test]
+    fn include_position_decides_what_overrides() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(
+            d.path().join("main.yaml"),
+            "stream:\n  midstream: true\ninclude: base.yaml\npacket-alert-max: 3\n\
+             outputs:\n  - eve-log:\n      types:\n        - alert:\n            xff:\n              enabled: yes\n",
+        )
+        .unwrap();
+        std::fs::write(
+            d.path().join("base.yaml"),
+            "stream:\n  midstream: false\n  inline: no\npacket-alert-max: 15\noutputs:\n  - eve-log:\n      types: [alert]\n",
+        )
+        .unwrap();
+        let c = SuricataConfig::load(&d.path().join("main.yaml"), &[]).unwrap();
+        assert_eq!(c.get_bool("stream.midstream"), Some(false), "the include comes after");
+        assert_eq!(c.get_bool("stream.inline"), Some(false));
+        assert_eq!(c.get_size("packet-alert-max"), Some(3), "the main file's key comes after the include");
+        let xff = c.alert_options().xff.expect("the main file's outputs");
+        assert!(!xff.overwrite && !xff.forward && xff.header == "X-Forwarded-For");
     }
 
     #[test]

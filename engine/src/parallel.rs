@@ -36,6 +36,19 @@ use crate::output::Sink;
 use crate::pipeline::{count_wire, defrag_packet, thresholds_allow, EngineConfig, Replay, Stats};
 use crate::source::{FileSource, Record, Timestamp};
 
+/// The worker of a flow hash. FNV's low bits are a poor split (the lowest
+/// is the parity of the key bytes' lowest bits), so the hash is mixed first
+/// (the MurmurHash3 finaliser).
+fn shard(hash: u64, threads: usize) -> usize {
+    let mut h = hash;
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^= h >> 33;
+    (h % threads as u64) as usize
+}
+
 /// Packets per batch handed to one worker.
 const BATCH: usize = 256;
 /// Batches in flight per worker before the reader waits (bounds memory).
@@ -412,7 +425,7 @@ fn replay_inner(
                 pcap_cnt += 1;
                 now = now.max(rec.ts);
                 let decoded = decode::decode(rec.linktype, rec.data).ok();
-                let shard_of = |k: Option<FlowKey>| k.map_or(0, |k| (k.hash64() % threads as u64) as usize);
+                let shard_of = |k: Option<FlowKey>| k.map_or(0, |k| shard(k.hash64(), threads));
                 let shard = if let Some(p) = decoded.as_ref().filter(|p| p.fragment().is_some()) {
                     reader.packets += 1;
                     reader.bytes += rec.data.len() as u64;

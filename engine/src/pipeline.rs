@@ -187,7 +187,7 @@ impl<'r> Replay<'r> {
                 defer_thresholds: false,
                 rules,
                 types: cfg.eve_types,
-                alert_opts: cfg.alert,
+                alert_opts: cfg.alert.clone(),
                 thresholds: Thresholds::default(),
                 scratch: Scratch::default(),
                 matches: Vec::new(),
@@ -519,6 +519,10 @@ impl Detector<'_> {
                 tx_id: m.tx,
                 stream: stream_payload.as_deref(),
                 opts: &self.alert_opts,
+                xff: match (&self.alert_opts.xff, &flow) {
+                    (Some(x), Some(f)) => f.app.as_ref().and_then(|a| a.forwarded_for(m.tx, &x.header, x.forward)),
+                    _ => None,
+                },
             });
             let written = match (&hit, self.defer_thresholds) {
                 (Some(h), true) => sink.write_alert(&line, h),

@@ -234,6 +234,21 @@ impl AppState {
         }
     }
 
+    /// The client address an HTTP proxy header (`X-Forwarded-For`) names:
+    /// in transaction `tx`, else in the most recent transaction that has
+    /// the header; the first address of the list when `first`, else the
+    /// last (the proxy nearest the server). None when it is not an address.
+    pub fn forwarded_for(&self, tx: Option<u64>, header: &str, first: bool) -> Option<std::net::IpAddr> {
+        let AppState::Http(h) = self else { return None };
+        let value = match tx {
+            Some(id) => h.tx(id)?.request_header(header.as_bytes()),
+            None => h.txs().filter_map(|t| t.request_header(header.as_bytes())).last(),
+        }?;
+        let list = std::str::from_utf8(value).ok()?;
+        let item = if first { list.split(',').next() } else { list.rsplit(',').next() }?;
+        item.trim().parse().ok()
+    }
+
     /// Transactions ready for their own EVE record (`http`, `dns`, `tls`),
     /// from id `from` on; returns the id to continue from next time. At the
     /// flow's end (`end`), unfinished ones are logged as they are, as

@@ -151,6 +151,9 @@ pub struct AlertBody<'a> {
     /// Rule metadata.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Metadata<'a>>,
+    /// The client address behind an HTTP proxy (`xff` in extra-data mode).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xff: Option<String>,
 }
 
 /// `alert.source` / `alert.target`.

@@ -130,11 +130,13 @@ pub struct AlertInput<'a> {
     pub stream: Option<&'a [u8]>,
     /// Optional alert fields.
     pub opts: &'a AlertOptions,
+    /// The client address an HTTP proxy header names ([`AlertOptions::xff`]).
+    pub xff: Option<std::net::IpAddr>,
 }
 
 /// Optional fields of alert records, as Suricata's `eve-log` `alert`
 /// options name them. All off by default, as in Suricata.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AlertOptions {
     /// `payload`: the inspected data, base64, and `stream`.
     pub payload: bool,
@@ -146,6 +148,21 @@ pub struct AlertOptions {
     pub packet: bool,
     /// `community-id: yes` on the eve-log: its seed.
     pub community_id: Option<u16>,
+    /// `xff`: the client address behind an HTTP proxy, from a header.
+    pub xff: Option<Xff>,
+}
+
+/// The eve-log alert `xff` options.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Xff {
+    /// `mode: overwrite`: the address also replaces the client's in
+    /// `src_ip` or `dest_ip` (both modes add `alert.xff`).
+    pub overwrite: bool,
+    /// `deployment: forward`: the first address of the list is the
+    /// client's; else (`reverse`) the last one.
+    pub forward: bool,
+    /// `header` (default `X-Forwarded-For`).
+    pub header: String,
 }
 
 impl Default for AlertOptions {
@@ -156,6 +173,7 @@ impl Default for AlertOptions {
             payload_buffer_size: 4096,
             packet: false,
             community_id: None,
+            xff: None,
         }
     }
 }
@@ -240,6 +258,7 @@ pub fn render_alert(a: &AlertInput<'_>) -> String {
                 }
             }),
             metadata: (!s.metadata.is_empty()).then_some(Metadata(&s.metadata)),
+            xff: None,
         },
         tunnel: tunnel_obj,
         app_proto: a.app_proto.map(|p| p.name()),
@@ -253,6 +272,18 @@ pub fn render_alert(a: &AlertInput<'_>) -> String {
     };
     let mut rec = rec;
     let o = a.opts;
+    if let (Some(x), Some(addr)) = (&o.xff, a.xff) {
+        // Suricata writes `alert.xff` in both modes; overwrite also puts
+        // the proxied address on the client's side of the packet.
+        rec.alert.xff = Some(addr.to_string());
+        if x.overwrite {
+            if a.to_server {
+                rec.src_ip = format_ip(addr);
+            } else {
+                rec.dest_ip = format_ip(addr);
+            }
+        }
+    }
     rec.community_id = o.community_id.map(|seed| match a.flow {
         Some(f) => records::flow_community_id(f, seed),
         None => community_id::community_id(

@@ -432,6 +432,11 @@ impl HttpTx {
         &self.anomalies
     }
 
+    /// A request header's value, by name in any case.
+    pub fn request_header(&self, name: &[u8]) -> Option<&[u8]> {
+        self.req.head.get(name)
+    }
+
     /// Both the request and the response are complete.
     pub fn is_complete(&self) -> bool {
         self.request_progress == Progress::Complete && self.response_progress == Progress::Complete
