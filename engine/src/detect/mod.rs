@@ -144,6 +144,34 @@ pub struct FlowState {
     tx_matches: std::collections::VecDeque<(u64, u32)>,
     /// flowint variables set on the flow: (interned id, value), by id.
     ints: Vec<(u32, u32)>,
+    /// What the prefilter found so far in each growing body buffer.
+    body_scans: Vec<BodyScan>,
+}
+
+/// The prefilter's progress on one body buffer of one transaction. Bodies
+/// only grow, so each packet scans only what arrived since the last one
+/// (plus a pattern's length of overlap) instead of the whole body again,
+/// which made a download's inspection quadratic in its size.
+#[derive(Clone, Debug)]
+struct BodyScan {
+    tx: u64,
+    buffer: Buffer,
+    to_server: bool,
+    /// Bytes scanned.
+    len: usize,
+    /// Hash of the first bytes, to notice a body that was replaced.
+    head: u64,
+    /// Pattern ids found in those bytes, sorted.
+    pids: Vec<u32>,
+}
+
+/// Below this size a body is scanned whole: bookkeeping would cost more.
+const INCREMENTAL_MIN: usize = 4096;
+
+fn head_hash(b: &[u8]) -> u64 {
+    b[..b.len().min(64)]
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, &x| (h ^ u64::from(x)).wrapping_mul(0x0100_0000_01b3))
 }
 
 impl FlowState {
@@ -161,6 +189,7 @@ impl FlowState {
     /// Forgets transactions below `id` (the app layer freed them).
     pub fn forget_txs_before(&mut self, id: u64) {
         self.tx_matches.retain(|&(t, _)| t >= id);
+        self.body_scans.retain(|e| e.tx >= id);
     }
 
     fn is_set(&self, id: u32) -> bool {
@@ -194,6 +223,8 @@ pub struct Match {
 struct Prefilter {
     buffer: Buffer,
     ac: AhoCorasick,
+    /// Length of the longest pattern.
+    max_len: usize,
     /// Pattern id -> signatures.
     sigs_of: Vec<Vec<u32>>,
 }
@@ -450,7 +481,8 @@ impl Ruleset {
                             .build(&pats)
                     })
                     .expect("patterns are plain byte strings");
-                Prefilter { buffer, ac, sigs_of }
+                let max_len = pats.iter().map(Vec::len).max().unwrap_or(0);
+                Prefilter { buffer, ac, max_len, sigs_of }
             })
             .collect();
         Ruleset {
@@ -526,6 +558,10 @@ impl Ruleset {
         let Some(ip) = pkt.ip.as_ref() else { return };
         let is_tcp = ip.proto == 6;
         scratch.candidates.clear();
+        if !state.body_scans.is_empty() {
+            // Transactions this direction no longer inspects.
+            state.body_scans.retain(|e| e.to_server != input.flow.to_server || input.txs.iter().any(|t| t.id == e.tx));
+        }
         let payload = pkt.payload();
         for pf in &self.prefilters {
             if pf.buffer.is_packet_header() {
@@ -544,7 +580,11 @@ impl Ruleset {
                             Self::scan(pf, hay, scratch);
                         }
                     } else if let Some(hay) = tx.bufs.get(pf.buffer) {
-                        Self::scan(pf, hay, scratch);
+                        if pf.buffer.is_body() && hay.len() >= INCREMENTAL_MIN {
+                            self.scan_body(pf, hay, tx.id, input.flow.to_server, state, scratch);
+                        } else {
+                            Self::scan(pf, hay, scratch);
+                        }
                     }
                 }
             }
@@ -608,6 +648,54 @@ impl Ruleset {
                 out.push(Match { sig: idx, tx: None, stream: via_stream });
             }
         }
+    }
+
+    /// [`Ruleset::scan`] of a growing body: only the part not scanned
+    /// before (and the last `max_pattern_len - 1` bytes before it, where a
+    /// match may start), then the patterns found earlier are added back.
+    fn scan_body(
+        &self,
+        pf: &Prefilter,
+        hay: &[u8],
+        tx: u64,
+        to_server: bool,
+        state: &mut FlowState,
+        scratch: &mut Scratch,
+    ) {
+        let head = head_hash(hay);
+        let pos = state.body_scans.iter().position(|e| e.tx == tx && e.buffer == pf.buffer && e.to_server == to_server);
+        let entry = match pos {
+            Some(i) if state.body_scans[i].head == head && state.body_scans[i].len <= hay.len() => {
+                &mut state.body_scans[i]
+            }
+            _ => {
+                if let Some(i) = pos {
+                    state.body_scans.swap_remove(i);
+                }
+                state.body_scans.push(BodyScan { tx, buffer: pf.buffer, to_server, len: 0, head, pids: Vec::new() });
+                state.body_scans.last_mut().expect("just pushed")
+            }
+        };
+        if entry.len == hay.len() {
+            // Nothing new in the body (a download past the body limit, an
+            // ACK): its candidates were already verified on these very
+            // bytes. Only those that read flowbits or flowints, which any
+            // packet may change, can have another verdict.
+            for &pid in &entry.pids {
+                let sigs = pf.sigs_of[pid as usize].iter().filter(|&&i| self.sigs[i as usize].reads_flow_vars());
+                scratch.candidates.extend(sigs);
+            }
+            return;
+        }
+        let from = entry.len.saturating_sub(pf.max_len.saturating_sub(1));
+        Self::scan(pf, &hay[from..], scratch);
+        for &pid in &entry.pids {
+            scratch.candidates.extend_from_slice(&pf.sigs_of[pid as usize]);
+        }
+        entry.pids.extend_from_slice(&scratch.touched);
+        entry.pids.sort_unstable();
+        entry.pids.dedup();
+        entry.len = hay.len();
     }
 
     fn scan(pf: &Prefilter, hay: &[u8], scratch: &mut Scratch) {

@@ -209,6 +209,13 @@ fn is_ip_only(rule: &Rule) -> bool {
 }
 
 impl Signature {
+    /// True when the signature reads flowbits or flowints, which other
+    /// signatures may change between two inspections of the same data.
+    pub fn reads_flow_vars(&self) -> bool {
+        !self.flowints.is_empty()
+            || self.flowbits.iter().any(|(cmd, ..)| matches!(cmd, FlowbitCmd::IsSet | FlowbitCmd::IsNotSet))
+    }
+
     /// True when the signature reads a flowbit.
     pub fn reads_flowbits(&self) -> bool {
         self.flowbits.iter().any(|(c, _, _)| matches!(c, FlowbitCmd::IsSet | FlowbitCmd::IsNotSet))

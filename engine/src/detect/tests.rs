@@ -329,3 +329,44 @@ fn datasets_resolve_by_name_and_writers_are_known() {
     assert!(err("alert dns any any -> any any (dns.query; dataset:isset,x,type md4; sid:1;)").contains("md4"));
     assert!(err("alert dns any any -> any any (dns.query; datarep:x, !=, 3, type string; sid:1;)").contains("'!='"));
 }
+
+/// A growing body is prefiltered a piece at a time: a pattern that
+/// straddles what was scanned and what arrived is found, and the
+/// candidates of a body that stopped growing are verified again only when
+/// they read flowbits or flowints.
+#[test]
+fn growing_bodies_are_scanned_incrementally() {
+    struct Body(Vec<u8>);
+    impl Buffers for Body {
+        fn get(&self, b: Buffer) -> Option<&[u8]> {
+            (b == Buffer::FileData).then_some(self.0.as_slice())
+        }
+    }
+    let rs = ruleset(
+        "alert tcp any any -> any any (file_data; content:\"needle-in-body\"; sid:1;)\n\
+         alert tcp any any -> any any (flowbits:isset,ready; file_data; content:\"haystack\"; sid:2;)\n\
+         alert tcp-pkt any any -> any any (content:\"READY\"; flowbits:set,ready; flowbits:noalert; sid:3;)\n",
+    );
+    let mut state = FlowState::default();
+    let mut scratch = Scratch::default();
+    let run = |body: &Body, payload: &[u8], state: &mut FlowState, scratch: &mut Scratch| {
+        let pkt = packet(payload, 6, 80, 40000);
+        let mut out = Vec::new();
+        let flow = FlowView { to_server: false, ..TO_SERVER };
+        let txs = [TxRef { id: 0, bufs: body }];
+        rs.inspect(&Input { pkt: &pkt, flow, stream: None, txs: &txs, app: &NoBuffers }, state, scratch, &mut out);
+        out.iter().map(|m| rs.sig(m.sig).sid).collect::<Vec<_>>()
+    };
+    // 8 KB of haystack, then "needle-" at its very end.
+    let mut body = b"haystack".repeat(1024);
+    body.extend_from_slice(b"needle-");
+    let mut b = Body(body);
+    assert!(run(&b, b"data", &mut state, &mut scratch).is_empty());
+    // "in-body" arrives: the pattern spans the two pieces.
+    b.0.extend_from_slice(b"in-body and more");
+    assert_eq!(run(&b, b"data", &mut state, &mut scratch), [1]);
+    // The body stops growing; the packet that sets the flowbit sid 2
+    // waits for (setters run first) lets sid 2 match the unchanged body.
+    assert!(run(&b, b"data", &mut state, &mut scratch).is_empty());
+    assert_eq!(run(&b, b"READY", &mut state, &mut scratch), [2]);
+}

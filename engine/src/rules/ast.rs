@@ -541,6 +541,12 @@ impl Buffer {
         }
     }
 
+    /// True for message bodies, which only grow while a transaction lives
+    /// (detection scans only their new part).
+    pub fn is_body(self) -> bool {
+        matches!(self, Buffer::HttpRequestBody | Buffer::HttpResponseBody | Buffer::FileData)
+    }
+
     /// True for multi-buffers: a transaction has several instances of the
     /// buffer (one per header for `http.request_header`), each inspected on
     /// its own; the keywords of one sticky selection match when they all
