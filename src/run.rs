@@ -16,6 +16,7 @@ use mirador_engine::output::sinks::{self, Fanout, Spec};
 use mirador_engine::output::Sink;
 use mirador_engine::parallel;
 use mirador_engine::pipeline::{EngineConfig, Stats};
+use mirador_engine::rules::ast::Buffer;
 use mirador_engine::rules::{Classifications, LoadReport, RuleError, Vars};
 
 use crate::config::SuricataConfig;
@@ -186,6 +187,12 @@ pub fn replay(job: ReplayJob) -> Result<ExitCode> {
         (None, None) => EveTypes::default(),
     };
     cfg.eve_types.community_id = job.config.as_ref().and_then(|c| c.community_id());
+    cfg.tls_log.ja3 = ja3_enabled(
+        job.config.as_ref().and_then(|c| c.get_str("app-layer.protocols.tls.ja3-fingerprints")).as_deref(),
+        [Buffer::Ja3Hash, Buffer::Ja3String, Buffer::Ja3sHash, Buffer::Ja3sString]
+            .into_iter()
+            .any(|b| ruleset.uses_buffer(b)),
+    );
     if let Some(p) = &job.pcap_out {
         crate::live::pcap_out_files(&job.pcaps, p, job.pcap_out_limit, &stop, job.summary)?;
     }
@@ -287,6 +294,16 @@ pub(crate) fn engine_config(config: Option<&SuricataConfig>) -> Result<EngineCon
         }
     }
     Ok(cfg)
+}
+
+/// JA3 as Suricata computes it: `ja3-fingerprints: yes|no`, else (`auto`
+/// or no setting) when a rule uses a JA3 keyword.
+fn ja3_enabled(setting: Option<&str>, rules_use_ja3: bool) -> bool {
+    match setting {
+        Some("yes" | "true" | "on") => true,
+        Some("no" | "false" | "off") => false,
+        _ => rules_use_ja3,
+    }
 }
 
 /// `--eve-types LIST`; an unknown name is an error.
@@ -411,6 +428,14 @@ pub fn rules_check(paths: &[PathBuf], vars: &[String], allow_rejects: bool, json
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ja3_follows_the_setting_else_the_rules() {
+        assert!(ja3_enabled(Some("yes"), false));
+        assert!(!ja3_enabled(Some("no"), true));
+        assert!(ja3_enabled(Some("auto"), true) && !ja3_enabled(Some("auto"), false));
+        assert!(ja3_enabled(None, true) && !ja3_enabled(None, false));
+    }
 
     #[test]
     fn behaviour_settings_come_from_the_config() {

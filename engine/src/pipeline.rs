@@ -44,6 +44,8 @@ pub struct EngineConfig {
     pub behaviour: Option<crate::analytics::AnalyticsConfig>,
     /// IP defragmentation (outer and inner IP layers).
     pub defrag: DefragConfig,
+    /// What `tls` records and alert objects hold (JA3, JA4, extended).
+    pub tls_log: crate::applayer::tls::eve::TlsLogConfig,
 }
 
 impl Default for EngineConfig {
@@ -59,6 +61,7 @@ impl Default for EngineConfig {
             alert: AlertOptions::default(),
             behaviour: None,
             defrag: DefragConfig::default(),
+            tls_log: crate::applayer::tls::eve::TlsLogConfig::default(),
         }
     }
 }
@@ -158,6 +161,7 @@ struct Detector<'r> {
     rules: &'r Ruleset,
     types: EveTypes,
     alert_opts: AlertOptions,
+    tls_log: crate::applayer::tls::eve::TlsLogConfig,
     thresholds: Thresholds,
     scratch: Scratch,
     matches: Vec<Match>,
@@ -188,6 +192,7 @@ impl<'r> Replay<'r> {
                 rules,
                 types: cfg.eve_types,
                 alert_opts: cfg.alert.clone(),
+                tls_log: cfg.tls_log,
                 thresholds: Thresholds::default(),
                 scratch: Scratch::default(),
                 matches: Vec::new(),
@@ -485,7 +490,7 @@ impl Detector<'_> {
             // Suricata adds the protocol object to alerts from transactions
             // and from the stream, not to packet-only matches.
             let app_obj = match &flow {
-                Some(f) if m.tx.is_some() || m.stream => f.app.as_ref().and_then(|a| a.eve_for(m.tx)),
+                Some(f) if m.tx.is_some() || m.stream => f.app.as_ref().and_then(|a| a.eve_for(m.tx, &self.tls_log)),
                 _ => None,
             };
             // The stream data a stream or transaction match saw, holes
@@ -624,7 +629,7 @@ impl Detector<'_> {
             return;
         }
         let mut recs = Vec::new();
-        flow.app_logged = app.loggable(flow.app_logged, end, &mut recs);
+        flow.app_logged = app.loggable(flow.app_logged, end, &self.tls_log, &mut recs);
         let pcap_cnt = match origin {
             Origin::Wire(n) => Some(n),
             Origin::FlowEnd => None,

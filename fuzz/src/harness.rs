@@ -29,6 +29,10 @@ use mirador_engine::flow::stream::OverlapPolicy;
 use mirador_engine::flow::Timeouts;
 use mirador_engine::output::VecSink;
 use mirador_engine::pipeline::{EngineConfig, Replay};
+
+/// Every optional TLS field on, so that the fuzzer reaches their code.
+const TLS_LOG: applayer::tls::eve::TlsLogConfig =
+    applayer::tls::eve::TlsLogConfig { extended: true, ja3: true, ja4: true, session_resumption: true };
 use mirador_engine::rules::ast::{AppProto, Buffer};
 use mirador_engine::rules::{self, Classifications, LoadReport, RuleError, SourcedRule, Vars};
 use mirador_engine::source::{FileSource, Record, Timestamp};
@@ -198,11 +202,11 @@ pub fn applayer(data: &[u8]) {
                 }
             }
         }
-        if let Some((_, v)) = st.eve_for(None) {
+        if let Some((_, v)) = st.eve_for(None, &TLS_LOG) {
             let _ = v.to_string();
         }
         out.clear();
-        next = st.loggable(next, false, &mut out);
+        next = st.loggable(next, false, &TLS_LOG, &mut out);
         let _ = st.server_name();
         if ctrl & 4 != 0 {
             st.collect(next);
@@ -210,7 +214,7 @@ pub fn applayer(data: &[u8]) {
     }
     st.close();
     out.clear();
-    st.loggable(next, true, &mut out);
+    st.loggable(next, true, &TLS_LOG, &mut out);
     for r in &out {
         let _ = r.body.to_string();
     }

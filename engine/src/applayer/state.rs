@@ -211,7 +211,11 @@ impl AppState {
 
     /// The EVE object (key, value) for an alert: the matched transaction,
     /// else the most recent one.
-    pub fn eve_for(&self, tx: Option<u64>) -> Option<(&'static str, serde_json::Value)> {
+    pub fn eve_for(
+        &self,
+        tx: Option<u64>,
+        tls: &super::tls::eve::TlsLogConfig,
+    ) -> Option<(&'static str, serde_json::Value)> {
         match self {
             AppState::Http(h) => {
                 let t = match tx {
@@ -227,9 +231,7 @@ impl AppState {
                 }?;
                 Some(("dns", super::dns::eve::alert_object(t)))
             }
-            AppState::Tls(t) => {
-                Some(("tls", super::tls::eve::alert_object(t, &super::tls::eve::TlsLogConfig::default(), false)))
-            }
+            AppState::Tls(t) => Some(("tls", super::tls::eve::alert_object(t, tls, false))),
             AppState::Ssh(_) => None,
         }
     }
@@ -253,7 +255,7 @@ impl AppState {
     /// from id `from` on; returns the id to continue from next time. At the
     /// flow's end (`end`), unfinished ones are logged as they are, as
     /// Suricata does.
-    pub fn loggable(&self, from: u64, end: bool, out: &mut Vec<AppRecord>) -> u64 {
+    pub fn loggable(&self, from: u64, end: bool, tls: &super::tls::eve::TlsLogConfig, out: &mut Vec<AppRecord>) -> u64 {
         let mut next = from;
         match self {
             AppState::Http(h) => {
@@ -276,13 +278,13 @@ impl AppState {
                 }
             }
             AppState::Tls(t) => {
-                let cfg = super::tls::eve::TlsLogConfig::default();
-                if from == 0 && super::tls::eve::should_log(t, &cfg) && (t.handshake_done() || end) {
+                let cfg = tls;
+                if from == 0 && super::tls::eve::should_log(t, cfg) && (t.handshake_done() || end) {
                     out.push(AppRecord {
                         kind: "tls",
                         tx_id: 0,
                         to_server: true,
-                        body: super::tls::eve::record(t, &cfg),
+                        body: super::tls::eve::record(t, cfg),
                     });
                     next = 1;
                 }

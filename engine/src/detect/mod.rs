@@ -497,6 +497,12 @@ impl Ruleset {
         }
     }
 
+    /// True when some rule inspects buffer `b` (JA3 is computed only when a
+    /// rule needs it, unless the configuration says otherwise).
+    pub fn uses_buffer(&self, b: Buffer) -> bool {
+        self.sigs.iter().any(|s| s.buffers.iter().any(|(x, _)| *x == b))
+    }
+
     /// True when a rule adds to or removes from a dataset (`dataset:set`,
     /// `unset`): alerts then depend on the order flows are inspected in.
     pub fn writes_datasets(&self) -> bool {
