@@ -146,6 +146,8 @@ pub struct FlowState {
     ints: Vec<(u32, u32)>,
     /// What the prefilter found so far in each growing body buffer.
     body_scans: Vec<BodyScan>,
+    /// A `pass` rule matched: the flow is not inspected any more.
+    passed: bool,
 }
 
 /// The prefilter's progress on one body buffer of one transaction. Bodies
@@ -184,6 +186,12 @@ impl FlowState {
             self.tx_matches.pop_front();
         }
         self.tx_matches.push_back((tx, sig));
+    }
+
+    /// True once a `pass` rule matched the flow: Suricata's `flow.action`
+    /// `pass`, no further detection on it.
+    pub fn passed(&self) -> bool {
+        self.passed
     }
 
     /// Forgets transactions below `id` (the app layer freed them).
@@ -564,6 +572,9 @@ impl Ruleset {
         let Some(ip) = pkt.ip.as_ref() else { return };
         let is_tcp = ip.proto == 6;
         scratch.candidates.clear();
+        if state.passed {
+            return;
+        }
         if !state.body_scans.is_empty() {
             // Transactions this direction no longer inspects.
             state.body_scans.retain(|e| e.to_server != input.flow.to_server || input.txs.iter().any(|t| t.id == e.tx));
@@ -627,6 +638,13 @@ impl Ruleset {
                         last = Some(tx.id);
                         state.set_tx_matched(tx.id, idx);
                         apply_flowbits(s, state);
+                        if s.action == crate::rules::ast::Action::Pass {
+                            // Pass rules come first in evaluation order: the
+                            // rest of this packet and of the flow is skipped,
+                            // and a pass is not an alert.
+                            state.passed = true;
+                            return;
+                        }
                         if !s.noalert {
                             out.push(Match { sig: idx, tx: Some(tx.id), stream: false });
                         }
@@ -650,6 +668,10 @@ impl Ruleset {
                 continue;
             }
             apply_flowbits(s, state);
+            if s.action == crate::rules::ast::Action::Pass {
+                state.passed = true;
+                return;
+            }
             if !s.noalert {
                 out.push(Match { sig: idx, tx: None, stream: via_stream });
             }

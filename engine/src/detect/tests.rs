@@ -370,3 +370,32 @@ fn growing_bodies_are_scanned_incrementally() {
     assert!(run(&b, b"data", &mut state, &mut scratch).is_empty());
     assert_eq!(run(&b, b"READY", &mut state, &mut scratch), [2]);
 }
+
+/// A matching `pass` rule (evaluated first) ends detection on its packet
+/// and on the rest of the flow, and is not an alert itself (Suricata's
+/// default action order; conformance util-action-05 and -09).
+#[test]
+fn pass_rules_end_detection_on_the_flow() {
+    let rs = ruleset(
+        "alert udp any any -> any any (content:\"x\"; sid:1;)\n\
+         pass udp any any -> any any (content:\"pass-me\"; sid:2;)\n",
+    );
+    let mut state = FlowState::default();
+    let mut scratch = Scratch::default();
+    let mut run = |payload: &[u8], state: &mut FlowState| {
+        let pkt = packet(payload, 17, 1, 2);
+        let mut out = Vec::new();
+        rs.inspect(
+            &Input { pkt: &pkt, flow: TO_SERVER, stream: None, txs: &[], app: &NoBuffers },
+            state,
+            &mut scratch,
+            &mut out,
+        );
+        out.iter().map(|m| rs.sig(m.sig).sid).collect::<Vec<_>>()
+    };
+    assert_eq!(run(b"x", &mut state), [1]);
+    assert!(!state.passed());
+    assert!(run(b"x pass-me", &mut state).is_empty(), "the pass rule wins on its packet");
+    assert!(state.passed());
+    assert!(run(b"x", &mut state).is_empty(), "and on the flow's later packets");
+}

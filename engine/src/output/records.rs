@@ -286,6 +286,9 @@ pub fn render_flow(flow: &Flow, end: FlowEnd, community_id: Option<u16>) -> Stri
     };
     f.insert("reason".into(), reason.into());
     f.insert("alerted".into(), flow.alerted.into());
+    if flow.detect.passed() {
+        f.insert("action".into(), "pass".into());
+    }
     m.insert("flow".into(), Value::Object(f));
     if flow.proto == 6 {
         let all = flow.tcp_flags[0] | flow.tcp_flags[1];
