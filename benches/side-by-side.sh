@@ -34,7 +34,10 @@ measure() { # name outdir cmd... -> appends "name wall cpu rss alerts" to $WORK/
   local name=$1 out=$2; shift 2
   rm -rf "$out"; mkdir -p "$out"
   /usr/bin/time -f "%e %U %S %M" -o "$out/time" "$@" >"$out/stdout" 2>"$out/stderr" || true
-  read -r wall usr sys rss <"$out/time"
+  # GNU time puts "Command terminated by signal N" (or "exited with
+  # non-zero status") before the figures: say so, and keep the figures.
+  if [ "$(wc -l <"$out/time")" -gt 1 ]; then echo "$name: $(head -1 "$out/time")" >&2; fi
+  read -r wall usr sys rss < <(tail -1 "$out/time")
   local alerts; alerts=$(grep -c '"event_type":"alert"' "$out/eve.json" 2>/dev/null) || alerts=0
   echo "$name $wall $(python3 -c "print($usr+$sys)") $rss $alerts" >>"$WORK/results"
 }
