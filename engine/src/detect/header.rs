@@ -4,7 +4,7 @@
 use super::signature::{ProtoMatch, Signature};
 use super::{Buffers, FlowView};
 use crate::decode::{IpInfo, Packet, L4};
-use crate::rules::ast::{Buffer, PacketCheck};
+use crate::rules::ast::{Buffer, ChecksumKind, PacketCheck};
 use crate::rules::numeric::NumOp;
 use std::net::IpAddr;
 
@@ -140,7 +140,77 @@ fn check(c: &PacketCheck, pkt: &Packet<'_>, ip: &IpInfo, flow: &FlowView, bufs: 
         }
         PacketCheck::FtpBounce => ftp_bounce(pkt.payload(), ip.src),
         PacketCheck::DecodeEvent(e) => pkt.events.has(*e),
+        PacketCheck::Checksum { kind, valid } => checksum_ok(pkt, *kind) == Some(*valid),
     }
+}
+
+/// Whether the checksum `kind` names is correct: None when the packet has
+/// no such header or not all of it was captured (a mirror's truncation is
+/// not a bad checksum).
+pub(crate) fn checksum_ok(pkt: &Packet<'_>, kind: ChecksumKind) -> Option<bool> {
+    let ip = pkt.ip.as_ref()?;
+    let v4 = ip.version == 4;
+    if kind == ChecksumKind::Ipv4 {
+        return v4.then(|| pkt.data.get(ip.header.clone()).map(|h| fold(sum(h, 0)) == 0xffff)).flatten();
+    }
+    let (want_v4, proto) = match kind {
+        ChecksumKind::Tcpv4 => (true, 6u8),
+        ChecksumKind::Tcpv6 => (false, 6),
+        ChecksumKind::Udpv4 => (true, 17),
+        ChecksumKind::Udpv6 => (false, 17),
+        ChecksumKind::Icmpv4 => (true, 1),
+        ChecksumKind::Icmpv6 => (false, 58),
+        ChecksumKind::Ipv4 => unreachable!("handled above"),
+    };
+    let is_proto = match pkt.l4 {
+        L4::Tcp { .. } => proto == 6,
+        L4::Udp { .. } => proto == 17,
+        L4::Icmp { v6, .. } => proto == if v6 { 58 } else { 1 },
+        _ => false,
+    };
+    if v4 != want_v4 || !is_proto || ip.is_fragment || pkt.truncated {
+        return None;
+    }
+    let end = ip.header.start.checked_add(ip.claimed_len)?;
+    let seg = pkt.data.get(ip.header.end..end)?;
+    if proto == 17 && v4 && seg.get(6..8) == Some(&[0, 0]) {
+        // UDP over IPv4 without a checksum.
+        return Some(true);
+    }
+    // The pseudo-header (ICMPv4 has none).
+    let mut acc = 0u32;
+    if proto != 1 {
+        let addr = |a: IpAddr| match a {
+            IpAddr::V4(a) => a.octets().to_vec(),
+            IpAddr::V6(a) => a.octets().to_vec(),
+        };
+        acc = sum(&addr(ip.src), acc);
+        acc = sum(&addr(ip.dst), acc);
+        let len = u32::try_from(seg.len()).ok()?;
+        acc += (len >> 16) + (len & 0xffff) + u32::from(proto);
+    }
+    Some(fold(sum(seg, acc)) == 0xffff)
+}
+
+/// One's-complement sum of 16-bit big-endian words (an odd last byte is
+/// padded with zero), added to `acc`.
+fn sum(data: &[u8], mut acc: u32) -> u32 {
+    let mut chunks = data.chunks_exact(2);
+    for c in &mut chunks {
+        acc = acc.wrapping_add(u32::from(u16::from_be_bytes([c[0], c[1]])));
+        acc = (acc & 0xffff) + (acc >> 16);
+    }
+    if let [last] = chunks.remainder() {
+        acc = acc.wrapping_add(u32::from(*last) << 8);
+    }
+    acc
+}
+
+fn fold(mut acc: u32) -> u32 {
+    while acc > 0xffff {
+        acc = (acc & 0xffff) + (acc >> 16);
+    }
+    acc
 }
 
 /// The checks of a signature that look at one transaction rather than the

@@ -133,6 +133,30 @@ mod tests {
             .collect()
     }
 
+    /// Checksum keywords on scapy's packets (checksums computed by scapy),
+    /// then on the same packets with one byte changed.
+    #[test]
+    fn checksums_of_scapy_packets_are_valid_and_a_changed_byte_is_not() {
+        use crate::rules::ast::ChecksumKind as K;
+        let ok = |data: &[u8], k| super::super::header::checksum_ok(&decode(LinkType::Raw, data).unwrap(), k);
+        assert_eq!(ok(V4_OPTS_TCP_OPTS, K::Ipv4), Some(true));
+        assert_eq!(ok(V4_OPTS_TCP_OPTS, K::Tcpv4), Some(true));
+        assert_eq!(ok(V4_OPTS_TCP_OPTS, K::Udpv4), None, "not UDP");
+        assert_eq!(ok(V4_OPTS_TCP_OPTS, K::Tcpv6), None, "not IPv6");
+        assert_eq!(ok(V4_UDP, K::Udpv4), Some(true));
+        assert_eq!(ok(V4_ICMP_TIMESTAMP, K::Icmpv4), Some(true));
+        assert_eq!(ok(V6_HBH_DST_UDP, K::Udpv6), Some(true), "pseudo-header past the extension headers");
+        assert_eq!(ok(V6_RA, K::Icmpv6), Some(true));
+        // scapy left this one's ICMP checksum as written.
+        assert_eq!(ok(V4_ICMP_RTRADV, K::Icmpv4), Some(false));
+        let mut bad = V4_OPTS_TCP_OPTS.to_vec();
+        *bad.last_mut().unwrap() ^= 1;
+        assert_eq!(ok(&bad, K::Tcpv4), Some(false));
+        assert_eq!(ok(&bad, K::Ipv4), Some(true));
+        bad[8] ^= 1; // TTL
+        assert_eq!(ok(&bad, K::Ipv4), Some(false));
+    }
+
     #[test]
     fn ip_src_and_dst_are_the_raw_addresses() {
         let v4 = decode(LinkType::Raw, V4_UDP).unwrap();

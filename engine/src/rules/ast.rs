@@ -956,6 +956,25 @@ pub enum PayloadOp {
     },
 }
 
+/// The header a checksum keyword checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChecksumKind {
+    /// `ipv4-csum`.
+    Ipv4,
+    /// `tcpv4-csum`.
+    Tcpv4,
+    /// `tcpv6-csum`.
+    Tcpv6,
+    /// `udpv4-csum`.
+    Udpv4,
+    /// `udpv6-csum`.
+    Udpv6,
+    /// `icmpv4-csum`.
+    Icmpv4,
+    /// `icmpv6-csum`.
+    Icmpv6,
+}
+
 /// What a `dataset`/`datarep` keyword does with the buffer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DatasetCmd {
@@ -1213,6 +1232,14 @@ pub enum PacketCheck {
     FtpBounce,
     /// decode-event: the decoder raised this anomaly on the packet.
     DecodeEvent(crate::decode::DecodeEvent),
+    /// `ipv4-csum`, `tcpv4-csum`, `udpv6-csum`...: the checksum of that
+    /// header is (`valid: true`) or is not correct.
+    Checksum {
+        /// Which checksum.
+        kind: ChecksumKind,
+        /// `valid` or `invalid`.
+        valid: bool,
+    },
     /// app-layer-protocol.
     AppLayerProto {
         /// Protocol.

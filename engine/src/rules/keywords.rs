@@ -864,6 +864,23 @@ impl Builder {
                 let buffer = self.current_buffer_for_relative(a.relative_offset.is_some());
                 self.push_op(buffer, PayloadOp::Asn1(a));
             }
+            "ipv4-csum" | "tcpv4-csum" | "tcpv6-csum" | "udpv4-csum" | "udpv6-csum" | "icmpv4-csum" | "icmpv6-csum" => {
+                let valid = match Self::need_value(o)?.trim() {
+                    "valid" => true,
+                    "invalid" => false,
+                    other => return Err(bad(format!("expected valid or invalid, got '{other}'"))),
+                };
+                let kind = match name {
+                    "ipv4-csum" => ChecksumKind::Ipv4,
+                    "tcpv4-csum" => ChecksumKind::Tcpv4,
+                    "tcpv6-csum" => ChecksumKind::Tcpv6,
+                    "udpv4-csum" => ChecksumKind::Udpv4,
+                    "udpv6-csum" => ChecksumKind::Udpv6,
+                    "icmpv4-csum" => ChecksumKind::Icmpv4,
+                    _ => ChecksumKind::Icmpv6,
+                };
+                self.rule.checks.push(PacketCheck::Checksum { kind, valid });
+            }
             "dataset" | "datarep" => {
                 let spec = parse_dataset(name == "datarep", Self::need_value(o)?).map_err(bad)?;
                 if matches!(self.sticky, None | Some(Buffer::Payload)) {
