@@ -11,6 +11,8 @@ use std::net::IpAddr;
 pub(super) fn matches(s: &Signature, pkt: &Packet<'_>, ip: &IpInfo, flow: &FlowView, bufs: &dyn Buffers) -> bool {
     let proto_ok = match s.proto {
         ProtoMatch::Ip => true,
+        ProtoMatch::Ipv4 => ip.version == 4,
+        ProtoMatch::Ipv6 => ip.version == 6,
         ProtoMatch::Tcp => ip.proto == 6,
         ProtoMatch::Udp => ip.proto == 17,
         ProtoMatch::Icmp => ip.proto == 1 || ip.proto == 58,
@@ -141,6 +143,14 @@ fn check(c: &PacketCheck, pkt: &Packet<'_>, ip: &IpInfo, flow: &FlowView, bufs: 
         PacketCheck::FtpBounce => ftp_bounce(pkt.payload(), ip.src),
         PacketCheck::DecodeEvent(e) => pkt.events.has(*e),
         PacketCheck::Checksum { kind, valid } => checksum_ok(pkt, *kind) == Some(*valid),
+        PacketCheck::Icmpv6Mtu(m) => match (pkt.l4, super::pktbuf::header(pkt, Buffer::Icmpv6Hdr)) {
+            // Packet Too Big (type 2, code 0): the MTU follows type, code
+            // and checksum.
+            (L4::Icmp { itype: 2, icode: 0, v6: true, .. }, Some(h)) if h.len() >= 8 => {
+                m.matches(u64::from(u32::from_be_bytes([h[4], h[5], h[6], h[7]])))
+            }
+            _ => false,
+        },
     }
 }
 

@@ -55,7 +55,7 @@ fn proto_slot(p: u8) -> usize {
 
 fn sig_in_slot(s: &Signature, slot: usize) -> bool {
     match s.proto {
-        ProtoMatch::Ip => true,
+        ProtoMatch::Ip | ProtoMatch::Ipv4 | ProtoMatch::Ipv6 => true,
         ProtoMatch::Tcp => slot == 0,
         ProtoMatch::Udp => slot == 1,
         ProtoMatch::Icmp | ProtoMatch::Icmpv4 | ProtoMatch::Icmpv6 => slot == 2,

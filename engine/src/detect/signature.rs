@@ -13,6 +13,10 @@ use crate::rules::{Classifications, RuleError, Vars};
 pub enum ProtoMatch {
     /// Any IP packet.
     Ip,
+    /// IPv4 packets.
+    Ipv4,
+    /// IPv6 packets.
+    Ipv6,
     /// TCP (packets and stream).
     Tcp,
     /// UDP.
@@ -268,6 +272,8 @@ pub(crate) type NamedFlowbits = Vec<(FlowbitCmd, Vec<String>, bool)>;
 fn proto_match(p: Proto) -> ProtoMatch {
     match p {
         Proto::Ip => ProtoMatch::Ip,
+        Proto::Ipv4 => ProtoMatch::Ipv4,
+        Proto::Ipv6 => ProtoMatch::Ipv6,
         Proto::Tcp | Proto::TcpPkt | Proto::TcpStream => ProtoMatch::Tcp,
         Proto::Udp => ProtoMatch::Udp,
         Proto::Icmp => ProtoMatch::Icmp,

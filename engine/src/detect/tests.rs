@@ -399,3 +399,29 @@ fn pass_rules_end_detection_on_the_flow() {
     assert!(state.passed());
     assert!(run(b"x", &mut state).is_empty(), "and on the flow's later packets");
 }
+
+/// `ipv4`/`ipv6` rule protocols pick the IP version; `icmpv6.mtu` reads
+/// the MTU of a Packet Too Big message and nothing else.
+#[test]
+fn ip_version_protocols_and_icmpv6_mtu() {
+    let v4 = packet(b"x", 17, 1, 2);
+    assert_eq!(hits("alert ipv4 any any -> any any (sid:1;)", &v4, TO_SERVER), [1]);
+    assert!(hits("alert ipv6 any any -> any any (sid:1;)", &v4, TO_SERVER).is_empty());
+    // IPv6 (payload 16 bytes, next header 58, hop limit 64) fe80::1 -> fe80::2,
+    // then ICMPv6 type 2 code 0, checksum 0, MTU 1000, 8 bytes of the
+    // offending packet.
+    let mut raw = vec![0x60, 0, 0, 0, 0, 16, 58, 64];
+    for last in [1u8, 2] {
+        raw.extend_from_slice(&[0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, last]);
+    }
+    raw.extend_from_slice(&[2, 0, 0, 0, 0, 0, 0x03, 0xe8, 0x60, 0, 0, 0, 0, 0, 0, 0]);
+    let ptb = crate::decode::decode(crate::decode::LinkType::Raw, &raw).unwrap();
+    let rules = "alert ipv6 any any -> any any (icmpv6.mtu:<1280; sid:1;)\n\
+                 alert icmp any any -> any any (icmpv6.mtu:1000; sid:2;)\n\
+                 alert ipv6 any any -> any any (icmpv6.mtu:>1000; sid:3;)\n";
+    assert_eq!(hits(rules, &ptb, TO_SERVER), [1, 2]);
+    // Another ICMPv6 type has no MTU to compare.
+    raw[40] = 128;
+    let echo = crate::decode::decode(crate::decode::LinkType::Raw, &raw).unwrap();
+    assert!(hits(rules, &echo, TO_SERVER).is_empty());
+}

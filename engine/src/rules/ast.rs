@@ -191,6 +191,10 @@ impl AppProto {
 pub enum Proto {
     /// `ip` (or `pkthdr`): any IP packet.
     Ip,
+    /// `ipv4`: IPv4 packets.
+    Ipv4,
+    /// `ipv6`: IPv6 packets.
+    Ipv6,
     /// `tcp`: packets and stream.
     Tcp,
     /// `tcp-pkt`: TCP packets only.
@@ -1232,6 +1236,8 @@ pub enum PacketCheck {
     FtpBounce,
     /// decode-event: the decoder raised this anomaly on the packet.
     DecodeEvent(crate::decode::DecodeEvent),
+    /// `icmpv6.mtu`: the MTU an ICMPv6 Packet Too Big message announces.
+    Icmpv6Mtu(NumMatch<u64>),
     /// `ipv4-csum`, `tcpv4-csum`, `udpv6-csum`...: the checksum of that
     /// header is (`valid: true`) or is not correct.
     Checksum {

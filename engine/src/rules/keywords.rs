@@ -864,6 +864,7 @@ impl Builder {
                 let buffer = self.current_buffer_for_relative(a.relative_offset.is_some());
                 self.push_op(buffer, PayloadOp::Asn1(a));
             }
+            "icmpv6.mtu" => self.check(o, PacketCheck::Icmpv6Mtu, u32::MAX.into())?,
             "ipv4-csum" | "tcpv4-csum" | "tcpv6-csum" | "udpv4-csum" | "udpv6-csum" | "icmpv4-csum" | "icmpv6-csum" => {
                 let valid = match Self::need_value(o)?.trim() {
                     "valid" => true,
@@ -928,8 +929,8 @@ impl Builder {
             | "tls_cert_valid" | "xbits" | "hostbits" | "iprep" | "geoip" | "lua" | "luajit" | "filemd5"
             | "filesha1" | "filesha256" | "filestore" | "filemagic" | "fileext" | "filename_kw" | "filesize"
             | "stream-event" | "engine-event" | "dce_iface" | "dce_opnum" | "dce_stub_data" | "ipopts" | "tcp.mss"
-            | "icmpv6.mtu" | "transform" | "dns.opcode" | "frame" | "rpc" | "ssh.hassh" | "ssh.hassh.string"
-            | "ssh.hassh.server" | "kerberos" | "config" | "flow.age" | "flow.pkts" | "flow.bytes" | "bypass" => {
+            | "transform" | "dns.opcode" | "frame" | "rpc" | "ssh.hassh" | "ssh.hassh.string" | "ssh.hassh.server"
+            | "kerberos" | "config" | "flow.age" | "flow.pkts" | "flow.bytes" | "bypass" => {
                 // Known Suricata keywords whose evaluation is not built yet:
                 // the rule is rejected with the keyword's position rather
                 // than loaded with the keyword ignored.
@@ -1067,7 +1068,7 @@ impl Builder {
 fn header_fits_proto(buf: Buffer, proto: Proto) -> bool {
     // (tcp, udp, icmpv4, icmpv6) the protocol admits.
     let (tcp, udp, icmp4, icmp6) = match proto {
-        Proto::Ip => (true, true, true, true),
+        Proto::Ip | Proto::Ipv4 | Proto::Ipv6 => (true, true, true, true),
         Proto::Tcp | Proto::TcpPkt | Proto::TcpStream => (true, false, false, false),
         Proto::Udp => (false, true, false, false),
         Proto::Icmp => (false, false, true, true),

@@ -44,6 +44,8 @@ fn word(i: &str) -> IResult<&str, &str> {
 fn proto_from(s: &str) -> Option<Proto> {
     Some(match s {
         "ip" | "pkthdr" => Proto::Ip,
+        "ipv4" | "ip4" => Proto::Ipv4,
+        "ipv6" | "ip6" => Proto::Ipv6,
         "tcp" => Proto::Tcp,
         "tcp-pkt" => Proto::TcpPkt,
         "tcp-stream" => Proto::TcpStream,
