@@ -414,12 +414,16 @@ impl Ruleset {
         for (n, id) in flowbit_ids {
             names[id as usize] = n;
         }
-        let mut ruleset = Self::index(sigs, names, stats);
-        ruleset.datasets = datasets;
+        let ruleset = Self::index(sigs, names, datasets, stats);
         Built { ruleset, errors, parsed, file_errors: report.file_errors }
     }
 
-    fn index(sigs: Vec<Signature>, flowbit_names: Vec<String>, stats: CompileStats) -> Ruleset {
+    fn index(
+        sigs: Vec<Signature>,
+        flowbit_names: Vec<String>,
+        datasets: dataset::Registry,
+        stats: CompileStats,
+    ) -> Ruleset {
         let mut always: [Vec<u32>; PROTO_SLOTS] = Default::default();
         let mut by_src: Vec<(&IpSet, u32)> = Vec::new();
         let mut by_dst: Vec<(&IpSet, u32)> = Vec::new();
@@ -493,16 +497,7 @@ impl Ruleset {
                 Prefilter { buffer, ac, max_len, sigs_of }
             })
             .collect();
-        Ruleset {
-            sigs,
-            prefilters,
-            always,
-            by_src,
-            by_dst,
-            flowbit_names,
-            datasets: dataset::Registry::new(Path::new(".")),
-            stats,
-        }
+        Ruleset { sigs, prefilters, always, by_src, by_dst, flowbit_names, datasets, stats }
     }
 
     /// True when some rule inspects buffer `b` (JA3 is computed only when a
