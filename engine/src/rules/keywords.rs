@@ -1729,7 +1729,9 @@ fn parse_dataset(rep: bool, v: &str) -> Result<DatasetSpec, String> {
             "load" => spec.load = Some(val.to_string()),
             "state" => spec.state = Some(val.to_string()),
             "save" => spec.save = Some(val.to_string()),
-            "memcap" => spec.memcap = Some(parse_size(val)?),
+            "memcap" => {
+                spec.memcap = Some(super::numeric::parse_size(val).ok_or_else(|| format!("invalid size '{val}'"))?);
+            }
             "hashsize" => {
                 val.parse::<u32>().map_err(|_| format!("invalid hashsize '{val}'"))?;
             }
@@ -1740,14 +1742,4 @@ fn parse_dataset(rep: bool, v: &str) -> Result<DatasetSpec, String> {
         return Err("'state' cannot be combined with 'load' or 'save'".into());
     }
     Ok(spec)
-}
-
-/// `1048576`, `64kb`, `10mb`, `1gb`.
-fn parse_size(v: &str) -> Result<u64, String> {
-    let l = v.to_ascii_lowercase();
-    let (num, mul) = [("kb", 1u64 << 10), ("mb", 1 << 20), ("gb", 1 << 30)]
-        .iter()
-        .find_map(|(suf, m)| l.strip_suffix(suf).map(|n| (n.trim().to_string(), *m)))
-        .unwrap_or((l.clone(), 1));
-    num.parse::<u64>().ok().and_then(|n| n.checked_mul(mul)).ok_or_else(|| format!("invalid size '{v}'"))
 }

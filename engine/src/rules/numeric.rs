@@ -115,6 +115,22 @@ pub fn parse_num(s: &str, max: u64) -> Result<NumMatch<u64>, String> {
     Ok(m)
 }
 
+/// Parses `100MB`, `64k`, `1GiB`, `4096` (bytes). Units are powers of 1024,
+/// as in suricata.yaml.
+pub fn parse_size(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let digits = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let n: u64 = s[..digits].parse().ok()?;
+    let mult: u64 = match s[digits..].trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => return None,
+    };
+    n.checked_mul(mult)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

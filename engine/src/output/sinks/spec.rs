@@ -18,6 +18,7 @@
 //! option names and options that do not apply to the sink are errors, not
 //! silently ignored.
 
+use crate::rules::numeric::parse_size;
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
@@ -238,22 +239,6 @@ impl<'a> Opts<'a> {
             Some((k, _)) => Err(self.err(format!("unknown option '{k}' for this sink"))),
         }
     }
-}
-
-/// Parses `100MB`, `64k`, `1GiB`, `4096` (bytes). Units are powers of 1024,
-/// as in suricata.yaml.
-pub(crate) fn parse_size(s: &str) -> Option<u64> {
-    let s = s.trim();
-    let digits = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let n: u64 = s[..digits].parse().ok()?;
-    let mult: u64 = match s[digits..].trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" | "kib" => 1 << 10,
-        "m" | "mb" | "mib" => 1 << 20,
-        "g" | "gb" | "gib" => 1 << 30,
-        _ => return None,
-    };
-    n.checked_mul(mult)
 }
 
 /// Parses `500ms`, `10s`, `2m`, or a bare number of seconds.
