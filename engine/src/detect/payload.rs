@@ -354,6 +354,19 @@ pub enum Op {
     /// The transforms of the buffer: only ever the first op of a buffer's
     /// list, applied by the caller before inspection (a no-op here).
     Transform(Box<super::transform::Chain>),
+    /// `base64_decode`: decodes part of the buffer and inspects the result
+    /// with the rule's `base64_data` keywords (`data`). Suricata treats the
+    /// decoded data as the end of the rule's list: nothing follows it.
+    Base64Decode {
+        /// Most bytes of the buffer to decode (0: to the end).
+        bytes: u32,
+        /// Where decoding starts (from the cursor when `relative`).
+        offset: u32,
+        /// Relative to the previous match.
+        relative: bool,
+        /// The keywords after `base64_data`.
+        data: Vec<Op>,
+    },
 }
 
 impl Op {
@@ -368,8 +381,42 @@ impl Op {
             Op::Bsize(_) | Op::Dataset(..) => false,
             Op::Asn1(a) => a.relative_offset.is_some(),
             Op::Transform(_) => false,
+            Op::Base64Decode { relative, .. } => *relative,
         }
     }
+}
+
+/// Decodes base64 (RFC 4648 alphabet) from the start of `src` up to the
+/// first byte outside the alphabet or the padding, as Suricata 7's
+/// `base64_decode` does; a final partial group yields its whole bytes.
+pub fn decode_base64_prefix(src: &[u8]) -> Vec<u8> {
+    fn value(c: u8) -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    }
+    let mut out = Vec::with_capacity(src.len() / 4 * 3 + 2);
+    let (mut acc, mut n) = (0u32, 0u32);
+    for &c in src {
+        let Some(v) = value(c) else { break };
+        acc = acc << 6 | v;
+        n += 1;
+        if n == 4 {
+            out.extend_from_slice(&[(acc >> 16) as u8, (acc >> 8) as u8, acc as u8]);
+            (acc, n) = (0, 0);
+        }
+    }
+    match n {
+        2 => out.push((acc >> 4) as u8),
+        3 => out.extend_from_slice(&[(acc >> 10) as u8, (acc >> 2) as u8]),
+        _ => {}
+    }
+    out
 }
 
 /// State of one inspection of one buffer.
@@ -541,6 +588,21 @@ impl<'a> Inspection<'a> {
                 at >= 0 && super::asn1::matches(a, buf, at as usize) && self.step(ops, idx + 1, cursor)
             }
             Op::Transform(_) => self.step(ops, idx + 1, cursor),
+            Op::Base64Decode { bytes, offset, relative, data } => {
+                let start = if *relative { cursor } else { 0 }.saturating_add(*offset as usize);
+                if start >= buf.len() {
+                    return false;
+                }
+                let end = if *bytes == 0 { buf.len() } else { buf.len().min(start + *bytes as usize) };
+                let decoded = decode_base64_prefix(&buf[start..end]);
+                if decoded.is_empty() {
+                    return false;
+                }
+                let mut inner = Inspection { buf: &decoded, vars: self.vars, budget: self.budget };
+                let hit = inner.run(data);
+                self.budget = inner.budget;
+                hit && self.step(ops, idx + 1, cursor)
+            }
         }
     }
 

@@ -147,7 +147,10 @@ pub struct InspectKind {
 /// bundled fixtures).
 fn inspect_kind(rule: &Rule) -> InspectKind {
     // urilen inspects the URI of a transaction, as a buffer would.
-    let app = rule.ops.iter().any(|o| o.buffer != Buffer::Payload && !o.buffer.is_packet_header())
+    let app = rule
+        .ops
+        .iter()
+        .any(|o| !matches!(o.buffer, Buffer::Payload | Buffer::Base64Data) && !o.buffer.is_packet_header())
         || has_urilen(rule)
         || has_app_event(rule);
     if app {
@@ -424,10 +427,23 @@ impl Compiler<'_> {
                     let ds = self.datasets.resolve(spec, rule_dir).map_err(|e| RuleError::bad_value(kw, e, 1))?;
                     Op::Dataset(ds, spec.cmd.clone())
                 }
-                PayloadOp::Base64Decode { .. } => {
-                    return Err(RuleError::unsupported("keyword 'base64_decode'", 1));
+                PayloadOp::Base64Decode { bytes, offset, relative } => {
+                    Op::Base64Decode { bytes: *bytes, offset: *offset, relative: *relative, data: Vec::new() }
                 }
             };
+            // `base64_data` keywords inspect what the latest base64_decode
+            // decoded: they nest under it rather than forming a buffer.
+            if bop.buffer == Buffer::Base64Data {
+                let decode = buffers.iter_mut().rev().find_map(|(_, ops)| match ops.last_mut() {
+                    Some(Op::Base64Decode { data, .. }) => Some(data),
+                    _ => None,
+                });
+                let Some(data) = decode else {
+                    return Err(RuleError::bad_value("base64_data", "no base64_decode before it", 1));
+                };
+                data.push(op);
+                continue;
+            }
             let key = (bop.buffer, bop.transforms.as_slice(), bop.instance);
             let pos = match buffer_keys.iter().position(|k| *k == key) {
                 Some(p) => p,
@@ -503,7 +519,9 @@ impl Compiler<'_> {
 /// as parsed; such a rule is verified without prefilter instead).
 fn choose_fast_pattern(rule: &Rule) -> Option<FastPat> {
     let contents = rule.ops.iter().filter_map(|b| match &b.op {
-        PayloadOp::Content(c) if !c.negated && b.transforms.is_empty() => Some((b.buffer, c)),
+        PayloadOp::Content(c) if !c.negated && b.transforms.is_empty() && b.buffer != Buffer::Base64Data => {
+            Some((b.buffer, c))
+        }
         _ => None,
     });
     let mut best: Option<(Buffer, &Content)> = None;

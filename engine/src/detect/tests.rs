@@ -123,6 +123,41 @@ case!(byte_jump_rel, r#"byte_jump:1,0; content:"Z"; within:1;"#, b"\x02abZ", tru
 case!(byte_extract_var, r#"byte_extract:1,0,n; content:"Z"; distance:n; within:1;"#, b"\x02abZ", true);
 case!(bsize_payload, r#"content:"G"; bsize:5;"#, b"GET /", true);
 
+// BASE64: expected results from Suricata 7.0.10 on the suite's `base64` and
+// `base64-issue-5223` captures (decoding stops at the first byte outside the
+// alphabet; a partial last group still gives its whole bytes).
+case!(
+    b64_relative,
+    r#"content:"arg"; base64_decode:bytes 17, offset 1, relative; base64_data; content:"thisisatest";"#,
+    b"/?arg=dGhpc2lzYXRlc3QK",
+    true
+);
+case!(
+    b64_too_few_bytes,
+    r#"content:"arg"; base64_decode:bytes 10, offset 1, relative; base64_data; content:"test";"#,
+    b"/?arg=dGhpc2lzYXRlc3QK",
+    false
+);
+case!(
+    b64_wrong_content,
+    r#"content:"arg"; base64_decode:offset 1, relative; base64_data; content:"toast";"#,
+    b"/?arg=dGhpc2lzYXRlc3QK",
+    false
+);
+case!(
+    b64_partial_group,
+    r#"content:"v="; base64_decode:bytes 2, relative; base64_data; content:"|9e|"; startswith;"#,
+    b"v=nq; x",
+    true
+);
+case!(
+    b64_stops_at_invalid,
+    r#"content:"v="; base64_decode:relative; base64_data; content:"x"; isdataat:!1,relative;"#,
+    b"v=eA==eA==",
+    true
+);
+case!(b64_nothing_decoded, r#"base64_decode; base64_data; pcre:"/./";"#, b"!!!!", false);
+
 // HEADER CHECKS
 case!(dsize_eq, r#"dsize:5;"#, b"GET /", true);
 case!(dsize_gt, r#"dsize:>5;"#, b"GET /", false);

@@ -556,7 +556,9 @@ impl Builder {
                         return Err(bad(format!("unknown option '{p}'")));
                     }
                 }
-                let buffer = self.current_buffer();
+                // Without a sticky buffer it decodes the buffer of the
+                // previous content or pcre (Suricata does the same).
+                let buffer = self.current_buffer_for_relative(true);
                 self.push_op(buffer, PayloadOp::Base64Decode { bytes, offset, relative });
             }
             "base64_data" => {
