@@ -97,6 +97,8 @@ groups! {
     stream_size => "stream_size",
     asn1 => "asn1",
     dns_query => "dns_query",
+    sip => "sip",
+    base64_decode => "base64_decode",
     ssl_version => "ssl_version",
     ssl_state => "ssl_state",
     ssh_softwareversion => "ssh.softwareversion",

@@ -1001,6 +1001,22 @@ case("dns_query_sticky", "dns_query",
      on("alert dns any any -> any any", 'dns.query; content:"example.com"; endswith;'),
      [udp(dns_query("evil.example.com"), sport=40001, dport=53, label="query evil.example.com"),
       udp(dns_query("example.com.evil"), sport=40002, dport=53, label="query example.com.evil")])
+SIP_ANY = "alert sip any any -> any any"
+SIP_REGISTER = (b"REGISTER sip:sip.example.com SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060\r\n"
+                b"From: <sip:alice@example.com>\r\nTo: <sip:alice@example.com>\r\nCall-ID: 1@10.0.0.1\r\n"
+                b"CSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n")
+SIP_TRYING = b"SIP/2.0 100 Trying\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n"
+SIP_OK = b"SIP/2.0 200 OK\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n"
+case("sip_buffers", "sip",
+     on(SIP_ANY, 'sip.method; content:"REGISTER";', 'sip.uri; content:"sip:sip.example.com";',
+        'sip.request_line; content:"REGISTER sip:"; startswith;', 'flow:to_server; sip.protocol; content:"SIP/2.0";',
+        'flow:to_client; sip.protocol; content:"SIP/2.0";', 'sip.stat_code; content:"200";',
+        'sip.stat_msg; content:"Trying";', 'sip.response_line; content:"SIP/2.0 200 OK";'),
+     [udp(SIP_REGISTER, sport=5060, dport=5060, label="REGISTER"),
+      udp(SIP_TRYING, sport=5060, dport=5060, src=SERVER, dst=CLIENT, label="100 Trying"),
+      udp(SIP_OK, sport=5060, dport=5060, src=SERVER, dst=CLIENT, label="200 OK")],
+     note="one transaction per message: request buffers to server, response buffers to client")
+
 case("ssl_version", "ssl_version",
      on("alert tls any any -> any any", 'ssl_version:tls1.2;'),
      tcp_session(("c", tls_client_hello()), ("s", tls_server_hello()), dport=443))
@@ -1052,6 +1068,17 @@ def http_case(name, group, rules, sessions, note=""):
     case(name, group, [r if isinstance(r, tuple) else (HTTP_ANY, r) for r in rules], sessions,
          note=note)
 
+
+# base64_decode / base64_data
+
+http_case("base64_decode", "base64_decode",
+          [TS + 'content:"arg"; http_uri; base64_decode:bytes 17, offset 1, relative; base64_data; content:"thisisatest";',
+           TS + 'content:"arg"; http_uri; base64_decode:bytes 10, offset 1, relative; base64_data; content:"test";',
+           TS + 'http.uri; content:"arg="; base64_decode:relative; base64_data; content:"isa"; offset:4; depth:3;',
+           TS + 'http.cookie; content:"v="; base64_decode:bytes 2, relative; base64_data; content:"|9e|"; startswith;',
+           TS + 'http.uri; content:"x="; base64_decode:relative; base64_data; pcre:"/^ab$/";'],
+          http_sessions((http_req("/?arg=dGhpc2lzYXRlc3QK&x=YWI=!Zm9v", "Cookie: v=nq; w=1"), OK)),
+          note="subtle: partial final group, decoding stops at '=' and at bytes outside the alphabet")
 
 # http_uri / http.uri, uricontent, http_raw_uri / http.uri.raw
 

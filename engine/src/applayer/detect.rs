@@ -62,6 +62,9 @@ pub fn probe(p: &[u8], tcp: bool, sport: u16, dport: u16) -> Probe {
     if p.starts_with(b"PRI * HTTP/2.0") {
         return Probe::Found(AppProto::Http2);
     }
+    if super::sip::looks_like_sip(p) {
+        return Probe::Found(AppProto::Sip);
+    }
     if p.starts_with(b"SSH-") {
         return Probe::Found(AppProto::Ssh);
     }

@@ -4,6 +4,7 @@
 
 use super::dns::{DnsState, DnsTx};
 use super::http::{HttpState, HttpTx};
+use super::sip::{SipState, SipTx};
 use super::ssh::SshState;
 use super::tls::TlsState;
 use crate::detect::Buffers;
@@ -25,6 +26,8 @@ pub enum AppState {
     Tls(Box<TlsState>),
     /// SSH banners.
     Ssh(Box<SshState>),
+    /// SIP messages.
+    Sip(Box<SipState>),
 }
 
 /// A transaction seen from one direction (buffers that exist in both
@@ -43,6 +46,7 @@ enum TxInner<'a> {
     /// (a multi-buffer: each name is inspected on its own).
     Dns(&'a DnsTx, usize),
     Tls(&'a TlsState),
+    Sip(&'a SipTx),
 }
 
 impl Buffers for TxView<'_> {
@@ -57,6 +61,7 @@ impl Buffers for TxView<'_> {
                 }
             }
             TxInner::Tls(s) => s.tx().buffer_dir(b, self.to_server),
+            TxInner::Sip(tx) => tx.buffer_dir(b, self.to_server),
         }
     }
 
@@ -145,6 +150,7 @@ impl AppState {
             AppProto::Dns => AppState::Dns(Box::default()),
             AppProto::Tls => AppState::Tls(Box::default()),
             AppProto::Ssh => AppState::Ssh(Box::default()),
+            AppProto::Sip => AppState::Sip(Box::default()),
             _ => return None,
         })
     }
@@ -160,6 +166,7 @@ impl AppState {
                 t.parse(to_server, data);
             }
             AppState::Ssh(s) => s.parse(to_server, data),
+            AppState::Sip(s) => s.parse(to_server, data, tcp),
         }
     }
 
@@ -169,6 +176,7 @@ impl AppState {
             AppState::Http(h) => h.gap(to_server),
             AppState::Dns(d) => d.gap(to_server),
             AppState::Tls(t) => t.gap(to_server),
+            AppState::Sip(s) => s.gap(to_server),
             AppState::Ssh(_) => {}
         }
     }
@@ -205,6 +213,7 @@ impl AppState {
                 }
             }
             AppState::Tls(t) => out.push(TxView { id: 0, inner: TxInner::Tls(t), to_server }),
+            AppState::Sip(s) => out.extend(s.txs().map(|tx| TxView { id: tx.id, inner: TxInner::Sip(tx), to_server })),
             AppState::Ssh(_) => {}
         }
     }
@@ -232,6 +241,13 @@ impl AppState {
                 Some(("dns", super::dns::eve::alert_object(t)))
             }
             AppState::Tls(t) => Some(("tls", super::tls::eve::alert_object(t, tls, false))),
+            AppState::Sip(s) => {
+                let t = match tx {
+                    Some(id) => s.tx(id),
+                    None => s.txs().last(),
+                }?;
+                Some(("sip", t.eve()))
+            }
             AppState::Ssh(_) => None,
         }
     }
@@ -289,6 +305,12 @@ impl AppState {
                     next = 1;
                 }
             }
+            AppState::Sip(s) => {
+                for tx in s.txs().filter(|t| t.id >= from) {
+                    out.push(AppRecord { kind: "sip", tx_id: tx.id, to_server: tx.is_request(), body: tx.eve() });
+                    next = tx.id + 1;
+                }
+            }
             AppState::Ssh(_) => {}
         }
         next
@@ -326,6 +348,11 @@ impl AppState {
                 let next = d.next_tx_id();
                 d.remove_done(next.saturating_sub(KEEP_DONE_TXS));
                 d.txs().next().map_or(next, |t| t.id)
+            }
+            AppState::Sip(s) => {
+                let next = s.next_tx_id();
+                s.remove_done(next.saturating_sub(KEEP_DONE_TXS));
+                s.txs().next().map_or(next, |t| t.id)
             }
             AppState::Tls(_) | AppState::Ssh(_) => 0,
         }

@@ -23,6 +23,8 @@ pub struct EveTypes {
     pub dns: bool,
     /// `tls`.
     pub tls: bool,
+    /// `sip`.
+    pub sip: bool,
     /// `anomaly` with decoder events (Suricata's `anomaly: types: decode`).
     pub anomaly_decode: bool,
     /// `stats`: one record of the run's counters at its end (the caller
@@ -49,6 +51,7 @@ impl EveTypes {
         http: false,
         dns: false,
         tls: false,
+        sip: false,
         anomaly_decode: false,
         stats: false,
         community_id: None,
@@ -58,7 +61,7 @@ impl EveTypes {
     /// mirador implements, stats included). Decoder anomalies are off, as in
     /// Suricata's default configuration: a busy link raises many.
     pub fn all() -> Self {
-        EveTypes { alert: true, flow: true, http: true, dns: true, tls: true, stats: true, ..EveTypes::NONE }
+        EveTypes { alert: true, flow: true, http: true, dns: true, tls: true, sip: true, stats: true, ..EveTypes::NONE }
     }
 
     /// Parses `alert,flow,http,dns,tls,anomaly,stats` (unknown names are
@@ -82,6 +85,7 @@ impl EveTypes {
             "http" => self.http = true,
             "dns" => self.dns = true,
             "tls" => self.tls = true,
+            "sip" => self.sip = true,
             "anomaly" => self.anomaly_decode = true,
             "stats" => self.stats = true,
             _ => return false,
@@ -95,6 +99,7 @@ impl EveTypes {
             "http" => self.http,
             "dns" => self.dns,
             "tls" => self.tls,
+            "sip" => self.sip,
             "flow" => self.flow,
             "alert" => self.alert,
             _ => false,

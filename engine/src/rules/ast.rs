@@ -352,6 +352,20 @@ pub enum Buffer {
     SshProto,
     /// SSH software version string.
     SshSoftware,
+    /// `sip.method`: a request's method.
+    SipMethod,
+    /// `sip.uri`: a request's URI.
+    SipUri,
+    /// `sip.request_line`: a request's start line.
+    SipRequestLine,
+    /// `sip.protocol`: the version of a request or response (`SIP/2.0`).
+    SipProtocol,
+    /// `sip.stat_code`: a response's status code.
+    SipStatCode,
+    /// `sip.stat_msg`: a response's reason phrase.
+    SipStatMsg,
+    /// `sip.response_line`: a response's start line.
+    SipResponseLine,
     /// Decoded base64 data from `base64_decode`.
     Base64Data,
     /// `ipv4.hdr`: the IPv4 header of the packet, options included.
@@ -426,6 +440,13 @@ impl Buffer {
         Buffer::Ja4Hash,
         Buffer::SshProto,
         Buffer::SshSoftware,
+        Buffer::SipMethod,
+        Buffer::SipUri,
+        Buffer::SipRequestLine,
+        Buffer::SipProtocol,
+        Buffer::SipStatCode,
+        Buffer::SipStatMsg,
+        Buffer::SipResponseLine,
     ];
 
     /// The packet-header buffers (`ipv4.hdr` ... `icmpv6.hdr`): read from
@@ -501,6 +522,13 @@ impl Buffer {
             "ja4.hash" => Buffer::Ja4Hash,
             "ssh.proto" | "ssh_proto" => Buffer::SshProto,
             "ssh.software" | "ssh_software" => Buffer::SshSoftware,
+            "sip.method" => Buffer::SipMethod,
+            "sip.uri" => Buffer::SipUri,
+            "sip.request_line" => Buffer::SipRequestLine,
+            "sip.protocol" => Buffer::SipProtocol,
+            "sip.stat_code" => Buffer::SipStatCode,
+            "sip.stat_msg" => Buffer::SipStatMsg,
+            "sip.response_line" => Buffer::SipResponseLine,
             "base64_data" => Buffer::Base64Data,
             "ipv4.hdr" => Buffer::Ipv4Hdr,
             "ipv6.hdr" => Buffer::Ipv6Hdr,
@@ -578,10 +606,10 @@ impl Buffer {
         match self {
             HttpUri | HttpUriRaw | HttpMethod | HttpUserAgent | HttpHost | HttpHostRaw | HttpRequestBody
             | HttpRequestLine | HttpAccept | HttpAcceptEnc | HttpAcceptLang | HttpReferer | DnsQuery | TlsSni
-            | Ja3Hash | Ja3String | Ja4Hash | HttpRequestHeader => Some(true),
+            | Ja3Hash | Ja3String | Ja4Hash | HttpRequestHeader | SipMethod | SipUri | SipRequestLine => Some(true),
             HttpStatCode | HttpStatMsg | HttpResponseBody | HttpResponseLine | HttpServer | HttpLocation
             | HttpResponseHeader | TlsCertSubject | TlsCertIssuer | TlsCertSerial | TlsCertFingerprint | TlsCerts
-            | Ja3sHash | Ja3sString => Some(false),
+            | Ja3sHash | Ja3sString | SipStatCode | SipStatMsg | SipResponseLine => Some(false),
             _ => None,
         }
     }
@@ -599,6 +627,9 @@ impl Buffer {
                 Some(AppProto::Tls)
             }
             SshProto | SshSoftware => Some(AppProto::Ssh),
+            SipMethod | SipUri | SipRequestLine | SipProtocol | SipStatCode | SipStatMsg | SipResponseLine => {
+                Some(AppProto::Sip)
+            }
             _ => Some(AppProto::Http),
         }
     }
@@ -656,6 +687,13 @@ impl Buffer {
             Ja4Hash => "ja4.hash",
             SshProto => "ssh.proto",
             SshSoftware => "ssh.software",
+            SipMethod => "sip.method",
+            SipUri => "sip.uri",
+            SipRequestLine => "sip.request_line",
+            SipProtocol => "sip.protocol",
+            SipStatCode => "sip.stat_code",
+            SipStatMsg => "sip.stat_msg",
+            SipResponseLine => "sip.response_line",
             Base64Data => "base64_data",
             Ipv4Hdr => "ipv4.hdr",
             Ipv6Hdr => "ipv6.hdr",
