@@ -176,6 +176,11 @@ impl SuricataConfig {
         out
     }
 
+    /// A raw section value.
+    pub fn section_value(&self, path: &str) -> Option<&Value> {
+        self.lookup(path)
+    }
+
     fn lookup(&self, path: &str) -> Option<&Value> {
         let mut cur = &self.root;
         for part in path.split('.') {
@@ -270,6 +275,7 @@ impl SuricataConfig {
                 o.payload = yes(alert.get("payload"));
                 o.payload_printable = yes(alert.get("payload-printable"));
                 o.packet = yes(alert.get("packet"));
+                o.verdict = yes(alert.get("verdict"));
                 if let Some(n) = alert.get("payload-buffer-size").and_then(scalar).and_then(|v| parse_size(&v)) {
                     o.payload_buffer_size = n as usize;
                 }

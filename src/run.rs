@@ -264,6 +264,20 @@ pub(crate) fn engine_config(config: Option<&SuricataConfig>) -> Result<EngineCon
         if let Some(m) = c.get_bool("stream.midstream") {
             cfg.midstream = m;
         }
+        // host-os-policy: {policy: [networks]}.
+        if let Some(m) = c.section_value("host-os-policy").and_then(|v| v.as_mapping()) {
+            for (k, v) in m {
+                let Some(policy) = k.as_str().and_then(mirador_engine::flow::stream::OverlapPolicy::from_name) else {
+                    continue;
+                };
+                for net in v.as_sequence().into_iter().flatten().filter_map(|n| n.as_str()) {
+                    cfg.host_os.add(net, policy);
+                }
+            }
+        }
+        if let Some(m) = c.get_bool("stream.async-oneside") {
+            cfg.async_oneside = m;
+        }
         cfg.alert = c.alert_options();
         // `auto` means inline in IPS mode, which `--simulate-ips` sets.
         if let Some(i) = c.get_str("stream.inline") {
@@ -271,6 +285,9 @@ pub(crate) fn engine_config(config: Option<&SuricataConfig>) -> Result<EngineCon
         }
         if let Some(d) = c.get_size("stream.reassembly.depth") {
             cfg.stream.depth = d;
+        }
+        if let Some(p) = c.get_str("stream.reassembly.urgent.policy") {
+            cfg.stream.urgent_oob = p == "oob";
         }
         if let Some(m) = c.get_size("stream.reassembly.memcap") {
             cfg.stream_memcap = m;

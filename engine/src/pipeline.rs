@@ -14,11 +14,11 @@ use crate::decode::tcp_flags;
 use crate::decode::{self, DecodeEvent, Events, Packet, Rebuilt, TunnelKind, L4};
 use crate::detect::threshold::{Hit, Thresholds};
 use crate::detect::{FlowView, Input, Match, Ruleset, Scratch, TxRef};
-use crate::flow::stream::{MemBudget, Stream, StreamConfig};
+use crate::flow::stream::{HostOsPolicy, MemBudget, Stream, StreamConfig};
 use crate::flow::{Flow, FlowTable, TcpStreams, Timeouts, DEFAULT_MAX_FLOWS};
 use crate::output::records::{self, EveTypes, FlowEnd};
 use crate::output::{render_alert, AlertInput, AlertOptions, Sink};
-use crate::rules::ast::AppProto;
+use crate::rules::ast::{self, AppProto};
 use crate::source::{FileSource, Record, SourceError};
 
 /// Engine settings that are not rules.
@@ -32,6 +32,10 @@ pub struct EngineConfig {
     pub stream: StreamConfig,
     /// Pick up TCP sessions without a handshake (`stream.midstream`).
     pub midstream: bool,
+    /// `stream.async-oneside`.
+    pub async_oneside: bool,
+    /// `host-os-policy`: overlap policies by receiving host.
+    pub host_os: HostOsPolicy,
     /// Reassembly memory cap per worker, bytes.
     pub stream_memcap: u64,
     /// Alerts kept per packet (`packet-alert-max`).
@@ -55,6 +59,8 @@ impl Default for EngineConfig {
             timeouts: Timeouts::default(),
             stream: StreamConfig::default(),
             midstream: false,
+            async_oneside: false,
+            host_os: HostOsPolicy::default(),
             stream_memcap: crate::flow::stream::DEFAULT_MEMCAP,
             packet_alert_max: crate::detect::PACKET_ALERT_MAX,
             eve_types: EveTypes::default(),
@@ -147,6 +153,7 @@ pub struct Replay<'r> {
     defrag: Defrag,
     det: Detector<'r>,
     stream_cfg: StreamConfig,
+    host_os: HostOsPolicy,
     midstream: bool,
     /// Counters.
     pub stats: Stats,
@@ -166,6 +173,8 @@ struct Detector<'r> {
     scratch: Scratch,
     matches: Vec<Match>,
     alert_max: usize,
+    /// Rules inspect frames: parsers keep messages as sent.
+    keep_frames: bool,
 }
 
 /// Where the packet being inspected comes from, for EVE.
@@ -183,6 +192,7 @@ impl<'r> Replay<'r> {
     pub fn new(rules: &'r Ruleset, cfg: &EngineConfig) -> Self {
         let mut flows = FlowTable::new(cfg.max_flows, cfg.timeouts);
         flows.midstream = cfg.midstream;
+        flows.async_oneside = cfg.async_oneside;
         flows.budget = MemBudget::new(cfg.stream_memcap);
         Replay {
             flows,
@@ -197,8 +207,16 @@ impl<'r> Replay<'r> {
                 scratch: Scratch::default(),
                 matches: Vec::new(),
                 alert_max: cfg.packet_alert_max,
+                keep_frames: [
+                    ast::Buffer::FrameHttp1Request,
+                    ast::Buffer::FrameHttp1Response,
+                    ast::Buffer::FrameDnsPdu,
+                ]
+                .into_iter()
+                .any(|b| rules.uses_buffer(b)),
             },
             stream_cfg: cfg.stream,
+            host_os: cfg.host_os.clone(),
             midstream: cfg.midstream,
             stats: Stats::default(),
             pcap_cnt: 0,
@@ -335,10 +353,11 @@ impl<'r> Replay<'r> {
         let (flow, budget) = self.flows.get_with_budget(&up.key).expect("flow just updated");
         let is_tcp = matches!(pkt.l4, L4::Tcp { .. });
         if is_tcp {
-            let delivered = reassemble(flow, budget, pkt, up.to_server, &self.stream_cfg, self.midstream);
+            let delivered =
+                reassemble(flow, budget, pkt, up.to_server, &self.stream_cfg, self.midstream, &self.host_os);
             for d in delivered {
                 if !d.data.is_empty() {
-                    detect_app_proto(flow, &d.data, pkt, d.to_server);
+                    detect_app_proto(flow, &d.data, pkt, d.to_server, self.det.keep_frames);
                 }
                 if let Some(app) = flow.app.as_mut() {
                     if d.gap {
@@ -351,7 +370,7 @@ impl<'r> Replay<'r> {
             }
         } else {
             // UDP is detected and parsed on the packet itself.
-            detect_app_proto(flow, pkt.payload(), pkt, up.to_server);
+            detect_app_proto(flow, pkt.payload(), pkt, up.to_server, self.det.keep_frames);
             if let Some(app) = flow.app.as_mut() {
                 app.parse(up.to_server, pkt.payload(), false);
             }
@@ -677,7 +696,7 @@ impl Detector<'_> {
             // pseudo packets).
             if !data.is_empty() && flow.app_proto.is_none() {
                 let (src, dst) = if to_server { (flow.client, flow.server) } else { (flow.server, flow.client) };
-                detect_app_proto(flow, &data, &pseudo_packet(src, dst), to_server);
+                detect_app_proto(flow, &data, &pseudo_packet(src, dst), to_server, self.keep_frames);
             }
             if let Some(app) = flow.app.as_mut() {
                 if gap {
@@ -813,8 +832,9 @@ fn reassemble(
     to_server: bool,
     cfg: &StreamConfig,
     midstream: bool,
+    host_os: &HostOsPolicy,
 ) -> Vec<Delivered> {
-    let L4::Tcp { seq, ack, flags, .. } = pkt.l4 else {
+    let L4::Tcp { seq, ack, flags, urgent, .. } = pkt.l4 else {
         return Vec::new();
     };
     let syn = flags & tcp_flags::SYN != 0;
@@ -824,8 +844,13 @@ fn reassemble(
         if !syn && !midstream {
             return Vec::new();
         }
+        // Each direction's data is reassembled with the policy of its
+        // receiver (Suricata's StreamTcpSetOSPolicy).
+        let for_host =
+            |ip: std::net::IpAddr| StreamConfig { policy: host_os.policy_for(ip).unwrap_or(cfg.policy), ..*cfg };
+        let (srv, cli) = (for_host(flow.server.0), for_host(flow.client.0));
         flow.streams =
-            Some(Box::new(TcpStreams { dir: [Stream::new(cfg), Stream::new(cfg)], pending: Default::default() }));
+            Some(Box::new(TcpStreams { dir: [Stream::new(&srv), Stream::new(&cli)], pending: Default::default() }));
     }
     let st = flow.streams.as_mut().expect("just created");
     let (d, o) = if to_server { (0, 1) } else { (1, 0) };
@@ -835,11 +860,15 @@ fn reassemble(
         st.dir[d].start_at(seq);
     }
     let payload = pkt.payload();
-    if !payload.is_empty() {
+    // Suricata 7 does not add a RST's payload to the stream (bug 6244).
+    if !payload.is_empty() && flags & tcp_flags::RST == 0 {
         let ip = pkt.ip.as_ref().expect("TCP packets have IP");
         let claimed = ip.claimed_len.saturating_sub(pkt.payload.start - ip.header.start).max(payload.len());
         let data_seq = if syn { seq.wrapping_add(1) } else { seq };
         st.dir[d].segment(data_seq, payload, claimed, budget);
+        if flags & tcp_flags::URG != 0 {
+            st.dir[d].urgent(data_seq, urgent);
+        }
     }
     if flags & tcp_flags::ACK != 0 {
         st.dir[o].ack(ack);
@@ -876,7 +905,7 @@ struct Delivered {
 }
 
 /// Names the flow's protocol from the first payload of a direction, once.
-fn detect_app_proto(flow: &mut Flow, data: &[u8], pkt: &Packet<'_>, to_server: bool) {
+fn detect_app_proto(flow: &mut Flow, data: &[u8], pkt: &Packet<'_>, to_server: bool, keep_frames: bool) {
     let transport = matches!(pkt.l4, L4::Tcp { .. } | L4::Udp { .. });
     if !transport || flow.app_proto.is_some() || data.is_empty() {
         return;
@@ -886,7 +915,7 @@ fn detect_app_proto(flow: &mut Flow, data: &[u8], pkt: &Packet<'_>, to_server: b
     match applayer::probe(data, tcp, sp, dp) {
         Probe::Found(p) => {
             flow.app_proto = Some(p);
-            flow.app = AppState::for_proto(p);
+            flow.app = AppState::for_proto(p, keep_frames);
         }
         Probe::NeedMore => {}
         Probe::Unknown => {

@@ -41,7 +41,7 @@ struct Flow {
 impl Flow {
     fn new(proto: AppProto, rules: &str) -> Flow {
         let rs = Ruleset::from_text(rules).unwrap_or_else(|e| panic!("rules load: {e:?}"));
-        Flow { rs, proto, app: AppState::for_proto(proto).expect("a parser"), state: FlowState::default() }
+        Flow { rs, proto, app: AppState::for_proto(proto, false).expect("a parser"), state: FlowState::default() }
     }
 
     fn parse(&mut self, to_server: bool, data: &[u8]) -> &mut Self {

@@ -181,7 +181,7 @@ pub fn applayer(data: &[u8]) {
         3 => (AppProto::Tls, true, 443),
         _ => (AppProto::Ssh, true, 22),
     };
-    let mut st = AppState::for_proto(proto).expect("a parser");
+    let mut st = AppState::for_proto(proto, false).expect("a parser");
     let mut out: Vec<AppRecord> = Vec::new();
     let mut next = 0;
     for _ in 0..MAX_UNITS {

@@ -143,11 +143,20 @@ impl Buffers for AppFacts<'_> {
 }
 
 impl AppState {
-    /// A parser for `proto`, when mirador has one.
-    pub fn for_proto(proto: AppProto) -> Option<AppState> {
+    /// A parser for `proto`, when mirador has one; `keep_frames`: keep
+    /// messages as sent for the frame buffers.
+    pub fn for_proto(proto: AppProto, keep_frames: bool) -> Option<AppState> {
         Some(match proto {
-            AppProto::Http => AppState::Http(Box::default()),
-            AppProto::Dns => AppState::Dns(Box::default()),
+            AppProto::Http => {
+                let mut h = HttpState::new();
+                h.keep_frames(keep_frames);
+                AppState::Http(Box::new(h))
+            }
+            AppProto::Dns => {
+                let mut d = DnsState::new();
+                d.keep_frames(keep_frames);
+                AppState::Dns(Box::new(d))
+            }
             AppProto::Tls => AppState::Tls(Box::default()),
             AppProto::Ssh => AppState::Ssh(Box::default()),
             AppProto::Sip => AppState::Sip(Box::default()),

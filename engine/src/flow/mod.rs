@@ -241,6 +241,9 @@ pub struct FlowTable {
     pub budget: MemBudget,
     /// Pick up TCP sessions without a handshake (`stream.midstream`).
     pub midstream: bool,
+    /// `stream.async-oneside`: an ACK after the SYN from the same side
+    /// establishes the session.
+    pub async_oneside: bool,
     /// Flows removed by timeout or eviction, waiting for their final
     /// inspection ([`FlowTable::take_expired`]).
     expired: Vec<(Flow, bool)>,
@@ -341,6 +344,7 @@ impl FlowTable {
             counters: FlowCounters::default(),
             budget: MemBudget::default(),
             midstream: false,
+            async_oneside: false,
             expired: Vec::new(),
         }
     }
@@ -388,6 +392,7 @@ impl FlowTable {
     /// inner IP length when tunnelled).
     pub fn update(&mut self, pkt: &Packet<'_>, ts: Timestamp, bytes: u64) -> Option<Update> {
         let midstream = self.midstream;
+        let async_oneside = self.async_oneside;
         let key = FlowKey::of(pkt)?;
         let ip = pkt.ip.as_ref()?;
         self.packets_since_sweep += 1;
@@ -485,6 +490,7 @@ impl FlowTable {
                 _ if flags & (tcp_flags::RST | tcp_flags::FIN) != 0 && f.tcp != TcpState::None => TcpState::Closed,
                 TcpState::None if syn && !ack && to_server => TcpState::SynSent,
                 TcpState::SynSent if syn && ack && !to_server => TcpState::SynRecv,
+                TcpState::SynSent if async_oneside && ack && !syn && to_server => TcpState::Established,
                 TcpState::SynRecv if ack && !syn && to_server => TcpState::Established,
                 TcpState::None if midstream && ack && !syn => TcpState::Established,
                 s => s,

@@ -240,13 +240,63 @@ pub struct StreamConfig {
     /// `--simulate-ips`: in-order data is delivered as it arrives, without
     /// waiting for the receiver's ACK.
     pub inline: bool,
+    /// `stream.reassembly.urgent.policy: oob`: the byte a TCP urgent
+    /// pointer designates is out of band and left out of the stream (the
+    /// default, `inline`, keeps it).
+    pub urgent_oob: bool,
 }
 
 impl Default for StreamConfig {
     fn default() -> Self {
-        StreamConfig { depth: DEFAULT_DEPTH, policy: OverlapPolicy::default(), inline: false }
+        StreamConfig { depth: DEFAULT_DEPTH, policy: OverlapPolicy::default(), inline: false, urgent_oob: false }
     }
 }
+
+/// Suricata's `host-os-policy`: the overlap policy of the hosts in some
+/// networks. Each direction of a connection is reassembled with the policy
+/// of its receiver, the most specific network that holds it deciding.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HostOsPolicy {
+    /// (network address, prefix length, policy).
+    nets: Vec<(std::net::IpAddr, u8, OverlapPolicy)>,
+}
+
+impl HostOsPolicy {
+    /// Adds the hosts of `net` (`10.0.0.0/8`, an address alone, IPv6 too);
+    /// false when it is not a network.
+    pub fn add(&mut self, net: &str, policy: OverlapPolicy) -> bool {
+        let (addr, len) = match net.split_once('/') {
+            Some((a, l)) => (a, l.trim().parse::<u8>().ok()),
+            None => (net, None),
+        };
+        let Ok(ip) = addr.trim().parse::<std::net::IpAddr>() else { return false };
+        let max = if ip.is_ipv4() { 32 } else { 128 };
+        match len.unwrap_or(max) {
+            l if l <= max => self.nets.push((ip, l, policy)),
+            _ => return false,
+        }
+        true
+    }
+
+    /// The policy of host `ip`, if a network holds it.
+    pub fn policy_for(&self, ip: std::net::IpAddr) -> Option<OverlapPolicy> {
+        use std::net::IpAddr::{V4, V6};
+        let prefix = |v: u128, bits: u32, len: u8| if len == 0 { 0 } else { v >> (bits - u32::from(len)) };
+        self.nets
+            .iter()
+            .filter(|(net, len, _)| match (net, ip) {
+                (V4(n), V4(a)) => prefix(u32::from(*n).into(), 32, *len) == prefix(u32::from(a).into(), 32, *len),
+                (V6(n), V6(a)) => prefix(u128::from(*n), 128, *len) == prefix(u128::from(a), 128, *len),
+                _ => false,
+            })
+            .max_by_key(|(_, len, _)| *len)
+            .map(|(_, _, p)| *p)
+    }
+}
+
+/// Most urgent bytes remembered per stream for removal; beyond it they stay
+/// in the stream (a flood of urgent pointers cannot grow memory).
+const MAX_OOB: usize = 64;
 
 /// Memory shared by every stream of one worker: buffered bytes plus
 /// [`SEGMENT_OVERHEAD`] per segment are charged against `cap`.
@@ -398,6 +448,9 @@ pub struct Stream {
     /// What this stream has charged to the budget.
     charged: u64,
     delivered: u64,
+    urgent_oob: bool,
+    /// Stream offsets of urgent bytes still to be left out, ascending.
+    oob: Vec<u64>,
     /// Counters.
     pub counters: StreamCounters,
 }
@@ -424,7 +477,25 @@ impl Stream {
             buffered: 0,
             charged: 0,
             delivered: 0,
+            urgent_oob: cfg.urgent_oob,
+            oob: Vec::new(),
             counters: StreamCounters::default(),
+        }
+    }
+
+    /// A segment starting at `seq` carries urgent pointer `urp`: with the
+    /// `oob` urgent policy the byte before the pointer (BSD semantics, as
+    /// Suricata) is out of band and will be left out when drained.
+    pub fn urgent(&mut self, seq: u32, urp: u16) {
+        if !self.urgent_oob || urp == 0 || !self.started {
+            return;
+        }
+        let off = self.offset_of(TcpSeq(seq) + u32::from(urp - 1));
+        if off < self.next as i64 || self.oob.len() >= MAX_OOB {
+            return;
+        }
+        if let Err(i) = self.oob.binary_search(&(off as u64)) {
+            self.oob.insert(i, off as u64);
         }
     }
 
@@ -728,6 +799,16 @@ impl Stream {
             self.buffered -= take;
             d.bytes += take as usize;
         }
+        if !self.oob.is_empty() {
+            // Out-of-band urgent bytes inside what was just drained go.
+            let (from, to) = (d.stream_offset, d.stream_offset + d.bytes as u64);
+            let start = out.len() - d.bytes;
+            for &o in self.oob.iter().rev().filter(|&&o| o >= from && o < to) {
+                out.remove(start + (o - from) as usize);
+                d.bytes -= 1;
+            }
+            self.oob.retain(|&o| o >= to);
+        }
         self.delivered += d.bytes as u64;
         self.prune(budget);
         d
@@ -890,6 +971,39 @@ mod tests {
         assert_eq!(render(&mut ips, &mut b), "GET ");
         ips.segment(104, b"/ x ", 4, &mut b);
         assert_eq!(render(&mut ips, &mut b), "/ x HTTP");
+    }
+
+    #[test]
+    fn urgent_byte_is_left_out_with_the_oob_policy() {
+        // As in the suite's tcp-urgp captures: "GET /malic", then one
+        // urgent byte (pointer 1), then "ious".
+        let mut b = MemBudget::new(u64::MAX);
+        let mut inline = Stream::new(&StreamConfig::default());
+        let mut oob = Stream::new(&StreamConfig { urgent_oob: true, ..StreamConfig::default() });
+        for s in [&mut inline, &mut oob] {
+            s.syn(0);
+            s.segment(1, b"GET /malic", 10, &mut b);
+            s.segment(11, b"?", 1, &mut b);
+            s.urgent(11, 1);
+            s.segment(12, b"ious", 4, &mut b);
+            s.ack(16);
+        }
+        assert_eq!(render(&mut inline, &mut b), "GET /malic?ious");
+        assert_eq!(render(&mut oob, &mut b), "GET /malicious");
+        assert!(oob.oob.is_empty());
+    }
+
+    #[test]
+    fn host_os_policy_picks_the_most_specific_network() {
+        let mut h = HostOsPolicy::default();
+        assert!(h.add("10.0.0.0/8", OverlapPolicy::Windows));
+        assert!(h.add("10.1.0.0/16", OverlapPolicy::OldLinux));
+        assert!(h.add("2001:db8::/32", OverlapPolicy::Bsd));
+        assert!(!h.add("10.0.0.0/33", OverlapPolicy::Bsd) && !h.add("nope", OverlapPolicy::Bsd));
+        assert_eq!(h.policy_for("10.1.2.3".parse().unwrap()), Some(OverlapPolicy::OldLinux));
+        assert_eq!(h.policy_for("10.2.2.3".parse().unwrap()), Some(OverlapPolicy::Windows));
+        assert_eq!(h.policy_for("2001:db8::1".parse().unwrap()), Some(OverlapPolicy::Bsd));
+        assert_eq!(h.policy_for("192.168.0.1".parse().unwrap()), None);
     }
 
     /// The internal invariants the module relies on.
@@ -1229,7 +1343,7 @@ mod tests {
         ];
         for (policy, wins) in table {
             for (i, &(what, os, ob, ns, nb, new_wins, old_wins)) in scenarios.iter().enumerate() {
-                let mut s = Stream::new(&StreamConfig { depth: 0, policy, inline: false });
+                let mut s = Stream::new(&StreamConfig { depth: 0, policy, inline: false, urgent_oob: false });
                 let mut b = MemBudget::default();
                 s.syn(0xffff_fffd);
                 let d0 = 0xffff_fffeu32;
@@ -1404,7 +1518,12 @@ mod tests {
                 segs.swap(i, j);
             }
             let isn = if seed % 3 == 0 { u32::MAX - r.below(2000) as u32 } else { r.next() as u32 };
-            let cfg = StreamConfig { depth: 0, policy: policies[seed as usize % policies.len()], inline: false };
+            let cfg = StreamConfig {
+                depth: 0,
+                policy: policies[seed as usize % policies.len()],
+                inline: false,
+                urgent_oob: false,
+            };
             let mut s = Stream::new(&cfg);
             let mut budget = MemBudget::default();
             s.syn(isn);
@@ -1449,7 +1568,7 @@ mod tests {
             let n = 120usize;
             let mut model: Vec<Option<u8>> = vec![None; n];
             let mut extents: Vec<(u64, u64)> = Vec::new();
-            let mut s = Stream::new(&StreamConfig { depth: 0, policy, inline: false });
+            let mut s = Stream::new(&StreamConfig { depth: 0, policy, inline: false, urgent_oob: false });
             let mut budget = MemBudget::default();
             let isn = r.next() as u32;
             s.syn(isn);

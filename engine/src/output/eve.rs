@@ -285,6 +285,9 @@ pub struct EveAlert<'a> {
     /// The packet's link type (with `packet`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub packet_info: Option<PacketInfo>,
+    /// `verdict: yes`: the packet's final action.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<serde_json::Value>,
 }
 
 /// `packet_info` of an alert.

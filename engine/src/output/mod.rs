@@ -150,6 +150,8 @@ pub struct AlertOptions {
     pub community_id: Option<u16>,
     /// `xff`: the client address behind an HTTP proxy, from a header.
     pub xff: Option<Xff>,
+    /// `verdict`: the packet's final action in each alert.
+    pub verdict: bool,
 }
 
 /// The eve-log alert `xff` options.
@@ -174,6 +176,7 @@ impl Default for AlertOptions {
             packet: false,
             community_id: None,
             xff: None,
+            verdict: false,
         }
     }
 }
@@ -269,6 +272,7 @@ pub fn render_alert(a: &AlertInput<'_>) -> String {
         stream: None,
         packet: None,
         packet_info: None,
+        verdict: None,
     };
     let mut rec = rec;
     let o = a.opts;
@@ -304,6 +308,12 @@ pub fn render_alert(a: &AlertInput<'_>) -> String {
         rec.payload = o.payload.then(|| base64::engine::general_purpose::STANDARD.encode(data));
         rec.payload_printable = o.payload_printable.then(|| eve::printable(data));
         rec.stream = Some(u8::from(a.stream.is_some()));
+    }
+    if o.verdict {
+        // mirador is passive: a packet's verdict is `alert`, or `pass`
+        // for a pass rule's match (Suricata in IDS mode).
+        let act = if s.action == crate::rules::ast::Action::Pass { "pass" } else { "alert" };
+        rec.verdict = Some(serde_json::json!({ "action": act }));
     }
     // The pseudo packet of a flow's end has no bytes of its own.
     if o.packet && !pkt.data.is_empty() {

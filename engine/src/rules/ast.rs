@@ -366,6 +366,13 @@ pub enum Buffer {
     SipStatMsg,
     /// `sip.response_line`: a response's start line.
     SipResponseLine,
+    /// `frame:http1.request`: a request as sent (start line, headers and
+    /// body, chunk framing included).
+    FrameHttp1Request,
+    /// `frame:http1.response`: a response as sent.
+    FrameHttp1Response,
+    /// `frame:dns.pdu`: one DNS message (without the TCP length prefix).
+    FrameDnsPdu,
     /// Decoded base64 data from `base64_decode`.
     Base64Data,
     /// `ipv4.hdr`: the IPv4 header of the packet, options included.
@@ -447,6 +454,9 @@ impl Buffer {
         Buffer::SipStatCode,
         Buffer::SipStatMsg,
         Buffer::SipResponseLine,
+        Buffer::FrameHttp1Request,
+        Buffer::FrameHttp1Response,
+        Buffer::FrameDnsPdu,
     ];
 
     /// The packet-header buffers (`ipv4.hdr` ... `icmpv6.hdr`): read from
@@ -469,6 +479,28 @@ impl Buffer {
 }
 
 impl Buffer {
+    /// Maps a `frame` keyword's value to its buffer: `proto.name`, or the
+    /// bare frame name when the rule header names the protocol (`alert
+    /// http1 ... frame:request`). mirador has the HTTP/1 request and
+    /// response frames and the DNS message frame.
+    pub fn from_frame(value: &str, proto: Proto) -> Option<Buffer> {
+        let (p, name) = match value.split_once('.') {
+            Some((p, n)) => (Some(p), n),
+            None => (None, value),
+        };
+        let http = match (p, proto) {
+            (Some("http1" | "http"), _) | (None, Proto::App(AppProto::Http)) => true,
+            (Some("dns"), _) | (None, Proto::App(AppProto::Dns)) => false,
+            _ => return None,
+        };
+        Some(match (http, name) {
+            (true, "request") => Buffer::FrameHttp1Request,
+            (true, "response") => Buffer::FrameHttp1Response,
+            (false, "pdu") => Buffer::FrameDnsPdu,
+            _ => return None,
+        })
+    }
+
     /// Maps a sticky-buffer keyword (`http.uri`) or its legacy sticky form
     /// (`file_data`) to its buffer.
     pub fn from_sticky(kw: &str) -> Option<Buffer> {
@@ -606,10 +638,11 @@ impl Buffer {
         match self {
             HttpUri | HttpUriRaw | HttpMethod | HttpUserAgent | HttpHost | HttpHostRaw | HttpRequestBody
             | HttpRequestLine | HttpAccept | HttpAcceptEnc | HttpAcceptLang | HttpReferer | DnsQuery | TlsSni
-            | Ja3Hash | Ja3String | Ja4Hash | HttpRequestHeader | SipMethod | SipUri | SipRequestLine => Some(true),
+            | Ja3Hash | Ja3String | Ja4Hash | HttpRequestHeader | SipMethod | SipUri | SipRequestLine
+            | FrameHttp1Request => Some(true),
             HttpStatCode | HttpStatMsg | HttpResponseBody | HttpResponseLine | HttpServer | HttpLocation
             | HttpResponseHeader | TlsCertSubject | TlsCertIssuer | TlsCertSerial | TlsCertFingerprint | TlsCerts
-            | Ja3sHash | Ja3sString | SipStatCode | SipStatMsg | SipResponseLine => Some(false),
+            | Ja3sHash | Ja3sString | SipStatCode | SipStatMsg | SipResponseLine | FrameHttp1Response => Some(false),
             _ => None,
         }
     }
@@ -621,7 +654,7 @@ impl Buffer {
         match self {
             Payload | Base64Data | FileData | FileName | Ipv4Hdr | Ipv6Hdr | TcpHdr | UdpHdr | Icmpv4Hdr
             | Icmpv6Hdr | IpSrc | IpDst => None,
-            DnsQuery => Some(AppProto::Dns),
+            DnsQuery | FrameDnsPdu => Some(AppProto::Dns),
             TlsSni | TlsCertSubject | TlsCertIssuer | TlsCertSerial | TlsCertFingerprint | TlsCerts | TlsRandom
             | TlsRandomTime | TlsRandomBytes | Ja3Hash | Ja3String | Ja3sHash | Ja3sString | Ja4Hash => {
                 Some(AppProto::Tls)
@@ -694,6 +727,9 @@ impl Buffer {
             SipStatCode => "sip.stat_code",
             SipStatMsg => "sip.stat_msg",
             SipResponseLine => "sip.response_line",
+            FrameHttp1Request => "frame:http1.request",
+            FrameHttp1Response => "frame:http1.response",
+            FrameDnsPdu => "frame:dns.pdu",
             Base64Data => "base64_data",
             Ipv4Hdr => "ipv4.hdr",
             Ipv6Hdr => "ipv6.hdr",

@@ -561,6 +561,12 @@ impl Builder {
                 let buffer = self.current_buffer_for_relative(true);
                 self.push_op(buffer, PayloadOp::Base64Decode { bytes, offset, relative });
             }
+            "frame" => {
+                let v = Self::need_value(o)?.trim();
+                let b = Buffer::from_frame(v, self.rule.header.proto)
+                    .ok_or_else(|| RuleError::unsupported(format!("frame '{v}'"), col))?;
+                self.set_sticky(Some(b), col)?;
+            }
             "base64_data" => {
                 Self::no_value(o)?;
                 self.set_sticky(Some(Buffer::Base64Data), col)?;
@@ -931,7 +937,7 @@ impl Builder {
             | "tls_cert_valid" | "xbits" | "hostbits" | "iprep" | "geoip" | "lua" | "luajit" | "filemd5"
             | "filesha1" | "filesha256" | "filestore" | "filemagic" | "fileext" | "filename_kw" | "filesize"
             | "stream-event" | "engine-event" | "dce_iface" | "dce_opnum" | "dce_stub_data" | "ipopts" | "tcp.mss"
-            | "transform" | "dns.opcode" | "frame" | "rpc" | "ssh.hassh" | "ssh.hassh.string" | "ssh.hassh.server"
+            | "transform" | "dns.opcode" | "rpc" | "ssh.hassh" | "ssh.hassh.string" | "ssh.hassh.server"
             | "kerberos" | "config" | "flow.age" | "flow.pkts" | "flow.bytes" | "bypass" => {
                 // Known Suricata keywords whose evaluation is not built yet:
                 // the rule is rejected with the keyword's position rather
@@ -1532,7 +1538,10 @@ fn parse_byte_jump(v: &str) -> Result<ByteJump, String> {
     if bj.from_beginning && bj.from_end {
         return Err("from_beginning and from_end are exclusive".into());
     }
-    check_nbytes(bj.nbytes, bj.string)?;
+    // Suricata 7 loads `byte_jump:0,...`: nothing is read, the value is 0.
+    if !(bj.nbytes == 0 && bj.string == NumString::Binary) {
+        check_nbytes(bj.nbytes, bj.string)?;
+    }
     Ok(bj)
 }
 

@@ -11,7 +11,7 @@ use crate::rules::ast::Buffer;
 
 /// True for the buffers a DNS transaction can fill.
 pub fn provides(b: Buffer) -> bool {
-    matches!(b, Buffer::DnsQuery)
+    matches!(b, Buffer::DnsQuery | Buffer::FrameDnsPdu)
 }
 
 /// The direction a DNS buffer is inspected in: `Some(true)` to server.
@@ -32,6 +32,9 @@ impl DnsTx {
     /// [`DnsTx::buffer`] when `b` is inspected in the `to_server`
     /// direction (as Suricata registers it), else `None`.
     pub fn buffer_dir(&self, b: Buffer, to_server: bool) -> Option<&[u8]> {
+        if b == Buffer::FrameDnsPdu {
+            return self.raw().filter(|_| self.is_request() == to_server);
+        }
         (direction(b) == Some(to_server)).then(|| self.buffer(b)).flatten()
     }
 

@@ -49,6 +49,8 @@ pub struct DnsTx {
     is_request: bool,
     paired: Option<u64>,
     tcp: bool,
+    /// The message as sent (`frame:dns.pdu`), when kept.
+    raw: Option<Box<[u8]>>,
 }
 
 impl DnsTx {
@@ -65,6 +67,11 @@ impl DnsTx {
     /// The message this transaction holds (request or response).
     pub fn message(&self) -> &Message {
         &self.msg
+    }
+
+    /// The message as sent, when frames are kept.
+    pub fn raw(&self) -> Option<&[u8]> {
+        self.raw.as_deref()
     }
 
     /// True for a request (sent to the server).
@@ -154,6 +161,7 @@ pub struct DnsState {
     pending: VecDeque<(u16, u64)>,
     anomalies: Vec<DnsAnomaly>,
     dropped_anomalies: u64,
+    keep_frames: bool,
 }
 
 fn dir_index(to_server: bool) -> usize {
@@ -182,6 +190,11 @@ impl DnsState {
     /// An empty state.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Keeps each message as sent, for `frame:dns.pdu`.
+    pub fn keep_frames(&mut self, on: bool) {
+        self.keep_frames = on;
     }
 
     /// Feeds data of one direction. `tcp` selects length-prefixed framing;
@@ -284,7 +297,8 @@ impl DnsState {
         let id = self.next_id;
         self.next_id += 1;
         let dns_id = m.header.id;
-        let mut tx = DnsTx { id, msg: m, is_request: to_server, paired: None, tcp };
+        let raw = self.keep_frames.then(|| msg.into());
+        let mut tx = DnsTx { id, msg: m, is_request: to_server, paired: None, tcp, raw };
         if to_server {
             if self.pending.len() >= MAX_PENDING_REQUESTS {
                 self.pending.pop_front();

@@ -86,6 +86,13 @@ impl HttpTx {
                 }
             }
             Buffer::HttpResponseLine => res.line.as_deref(),
+            // A frame is inspected once its message is complete.
+            Buffer::FrameHttp1Request => {
+                (self.request_progress == Progress::Complete && !req.frame.is_empty()).then_some(req.frame.as_slice())
+            }
+            Buffer::FrameHttp1Response => {
+                (self.response_progress == Progress::Complete && !res.frame.is_empty()).then_some(res.frame.as_slice())
+            }
             Buffer::HttpStatCode => res.status.as_deref(),
             Buffer::HttpStatMsg => res.message.as_deref(),
             Buffer::HttpHeader => (done && !head.headers.is_empty()).then_some(head.normalized.as_slice()),

@@ -385,6 +385,9 @@ pub(super) struct Request {
     pub port: i32,
     pub head: Head,
     pub body: Option<Body>,
+    /// The request as sent (`frame:http1.request`), kept only when rules
+    /// inspect it; at most [`MAX_FRAME`] bytes.
+    pub frame: Vec<u8>,
 }
 
 /// The response half of a transaction.
@@ -399,6 +402,8 @@ pub(super) struct Response {
     seen_100: bool,
     pub head: Head,
     pub body: Option<Body>,
+    /// The response as sent (`frame:http1.response`), when kept.
+    pub frame: Vec<u8>,
 }
 
 /// One request and its response.
@@ -579,6 +584,20 @@ pub struct HttpState {
     connect_tx: Option<u64>,
     connect_stash: Vec<u8>,
     release_stash: bool,
+    /// Keep each message as sent for the frame buffers.
+    keep_frames: bool,
+    /// Bytes of a message not yet tied to its transaction (a start line
+    /// still being read), per direction: request, response.
+    frame_pending: [Vec<u8>; 2],
+}
+
+/// Most bytes of one message kept for its frame buffer (Suricata's default
+/// stream reassembly depth, which bounds its frames).
+pub const MAX_FRAME: usize = 1 << 20;
+
+fn append_capped(v: &mut Vec<u8>, data: &[u8]) {
+    let room = MAX_FRAME.saturating_sub(v.len());
+    v.extend_from_slice(&data[..data.len().min(room)]);
 }
 
 impl Default for HttpState {
@@ -601,6 +620,31 @@ impl HttpState {
             connect_tx: None,
             connect_stash: Vec::new(),
             release_stash: false,
+            keep_frames: false,
+            frame_pending: [Vec::new(), Vec::new()],
+        }
+    }
+
+    /// Keeps every message as sent, for `frame:http1.request` and
+    /// `frame:http1.response` (off by default: it copies the stream).
+    pub fn keep_frames(&mut self, on: bool) {
+        self.keep_frames = on;
+    }
+
+    /// Ties bytes a parser step consumed to their message's frame: the
+    /// transaction the direction was parsing before the step, else the one
+    /// the step started (with the bytes held while its start line was read).
+    fn frame_bytes(&mut self, request: bool, before: Option<u64>, data: &[u8]) {
+        let side = usize::from(!request);
+        let Some(id) = before.or(self.dir(request).tx) else {
+            append_capped(&mut self.frame_pending[side], data);
+            return;
+        };
+        let pending = if before.is_none() { std::mem::take(&mut self.frame_pending[side]) } else { Vec::new() };
+        if let Some(tx) = self.get(Some(id)) {
+            let frame = if request { &mut tx.req.frame } else { &mut tx.res.frame };
+            append_capped(frame, &pending);
+            append_capped(frame, data);
         }
     }
 
@@ -641,7 +685,11 @@ impl HttpState {
         let mut pos = 0;
         let mut idle = 0;
         while pos < data.len() {
+            let before = self.dir(to_server).tx;
             let n = self.step(to_server, &data[pos..]);
+            if self.keep_frames {
+                self.frame_bytes(to_server, before, &data[pos..pos + n]);
+            }
             pos += n;
             // A step may change phase without consuming; two in a row
             // without progress would be a bug: stop rather than spin.
@@ -693,6 +741,22 @@ impl HttpState {
 
     /// One direction ended (a FIN from that side); see [`HttpState::close`].
     pub fn close_dir(&mut self, to_server: bool) {
+        // libhtp processes what it buffered when the stream closes: a
+        // header block cut by the close, a start line without its LF.
+        let p = self.dir(to_server);
+        match p.phase {
+            Phase::Headers { trailer } if !p.buf.is_empty() => {
+                let block = std::mem::take(&mut p.buf);
+                p.reset_buf();
+                self.store_headers(to_server, &block, trailer, false);
+            }
+            Phase::Line { resync: false } if !p.buf.is_empty() && !to_server => {
+                let line = std::mem::take(&mut p.buf);
+                p.reset_buf();
+                self.start_line(false, &line, false, false);
+            }
+            _ => {}
+        }
         let p = self.dir(to_server);
         let (phase, tx) = (p.phase, p.tx);
         match phase {
