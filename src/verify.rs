@@ -222,7 +222,7 @@ fn inner_hash(pkt: &Packet<'_>) -> Option<u64> {
         L4::Tcp { sport, dport, seq, ack, flags, window, urgent } => {
             (sport, dport, seq, ack, flags, window, urgent).hash(&mut h)
         }
-        L4::Udp { sport, dport } => (sport, dport).hash(&mut h),
+        L4::Udp { sport, dport } | L4::Sctp { sport, dport } => (sport, dport).hash(&mut h),
         L4::Icmp { itype, icode, id, seq, v6 } => (itype, icode, id, seq, v6).hash(&mut h),
         L4::Other => 0u8.hash(&mut h),
     }

@@ -350,9 +350,19 @@ pub(crate) fn transport(
             let v = IcmpView::new_checked(buf, Layer::Icmpv6)?;
             Ok(Transport { l4: v.summary(true), payload: start + IcmpView::HEADER_LEN..end, events: Events::default() })
         }
+        // SCTP's common header: ports, verification tag, checksum. A
+        // shorter one leaves the packet without ports, as Suricata.
+        _ if proto == 132 && buf.len() >= SCTP_HEADER_LEN => Ok(Transport {
+            l4: L4::Sctp { sport: be16(buf, 0..2), dport: be16(buf, 2..4) },
+            payload: start + SCTP_HEADER_LEN..end,
+            events: Events::default(),
+        }),
         _ => Ok(Transport { l4: L4::Other, payload: ip_payload, events: Events::default() }),
     }
 }
+
+/// Length of SCTP's common header.
+const SCTP_HEADER_LEN: usize = 12;
 
 #[cfg(test)]
 mod tests {
@@ -524,6 +534,23 @@ mod tests {
             assert_eq!(decode(LinkType::Raw, &b).unwrap().payload(), b"abcd", "udp length {bad}");
         }
         assert_eq!(invalid(&UDP4_SHORT_LEN[..27]), DecodeError::Truncated { layer: Layer::Udp, need: 8, have: 7 });
+    }
+
+    #[test]
+    fn sctp_common_header_gives_ports() {
+        // IPv4 (ihl 5, total 36, proto 132, checksum not checked) + SCTP
+        // 7 -> 7, vtag 0, checksum 0, then one 4-byte chunk; as the suite's
+        // decode-sctp-01 capture (an INIT to the echo port).
+        let mut b = vec![0x45, 0, 0, 36, 0, 0, 0, 0, 64, 132, 0, 0, 192, 0, 2, 1, 192, 0, 2, 2];
+        b.extend_from_slice(&[0, 7, 0, 7, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 4]);
+        let p = decode(LinkType::Raw, &b).unwrap();
+        assert_eq!(p.l4, L4::Sctp { sport: 7, dport: 7 });
+        assert_eq!(p.l4.ports(), (7, 7));
+        assert_eq!(p.payload(), &[1, 0, 0, 4]);
+        // Shorter than the common header: no ports.
+        let mut short = b[..30].to_vec();
+        short[3] = 30;
+        assert_eq!(decode(LinkType::Raw, &short).unwrap().l4, L4::Other);
     }
 
     #[test]

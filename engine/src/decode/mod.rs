@@ -284,6 +284,13 @@ pub enum L4 {
         /// True for ICMPv6.
         v6: bool,
     },
+    /// SCTP packet: its common header's ports (the chunks are the payload).
+    Sctp {
+        /// Source port.
+        sport: u16,
+        /// Destination port.
+        dport: u16,
+    },
     /// Another IP protocol, or a non-first fragment (no transport header).
     Other,
 }
@@ -292,7 +299,7 @@ impl L4 {
     /// Source and destination ports, zero for portless protocols.
     pub fn ports(&self) -> (u16, u16) {
         match *self {
-            L4::Tcp { sport, dport, .. } | L4::Udp { sport, dport } => (sport, dport),
+            L4::Tcp { sport, dport, .. } | L4::Udp { sport, dport } | L4::Sctp { sport, dport } => (sport, dport),
             _ => (0, 0),
         }
     }

@@ -28,7 +28,7 @@ pub(super) fn matches(s: &Signature, pkt: &Packet<'_>, ip: &IpInfo, flow: &FlowV
         return false;
     }
     let (sp, dp) = pkt.l4.ports();
-    let has_ports = matches!(pkt.l4, L4::Tcp { .. } | L4::Udp { .. });
+    let has_ports = matches!(pkt.l4, L4::Tcp { .. } | L4::Udp { .. } | L4::Sctp { .. });
     let fwd = s.src.contains(ip.src)
         && s.dst.contains(ip.dst)
         && (!has_ports || (s.sport.contains(sp) && s.dport.contains(dp)));

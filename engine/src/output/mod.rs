@@ -185,7 +185,7 @@ impl Default for AlertOptions {
 pub fn render_alert(a: &AlertInput<'_>) -> String {
     let pkt = a.pkt;
     let ip = pkt.ip.as_ref().expect("alerts are raised on IP packets");
-    let has_ports = matches!(pkt.l4, L4::Tcp { .. } | L4::Udp { .. });
+    let has_ports = matches!(pkt.l4, L4::Tcp { .. } | L4::Udp { .. } | L4::Sctp { .. });
     let (sp, dp) = pkt.l4.ports();
     let (icmp_type, icmp_code) = match pkt.l4 {
         L4::Icmp { itype, icode, .. } => (Some(itype), Some(icode)),
