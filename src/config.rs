@@ -235,25 +235,7 @@ impl SuricataConfig {
                 continue;
             }
             let types = eve.get("types")?.as_sequence()?;
-            return Some(
-                types
-                    .iter()
-                    .filter_map(|t| match t {
-                        Value::String(s) => Some(s.clone()),
-                        // mirador's anomaly records are decoder events,
-                        // which Suricata writes only with `types: decode`.
-                        Value::Mapping(m) if m.get("anomaly").is_some() => {
-                            let decode = m.get("anomaly").and_then(|a| a.get("types")).and_then(|t| t.get("decode"));
-                            decode
-                                .and_then(scalar)
-                                .is_some_and(|d| matches!(d.as_str(), "yes" | "true"))
-                                .then(|| "anomaly".to_string())
-                        }
-                        Value::Mapping(m) => m.keys().next().and_then(|k| k.as_str()).map(String::from),
-                        _ => None,
-                    })
-                    .collect(),
-            );
+            return Some(types.iter().flat_map(type_names).collect());
         }
         None
     }
@@ -318,6 +300,40 @@ impl SuricataConfig {
             Some(Value::Sequence(s)) => s.iter().filter_map(Value::as_str).map(|f| dir.join(f)).collect(),
             _ => Vec::new(),
         }
+    }
+}
+
+/// The mirador type names (see `EveTypes::enable`) of one item of an
+/// eve-log `types` list.
+///
+/// `anomaly` follows Suricata: enabled unless `enabled: no`, with app-layer
+/// events on and decoder events off unless its `types` say otherwise (a
+/// bare `- anomaly` is app-layer events only). Stream events are not
+/// written by mirador, so `types: stream` has no name here.
+fn type_names(item: &Value) -> Vec<String> {
+    let flag = |v: Option<&Value>, default: bool| {
+        v.and_then(scalar).map_or(default, |s| matches!(s.as_str(), "yes" | "true" | "on" | "1"))
+    };
+    match item {
+        Value::String(s) if s == "anomaly" => vec!["anomaly.applayer".into()],
+        Value::String(s) => vec![s.clone()],
+        Value::Mapping(m) if m.get("anomaly").is_some() => {
+            let a = m.get("anomaly").filter(|a| !a.is_null());
+            if !flag(a.and_then(|a| a.get("enabled")), true) {
+                return Vec::new();
+            }
+            let types = a.and_then(|a| a.get("types"));
+            let mut names = Vec::new();
+            if flag(types.and_then(|t| t.get("decode")), false) {
+                names.push("anomaly.decode".into());
+            }
+            if flag(types.and_then(|t| t.get("applayer")), true) {
+                names.push("anomaly.applayer".into());
+            }
+            names
+        }
+        Value::Mapping(m) => m.keys().next().and_then(|k| k.as_str()).map(String::from).into_iter().collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -417,6 +433,25 @@ mod tests {
         assert_eq!(c.get_bool("stream.async-oneside"), Some(false));
         assert_eq!(c.get_size("stream.reassembly.depth"), Some(1 << 20));
         assert_eq!(c.get_size("stream.nothing"), None);
+    }
+
+    /// `anomaly` as Suricata reads it: app-layer events unless switched
+    /// off, decoder events only when asked for.
+    #[test]
+    fn anomaly_types_follow_suricata_defaults() {
+        let types = |yaml: &str| -> Vec<String> {
+            let v: Value = serde_yaml::from_str(yaml).unwrap();
+            v.as_sequence().unwrap().iter().flat_map(type_names).collect()
+        };
+        assert_eq!(types("[flow, anomaly]"), ["flow", "anomaly.applayer"]);
+        // The stock suricata.yaml: `types:` present but all commented out.
+        assert_eq!(types("- anomaly:\n    enabled: yes\n    types:\n"), ["anomaly.applayer"]);
+        assert_eq!(types("- anomaly:\n    types:\n      decode: yes\n      applayer: no\n"), ["anomaly.decode"]);
+        assert_eq!(
+            types("- anomaly:\n    types: {decode: yes, stream: yes}\n"),
+            ["anomaly.decode", "anomaly.applayer"]
+        );
+        assert!(types("- anomaly:\n    enabled: no\n").is_empty());
     }
 
     #[test]

@@ -109,7 +109,8 @@ pub struct LiveArgs {
     /// Also write EVE to this sink (repeatable; as `replay --eve-sink`).
     #[arg(long = "eve-sink", value_name = "SPEC")]
     pub eve_sinks: Vec<String>,
-    /// EVE event types to write, comma-separated: alert,flow,http,dns,tls,anomaly,stats (default: alert).
+    /// EVE event types to write, comma-separated: alert,flow,http,dns,tls,anomaly,stats (default: alert);
+    /// anomaly.decode or anomaly.applayer name one kind of anomaly.
     #[arg(long = "eve-types", value_name = "LIST")]
     pub eve_types: Option<String>,
     /// Turn off behavioural detection (beaconing, exfiltration, DNS tunnelling; gid 9000).

@@ -99,7 +99,8 @@ struct ReplayArgs {
     /// Worker threads (default: all cores). The alerts do not depend on it.
     #[arg(long)]
     threads: Option<usize>,
-    /// EVE event types to write, comma-separated: alert,flow,http,dns,tls,anomaly,stats (default: alert).
+    /// EVE event types to write, comma-separated: alert,flow,http,dns,tls,anomaly,stats (default: alert);
+    /// anomaly.decode or anomaly.applayer name one kind of anomaly.
     #[arg(long = "eve-types", value_name = "LIST")]
     eve_types: Option<String>,
     /// Also write EVE to this sink (repeatable): -, file:PATH[?rotate=100MB], unix-stream:PATH,

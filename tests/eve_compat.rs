@@ -57,8 +57,6 @@ const NOT_WRITTEN: &[(&str, &str, &str)] = &[
     ("alert", "files[].state", "file tracking"),
     ("alert", "files[].stored", "file tracking"),
     ("alert", "files[].tx_id", "file tracking"),
-    ("flow", "tcp.ts_max_regions", "stream reassembly region counts: mirador's streams do not keep regions"),
-    ("flow", "tcp.tc_max_regions", "as above"),
 ];
 
 /// Key paths mirador must write because Suricata does (checked against the
@@ -472,14 +470,14 @@ fn every_record_matches_the_schema() {
     assert!(!validator.is_valid(&bad));
 }
 
-/// The optional records and fields (decoder anomalies; alert payload and
-/// packet; the Community ID) match the schema too.
+/// The optional records and fields (decoder and app-layer anomalies; alert
+/// payload and packet; the Community ID) match the schema too.
 #[test]
 fn optional_fields_and_anomaly_records_match_the_schema() {
     let schema: Value =
         serde_json::from_str(&std::fs::read_to_string(root().join("docs/eve.schema.json")).unwrap()).unwrap();
     let validator = jsonschema::draft202012::new(&schema).expect("docs/eve.schema.json is a valid schema");
-    let runs: [(&[&str], &str, &str); 3] = [
+    let runs: [(&[&str], &str, &str); 4] = [
         (
             &["--eve-types", "alert,anomaly,stats"],
             "fixtures/decode-events/decode-events.rules",
@@ -494,6 +492,12 @@ fn optional_fields_and_anomaly_records_match_the_schema() {
             &["-c", "fixtures/expected/suricata-community-id.yaml"],
             "fixtures/expected/eve.rules",
             "fixtures/eve/tls.pcap",
+        ),
+        (
+            // An absolute URI whose host differs from Host: an HTTP event.
+            &["--eve-types", "alert,anomaly.applayer"],
+            "fixtures/expected/eve.rules",
+            "fixtures/keywords/http_uri_absolute_form.pcap",
         ),
     ];
     let mut seen = BTreeSet::new();
@@ -516,7 +520,10 @@ fn optional_fields_and_anomaly_records_match_the_schema() {
                     seen.insert(k);
                 }
             }
+            if r["anomaly"]["type"] == "applayer" {
+                seen.insert("applayer anomaly");
+            }
         }
     }
-    assert_eq!(seen.len(), 5, "every optional field was produced: {seen:?}");
+    assert_eq!(seen.len(), 6, "every optional field was produced: {seen:?}");
 }

@@ -154,7 +154,6 @@ pub struct Replay<'r> {
     det: Detector<'r>,
     stream_cfg: StreamConfig,
     host_os: HostOsPolicy,
-    midstream: bool,
     /// Counters.
     pub stats: Stats,
     pcap_cnt: u64,
@@ -172,9 +171,24 @@ struct Detector<'r> {
     thresholds: Thresholds,
     scratch: Scratch,
     matches: Vec<Match>,
+    /// Scratch list of a flow's app-layer events.
+    events: Vec<(u64, &'static str)>,
     alert_max: usize,
     /// Rules inspect frames: parsers keep messages as sent.
     keep_frames: bool,
+}
+
+/// The packet's place in its flow.
+#[derive(Clone, Copy)]
+struct PacketDir {
+    /// Client to server.
+    to_server: bool,
+    /// First packet of the flow in this direction.
+    first: bool,
+    /// TCP: the session took the packet into its streams (stream rules see
+    /// the reassembled data, not the packet's own payload). True for other
+    /// protocols.
+    in_stream: bool,
 }
 
 /// Where the packet being inspected comes from, for EVE.
@@ -206,6 +220,7 @@ impl<'r> Replay<'r> {
                 thresholds: Thresholds::default(),
                 scratch: Scratch::default(),
                 matches: Vec::new(),
+                events: Vec::new(),
                 alert_max: cfg.packet_alert_max,
                 keep_frames: [
                     ast::Buffer::FrameHttp1Request,
@@ -217,7 +232,6 @@ impl<'r> Replay<'r> {
             },
             stream_cfg: cfg.stream,
             host_os: cfg.host_os.clone(),
-            midstream: cfg.midstream,
             stats: Stats::default(),
             pcap_cnt: 0,
         }
@@ -353,8 +367,11 @@ impl<'r> Replay<'r> {
         let (flow, budget) = self.flows.get_with_budget(&up.key).expect("flow just updated");
         let is_tcp = matches!(pkt.l4, L4::Tcp { .. });
         if is_tcp {
-            let delivered =
-                reassemble(flow, budget, pkt, up.to_server, &self.stream_cfg, self.midstream, &self.host_os);
+            let delivered = if up.tcp_accepted {
+                reassemble(flow, budget, pkt, up.to_server, &self.stream_cfg, &self.host_os)
+            } else {
+                Vec::new()
+            };
             for d in delivered {
                 if !d.data.is_empty() {
                     detect_app_proto(flow, &d.data, pkt, d.to_server, self.det.keep_frames);
@@ -375,7 +392,9 @@ impl<'r> Replay<'r> {
                 app.parse(up.to_server, pkt.payload(), false);
             }
         }
-        self.det.run(flow, pkt, ts, Origin::Wire(self.pcap_cnt), up.to_server, up.first_in_dir, &mut self.stats, sink);
+        let pkt_dir =
+            PacketDir { to_server: up.to_server, first: up.first_in_dir, in_stream: !is_tcp || up.tcp_accepted };
+        self.det.run(flow, pkt, ts, Origin::Wire(self.pcap_cnt), pkt_dir, &mut self.stats, sink);
         self.flush_expired(sink);
     }
 
@@ -422,11 +441,11 @@ impl Detector<'_> {
         pkt: &Packet<'_>,
         ts: crate::source::Timestamp,
         origin: Origin,
-        to_server: bool,
-        first_in_dir: bool,
+        dir: PacketDir,
         stats: &mut Stats,
         sink: &mut dyn Sink,
     ) {
+        let PacketDir { to_server, first: first_in_dir, in_stream } = dir;
         let pseudo = matches!(origin, Origin::FlowEnd);
         let view = FlowView {
             to_server,
@@ -439,12 +458,13 @@ impl Detector<'_> {
         };
         let dir = usize::from(!to_server);
         let stream = match flow.streams.as_ref() {
-            Some(st) => Some(st.pending[dir].as_slice()).filter(|p| !p.is_empty()),
-            // A TCP flow without a session (no handshake seen, midstream
-            // off) is not reassembled: Suricata inspects each packet's
-            // payload with the stream rules too.
-            None if flow.proto == 6 && !pseudo => Some(pkt.payload()).filter(|p| !p.is_empty()),
-            None => None,
+            Some(st) if in_stream || pseudo => Some(st.pending[dir].as_slice()).filter(|p| !p.is_empty()),
+            // A TCP packet the session did not take (no session: no
+            // handshake seen and midstream off; or refused, as data in
+            // syn_sent) is not reassembled: Suricata inspects its payload
+            // with the stream rules too.
+            _ if flow.proto == 6 && !pseudo => Some(pkt.payload()).filter(|p| !p.is_empty()),
+            _ => None,
         };
         self.matches.clear();
         let mut views = Vec::new();
@@ -464,6 +484,7 @@ impl Detector<'_> {
         // packet-alert-max of them.
         self.matches.sort_by(|a, b| a.sig.cmp(&b.sig).then(b.tx.cmp(&a.tx)));
         self.matches.truncate(self.alert_max);
+        self.app_events(flow, ts, origin, to_server, stats, sink);
         self.app_records(flow, ts, origin, false, stats, sink);
         // Alerts on the stream log the data inspected: cleared after.
         self.emit(Some(&mut *flow), pkt, ts, origin, to_server, stats, sink);
@@ -472,6 +493,7 @@ impl Detector<'_> {
         }
         if let Some(app) = flow.app.as_mut() {
             let live_from = app.collect(flow.tx_inspected[0].min(flow.tx_inspected[1]));
+            flow.events_logged.retain(|e| e.0 >= live_from);
             flow.detect.forget_txs_before(live_from);
         }
     }
@@ -622,6 +644,54 @@ impl Detector<'_> {
         }
     }
 
+    /// Writes an `anomaly` record per app-layer event raised since the
+    /// last call, when enabled. `to_server` is the direction of the packet
+    /// that logs them (Suricata's anomaly logger runs on every packet and
+    /// writes the events it has not written yet).
+    fn app_events(
+        &mut self,
+        flow: &mut Flow,
+        ts: crate::source::Timestamp,
+        origin: Origin,
+        to_server: bool,
+        stats: &mut Stats,
+        sink: &mut dyn Sink,
+    ) {
+        if !self.types.anomaly_applayer {
+            return;
+        }
+        let (Some(app), Some(proto)) = (flow.app.as_ref(), flow.app_proto) else { return };
+        self.events.clear();
+        app.events(&mut self.events);
+        let pcap_cnt = match origin {
+            Origin::Wire(n) => Some(n),
+            Origin::FlowEnd => None,
+        };
+        // Events come grouped by transaction: write each group's new tail.
+        let mut rest = self.events.as_slice();
+        while let Some(&(tx, _)) = rest.first() {
+            let n = rest.iter().take_while(|e| e.0 == tx).count();
+            let (group, tail) = rest.split_at(n);
+            rest = tail;
+            let done = flow.events_logged.iter().find(|e| e.0 == tx).map_or(0, |e| e.1);
+            if done >= n {
+                continue;
+            }
+            for &(_, name) in &group[done..] {
+                let event = crate::applayer::events::eve_name(proto, name);
+                let line =
+                    records::render_app_anomaly(ts, flow, pcap_cnt, to_server, tx, &event, self.types.community_id);
+                if sink.write_record(&line).is_err() {
+                    stats.output_errors += 1;
+                }
+            }
+            match flow.events_logged.iter_mut().find(|e| e.0 == tx) {
+                Some(e) => e.1 = n,
+                None => flow.events_logged.push((tx, n)),
+            }
+        }
+    }
+
     /// Writes the protocol records of transactions that became loggable.
     fn app_records(
         &mut self,
@@ -706,6 +776,10 @@ impl Detector<'_> {
                     app.parse(to_server, &data, true);
                 }
             }
+            // The pseudo packet of this direction parsed the data: its
+            // events are logged in its direction.
+            let last = flow.last;
+            self.app_events(flow, last, Origin::FlowEnd, to_server, stats, sink);
         }
         if let Some(app) = flow.app.as_mut() {
             app.close();
@@ -720,7 +794,8 @@ impl Detector<'_> {
             let (src, dst) = if to_server { (client, server) } else { (server, client) };
             let pkt = pseudo_packet(src, dst);
             let ts = flow.last;
-            self.run(flow, &pkt, ts, Origin::FlowEnd, to_server, false, stats, sink);
+            let dir = PacketDir { to_server, first: false, in_stream: true };
+            self.run(flow, &pkt, ts, Origin::FlowEnd, dir, stats, sink);
         }
     }
 }
@@ -822,7 +897,8 @@ fn pseudo_packet(src: (std::net::IpAddr, u16), dst: (std::net::IpAddr, u16)) -> 
     }
 }
 
-/// Feeds a TCP segment to its flow's reassembly and moves data that became
+/// Feeds a TCP segment the session accepted to its flow's reassembly
+/// (creating the streams on the session's first packet) and moves data that became
 /// available (acknowledged by the other side, or flushed by FIN/RST) to the
 /// app layer and to the raw-inspection buffer of its direction.
 fn reassemble(
@@ -831,7 +907,6 @@ fn reassemble(
     pkt: &Packet<'_>,
     to_server: bool,
     cfg: &StreamConfig,
-    midstream: bool,
     host_os: &HostOsPolicy,
 ) -> Vec<Delivered> {
     let L4::Tcp { seq, ack, flags, urgent, .. } = pkt.l4 else {
@@ -839,11 +914,6 @@ fn reassemble(
     };
     let syn = flags & tcp_flags::SYN != 0;
     if flow.streams.is_none() {
-        // Without a handshake Suricata does not reassemble unless
-        // `stream.midstream` is on.
-        if !syn && !midstream {
-            return Vec::new();
-        }
         // Each direction's data is reassembled with the policy of its
         // receiver (Suricata's StreamTcpSetOSPolicy).
         let for_host =
@@ -856,7 +926,9 @@ fn reassemble(
     let (d, o) = if to_server { (0, 1) } else { (1, 0) };
     if syn {
         st.dir[d].syn(seq);
-    } else if !st.dir[d].is_started() && midstream {
+    } else if !st.dir[d].is_started() {
+        // The session took this packet without a SYN from its sender (a
+        // midstream or one-sided pickup): the stream starts here.
         st.dir[d].start_at(seq);
     }
     let payload = pkt.payload();

@@ -258,9 +258,29 @@ pub fn tls_event(a: TlsAnomaly) -> Option<&'static str> {
     })
 }
 
+/// An event's name in an EVE `anomaly` record: Suricata's C parsers (HTTP,
+/// TLS) name their events in upper case there, its Rust ones (DNS) in
+/// lower case, as `app-layer-event` tables list them.
+pub fn eve_name(proto: AppProto, name: &str) -> String {
+    match proto {
+        AppProto::Http | AppProto::Tls => name.to_ascii_uppercase(),
+        _ => name.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn eve_names_follow_suricata_case() {
+        assert_eq!(
+            eve_name(AppProto::Http, "unable_to_match_response_to_request"),
+            "UNABLE_TO_MATCH_RESPONSE_TO_REQUEST"
+        );
+        assert_eq!(eve_name(AppProto::Tls, "multiple_sni_extensions"), "MULTIPLE_SNI_EXTENSIONS");
+        assert_eq!(eve_name(AppProto::Dns, "z_flag_set"), "z_flag_set");
+    }
 
     #[test]
     fn parses_suricata_names() {

@@ -304,7 +304,7 @@ impl AppState {
             }
             AppState::Tls(t) => {
                 let cfg = tls;
-                if from == 0 && super::tls::eve::should_log(t, cfg) && (t.handshake_done() || end) {
+                if from == 0 && super::tls::eve::should_log(t, cfg) && (t.record_ready() || end) {
                     out.push(AppRecord {
                         kind: "tls",
                         tx_id: 0,
@@ -323,6 +323,28 @@ impl AppState {
             AppState::Ssh(_) => {}
         }
         next
+    }
+
+    /// The Suricata events the parser raised, per live transaction in id
+    /// order and, within one, in the order raised: `(tx id, event)` with
+    /// the event's `app-layer-event` name (see [`super::events`]).
+    /// Anomalies Suricata has no event for are left out.
+    pub fn events(&self, out: &mut Vec<(u64, &'static str)>) {
+        use super::events::{dns_event, http_event, tls_event};
+        match self {
+            AppState::Http(h) => {
+                for tx in h.txs() {
+                    out.extend(tx.anomalies().iter().filter_map(|&a| http_event(a)).map(|n| (tx.id, n)));
+                }
+            }
+            AppState::Dns(d) => {
+                for tx in d.txs() {
+                    out.extend(tx.anomalies().iter().filter_map(|&a| dns_event(a)).map(|n| (tx.id, n)));
+                }
+            }
+            AppState::Tls(t) => out.extend(t.anomalies_seen().iter().filter_map(|&a| tls_event(a)).map(|n| (0, n))),
+            AppState::Ssh(_) | AppState::Sip(_) => {}
+        }
     }
 
     /// The server name the client asked for: TLS SNI, else the HTTP Host of

@@ -105,19 +105,139 @@ impl FlowKey {
     }
 }
 
-/// TCP connection tracking, enough for `flow:established`.
+/// TCP session state, as Suricata's stream engine names it (EVE
+/// `tcp.state`). Suricata keeps one state per session, named from the
+/// client's side for a client-initiated close (`close_wait`, `last_ack`)
+/// and from the server's side for a server-initiated one (`fin_wait1`,
+/// `fin_wait2`, `closing`, `time_wait`); [`TcpState::None`] means no session
+/// exists (no SYN seen and no midstream pickup), so nothing is reassembled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TcpState {
-    /// Nothing or only data seen without a handshake.
+    /// No session: no handshake seen and no midstream pickup.
     None,
     /// SYN from the client.
     SynSent,
-    /// SYN/ACK from the server.
+    /// SYN/ACK from the server (or a SYN/ACK picked up midstream).
     SynRecv,
-    /// Handshake completed.
+    /// Handshake completed, or picked up midstream.
     Established,
-    /// FIN or RST seen.
+    /// The server sent a FIN first.
+    FinWait1,
+    /// The client acknowledged the server's FIN.
+    FinWait2,
+    /// Both sent a FIN, the server's not yet acknowledged.
+    Closing,
+    /// The client sent a FIN first.
+    CloseWait,
+    /// The server's FIN followed the client's.
+    LastAck,
+    /// Both sides closed; the final ACK is outstanding.
+    TimeWait,
+    /// Closed by the final ACK or a RST.
     Closed,
+}
+
+impl TcpState {
+    /// The name Suricata writes in EVE `tcp.state` (None for no session).
+    pub fn name(self) -> Option<&'static str> {
+        Some(match self {
+            TcpState::None => return None,
+            TcpState::SynSent => "syn_sent",
+            TcpState::SynRecv => "syn_recv",
+            TcpState::Established => "established",
+            TcpState::FinWait1 => "fin_wait1",
+            TcpState::FinWait2 => "fin_wait2",
+            TcpState::Closing => "closing",
+            TcpState::CloseWait => "close_wait",
+            TcpState::LastAck => "last_ack",
+            TcpState::TimeWait => "time_wait",
+            TcpState::Closed => "closed",
+        })
+    }
+
+    /// The session counts as established: Suricata's flow state is
+    /// `established` from the handshake until one side's FIN is answered
+    /// by the other's (closing states included).
+    pub fn is_established(self) -> bool {
+        matches!(
+            self,
+            TcpState::Established | TcpState::FinWait1 | TcpState::FinWait2 | TcpState::Closing | TcpState::CloseWait
+        )
+    }
+
+    /// Suricata's flow state is `closed` from here on (EVE `flow.state`,
+    /// and the closed flow timeout applies).
+    pub fn is_closed(self) -> bool {
+        matches!(self, TcpState::LastAck | TcpState::TimeWait | TcpState::Closed)
+    }
+}
+
+/// What the session makes of one TCP packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TcpStep {
+    /// The state after the packet.
+    pub state: TcpState,
+    /// The packet's data belongs to the session's streams. False when the
+    /// session refuses it: in `syn_sent` only a SYN/ACK (or, with
+    /// `stream.async-oneside`, the client's ACK) is taken, so a client
+    /// sending data to a server that never answered is not reassembled, as
+    /// in Suricata; and without a session nothing is.
+    pub accepted: bool,
+}
+
+/// Settings of session pickup.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TcpPickup {
+    /// `stream.midstream`: a session starts on any ACK or SYN/ACK.
+    pub midstream: bool,
+    /// `stream.async-oneside`: a SYN/ACK without SYN, or the client's ACK
+    /// after its SYN, is enough.
+    pub async_oneside: bool,
+}
+
+/// Advances a TCP session by one packet of `flags`. The transitions are
+/// those Suricata's stream engine makes on in-order traffic; sequence
+/// numbers are not checked, so retransmitted FINs are told apart by
+/// direction only (the side that already closed sends them).
+pub fn tcp_step(state: TcpState, flags: u8, to_server: bool, pickup: TcpPickup) -> TcpStep {
+    use TcpState::*;
+    let has = |f: u8| flags & f != 0;
+    let (syn, ack, fin, rst) = (has(tcp_flags::SYN), has(tcp_flags::ACK), has(tcp_flags::FIN), has(tcp_flags::RST));
+    let next = |state| TcpStep { state, accepted: true };
+    if rst {
+        // A RST ends any session; without one it starts none.
+        return match state {
+            None => TcpStep { state, accepted: false },
+            _ => next(Closed),
+        };
+    }
+    match state {
+        None if syn && !ack && to_server => next(SynSent),
+        None if syn && ack && (pickup.midstream || pickup.async_oneside) => next(SynRecv),
+        // A FIN picked up midstream starts the session closing (Suricata
+        // names it fin_wait1 whichever side sent it).
+        None if fin && !syn && pickup.midstream => next(FinWait1),
+        None if ack && !syn && pickup.midstream => next(Established),
+        None => TcpStep { state, accepted: false },
+        SynSent if syn && ack && !to_server => next(SynRecv),
+        SynSent if syn => next(SynSent),
+        SynSent if ack && to_server && pickup.async_oneside => next(Established),
+        SynSent => TcpStep { state, accepted: false },
+        SynRecv if fin => next(if to_server { CloseWait } else { FinWait1 }),
+        SynRecv if ack && !syn && to_server => next(Established),
+        // A session picked up from a SYN/ACK is established by the
+        // server's next packet (the client may never be seen).
+        SynRecv if ack && !syn && !to_server && (pickup.midstream || pickup.async_oneside) => next(Established),
+        Established if fin => next(if to_server { CloseWait } else { FinWait1 }),
+        FinWait1 if fin && to_server => next(if ack { TimeWait } else { Closing }),
+        FinWait1 if ack && to_server => next(FinWait2),
+        FinWait2 if fin && to_server => next(TimeWait),
+        Closing if ack && !fin => next(TimeWait),
+        CloseWait if fin && !to_server => next(LastAck),
+        LastAck if ack && !fin && to_server => next(Closed),
+        TimeWait if ack && !fin && !to_server => next(Closed),
+        s => next(s),
+    }
 }
 
 /// One flow.
@@ -141,8 +261,11 @@ pub struct Flow {
     pub bytes_toserver: u64,
     /// Bytes server -> client.
     pub bytes_toclient: u64,
-    /// TCP state.
+    /// TCP session state.
     pub tcp: TcpState,
+    /// The session was established by `stream.async-oneside` (the client's
+    /// ACK after its SYN, no SYN/ACK seen).
+    pub tcp_async: bool,
     /// Detected application protocol (`Failed` once detection gave up).
     pub app_proto: Option<AppProto>,
     /// Directions whose first payload was probed without result
@@ -154,8 +277,8 @@ pub struct Flow {
     pub streams: Option<Box<TcpStreams>>,
     /// Directions that have seen a packet (bit 0 to server, bit 1 to client).
     pub seen_dirs: u8,
-    /// The TCP handshake completed at some point (closing states still count
-    /// as established, as in Suricata).
+    /// The TCP session was established at some point (closing and closed
+    /// states still count for `flow:established`, as in Suricata).
     pub was_established: bool,
     /// Detection state (flowbits).
     pub detect: FlowState,
@@ -167,10 +290,14 @@ pub struct Flow {
     pub vni: Option<u32>,
     /// Next DNS transaction id to offer to behavioural analytics.
     pub analytics_dns: u64,
-    /// TCP flags seen, [to server, to client].
+    /// TCP flags of the session's packets, [to server, to client] (zero
+    /// while there is no session).
     pub tcp_flags: [u8; 2],
     /// Next app-layer transaction id to write an EVE record for.
     pub app_logged: u64,
+    /// App-layer events already written as `anomaly` records: (transaction
+    /// id, how many of its events), for live transactions.
+    pub events_logged: Vec<(u64, usize)>,
     /// Per direction (to server, to client): transactions below this id
     /// were complete when detection last ran in that direction, so they
     /// may be freed once both say so.
@@ -197,8 +324,8 @@ impl Flow {
 
     fn timeout(&self, t: &Timeouts) -> i64 {
         match (self.proto, self.tcp) {
-            (6, TcpState::Established) => t.tcp_established,
-            (6, TcpState::Closed) => t.tcp_closed,
+            (6, s) if s.is_established() => t.tcp_established,
+            (6, s) if s.is_closed() => t.tcp_closed,
             (6, _) => t.new,
             _ if self.established() => t.other_established,
             _ => t.new,
@@ -330,6 +457,9 @@ pub struct Update {
     pub to_server: bool,
     /// First packet of the flow in this direction.
     pub first_in_dir: bool,
+    /// TCP: the session takes the packet's data into its streams (see
+    /// [`TcpStep::accepted`]); always false for other protocols.
+    pub tcp_accepted: bool,
 }
 
 impl FlowTable {
@@ -441,6 +571,7 @@ impl FlowTable {
                     bytes_toserver: 0,
                     bytes_toclient: 0,
                     tcp: TcpState::None,
+                    tcp_async: false,
                     app_proto: None,
                     app_unknown: 0,
                     app: None,
@@ -454,6 +585,7 @@ impl FlowTable {
                     analytics_dns: 0,
                     tcp_flags: [0; 2],
                     app_logged: 0,
+                    events_logged: Vec::new(),
                     tx_inspected: [0; 2],
                     vlans: pkt.vlans().to_vec(),
                     encap: pkt.tunnel().map(|t| t.kind),
@@ -482,27 +614,34 @@ impl FlowTable {
         if let L4::Icmp { itype, icode, .. } = pkt.l4 {
             f.icmp[usize::from(!to_server)].get_or_insert((itype, icode));
         }
+        let mut tcp_accepted = false;
         if let L4::Tcp { flags, .. } = pkt.l4 {
-            f.tcp_flags[usize::from(!to_server)] |= flags;
-            let syn = flags & tcp_flags::SYN != 0;
-            let ack = flags & tcp_flags::ACK != 0;
-            f.tcp = match f.tcp {
-                _ if flags & (tcp_flags::RST | tcp_flags::FIN) != 0 && f.tcp != TcpState::None => TcpState::Closed,
-                TcpState::None if syn && !ack && to_server => TcpState::SynSent,
-                TcpState::SynSent if syn && ack && !to_server => TcpState::SynRecv,
-                TcpState::SynSent if async_oneside && ack && !syn && to_server => TcpState::Established,
-                TcpState::SynRecv if ack && !syn && to_server => TcpState::Established,
-                TcpState::None if midstream && ack && !syn => TcpState::Established,
-                s => s,
-            };
-            if f.tcp == TcpState::Established {
+            let mut step = tcp_step(f.tcp, flags, to_server, TcpPickup { midstream, async_oneside });
+            if f.tcp_async && f.pkts_toclient == 0 && step.state == TcpState::CloseWait {
+                // Suricata checks a FIN against the window the other side
+                // advertised; a one-sided session whose server never sent
+                // a packet has none, so the client's FIN leaves it
+                // established.
+                step.state = f.tcp;
+            }
+            if f.tcp == TcpState::SynSent && step.state == TcpState::Established {
+                f.tcp_async = true;
+            }
+            f.tcp = step.state;
+            tcp_accepted = step.accepted;
+            // Suricata counts the flags of the session's packets only: those
+            // seen before it started are not in EVE `tcp_flags`.
+            if f.tcp != TcpState::None {
+                f.tcp_flags[usize::from(!to_server)] |= flags;
+            }
+            if f.tcp.is_established() {
                 f.was_established = true;
             }
         }
         let bit = if to_server { 1 } else { 2 };
         let first_in_dir = f.seen_dirs & bit == 0;
         f.seen_dirs |= bit;
-        Some(Update { key, to_server, first_in_dir })
+        Some(Update { key, to_server, first_in_dir, tcp_accepted })
     }
 
     /// The table is full: evicts the least recently seen sixteenth of it
@@ -553,5 +692,96 @@ impl FlowTable {
         removed.sort_by_key(|f| (f.start, f.id));
         self.expired.extend(removed.into_iter().map(|f| (f, false)));
         self.counters.timed_out += (before - self.flows.len()) as u64;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tcp_flags::{ACK, FIN, PSH, RST, SYN};
+
+    const IDS: TcpPickup = TcpPickup { midstream: false, async_oneside: false };
+    const MIDSTREAM: TcpPickup = TcpPickup { midstream: true, async_oneside: false };
+
+    /// Runs packets (flags, to_server) through a fresh session; returns the
+    /// states after each.
+    fn walk(pickup: TcpPickup, pkts: &[(u8, bool)]) -> Vec<&'static str> {
+        let mut s = TcpState::None;
+        pkts.iter()
+            .map(|&(f, ts)| {
+                s = tcp_step(s, f, ts, pickup).state;
+                s.name().unwrap_or("none")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn handshake_and_client_close() {
+        // The client closes first; the server's FIN, then the client's final
+        // ACK (Suricata: close_wait, last_ack, closed).
+        let states = walk(
+            IDS,
+            &[(SYN, true), (SYN | ACK, false), (ACK, true), (FIN | ACK, true), (FIN | ACK, false), (ACK, true)],
+        );
+        assert_eq!(states, ["syn_sent", "syn_recv", "established", "close_wait", "last_ack", "closed"]);
+        // Retransmitted server FINs and server ACKs leave last_ack alone.
+        let mut s = TcpState::LastAck;
+        for (f, ts) in [(ACK, false), (FIN | PSH | ACK, false)] {
+            s = tcp_step(s, f, ts, IDS).state;
+        }
+        assert_eq!(s, TcpState::LastAck);
+    }
+
+    #[test]
+    fn server_closes_first() {
+        let est = [(SYN, true), (SYN | ACK, false), (ACK, true)];
+        let path = |tail: &[(u8, bool)]| {
+            let mut pkts = est.to_vec();
+            pkts.extend_from_slice(tail);
+            walk(IDS, &pkts)[3..].to_vec()
+        };
+        assert_eq!(
+            path(&[(FIN | ACK, false), (ACK, true), (FIN | ACK, true), (ACK, false)]),
+            ["fin_wait1", "fin_wait2", "time_wait", "closed"]
+        );
+        assert_eq!(path(&[(FIN | ACK, false), (FIN | ACK, true), (ACK, false)]), ["fin_wait1", "time_wait", "closed"]);
+        assert_eq!(path(&[(FIN | ACK, false), (FIN, true), (ACK, true)]), ["fin_wait1", "closing", "time_wait"]);
+        // The server's own ACK after its FIN changes nothing.
+        assert_eq!(path(&[(FIN | ACK, false), (ACK, false)]), ["fin_wait1", "fin_wait1"]);
+    }
+
+    #[test]
+    fn reset_closes_and_closed_states_are_flow_closed() {
+        assert_eq!(walk(IDS, &[(SYN, true), (RST | ACK, false)]), ["syn_sent", "closed"]);
+        assert!(TcpState::LastAck.is_closed() && TcpState::TimeWait.is_closed());
+        assert!(TcpState::CloseWait.is_established() && TcpState::Closing.is_established());
+        assert!(!TcpState::SynRecv.is_established() && !TcpState::SynRecv.is_closed());
+    }
+
+    #[test]
+    fn pickup_needs_midstream_or_async_oneside() {
+        // No session without a SYN, unless midstream; never from a RST.
+        assert_eq!(walk(IDS, &[(ACK, true), (SYN | ACK, false), (FIN | ACK, true)]), ["none", "none", "none"]);
+        assert_eq!(walk(MIDSTREAM, &[(RST, true)]), ["none"]);
+        assert_eq!(walk(MIDSTREAM, &[(FIN | PSH | ACK, true)]), ["fin_wait1"]);
+        assert_eq!(walk(MIDSTREAM, &[(ACK, true), (FIN | ACK, true)]), ["established", "close_wait"]);
+        // A SYN/ACK picked up midstream is established by the server's next
+        // packet, with or without the client.
+        assert_eq!(
+            walk(MIDSTREAM, &[(SYN | ACK, false), (ACK, false), (FIN | PSH | ACK, false)]),
+            ["syn_recv", "established", "fin_wait1"]
+        );
+        let async_only = TcpPickup { midstream: false, async_oneside: true };
+        assert_eq!(walk(async_only, &[(SYN | ACK, false), (ACK, false)]), ["syn_recv", "established"]);
+    }
+
+    #[test]
+    fn syn_sent_takes_client_data_only_with_async_oneside() {
+        let data = tcp_step(TcpState::SynSent, PSH | ACK, true, MIDSTREAM);
+        assert_eq!(data, TcpStep { state: TcpState::SynSent, accepted: false });
+        let async_on = TcpPickup { midstream: true, async_oneside: true };
+        let data = tcp_step(TcpState::SynSent, PSH | ACK, true, async_on);
+        assert_eq!(data, TcpStep { state: TcpState::Established, accepted: true });
+        assert!(!tcp_step(TcpState::None, ACK, true, IDS).accepted);
     }
 }

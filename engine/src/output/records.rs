@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use super::community_id::community_id;
 use super::eve::{format_ip, format_ts, pkt_src_name, proto_name};
 use crate::applayer::AppRecord;
-use crate::flow::{Flow, TcpState};
+use crate::flow::Flow;
 use crate::source::Timestamp;
 
 /// Which EVE event types are written.
@@ -27,6 +27,9 @@ pub struct EveTypes {
     pub sip: bool,
     /// `anomaly` with decoder events (Suricata's `anomaly: types: decode`).
     pub anomaly_decode: bool,
+    /// `anomaly` with app-layer parser events (Suricata's `anomaly: types:
+    /// applayer`, on by default).
+    pub anomaly_applayer: bool,
     /// `stats`: one record of the run's counters at its end (the caller
     /// writes it: see `pipeline::Stats::eve_record`).
     pub stats: bool,
@@ -53,19 +56,32 @@ impl EveTypes {
         tls: false,
         sip: false,
         anomaly_decode: false,
+        anomaly_applayer: false,
         stats: false,
         community_id: None,
     };
 
     /// Every type mirador writes (Suricata's default `eve-log` types that
-    /// mirador implements, stats included). Decoder anomalies are off, as in
-    /// Suricata's default configuration: a busy link raises many.
+    /// mirador implements, stats included). Of the anomalies only the
+    /// app-layer ones are on, as in Suricata's default configuration:
+    /// decoder anomalies are many on a busy link.
     pub fn all() -> Self {
-        EveTypes { alert: true, flow: true, http: true, dns: true, tls: true, sip: true, stats: true, ..EveTypes::NONE }
+        EveTypes {
+            alert: true,
+            flow: true,
+            http: true,
+            dns: true,
+            tls: true,
+            sip: true,
+            anomaly_applayer: true,
+            stats: true,
+            ..EveTypes::NONE
+        }
     }
 
     /// Parses `alert,flow,http,dns,tls,anomaly,stats` (unknown names are
-    /// returned).
+    /// returned). `anomaly` is every kind of anomaly record;
+    /// `anomaly.decode` and `anomaly.applayer` name one.
     pub fn parse(list: &str) -> (Self, Vec<String>) {
         let mut t = EveTypes::NONE;
         let mut unknown = Vec::new();
@@ -86,7 +102,12 @@ impl EveTypes {
             "dns" => self.dns = true,
             "tls" => self.tls = true,
             "sip" => self.sip = true,
-            "anomaly" => self.anomaly_decode = true,
+            "anomaly" => {
+                self.anomaly_decode = true;
+                self.anomaly_applayer = true;
+            }
+            "anomaly.decode" => self.anomaly_decode = true,
+            "anomaly.applayer" => self.anomaly_applayer = true,
             "stats" => self.stats = true,
             _ => return false,
         }
@@ -117,6 +138,19 @@ fn envelope(
     event_type: &str,
     pkt_src: Option<&'static str>,
 ) -> Map<String, Value> {
+    envelope_dir(ts, flow, pcap_cnt, event_type, pkt_src, true)
+}
+
+/// [`envelope`] with the 5-tuple in the direction of a packet
+/// (`to_server` false: server first).
+fn envelope_dir(
+    ts: Timestamp,
+    flow: &Flow,
+    pcap_cnt: Option<u64>,
+    event_type: &str,
+    pkt_src: Option<&'static str>,
+    to_server: bool,
+) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("timestamp".into(), format_ts(ts).into());
     m.insert("flow_id".into(), flow.id.into());
@@ -127,9 +161,9 @@ fn envelope(
     if !flow.vlans.is_empty() {
         m.insert("vlan".into(), flow.vlans.clone().into());
     }
-    // Flow direction (client first) for every record type, DNS answers
-    // included, as Suricata writes them.
-    let (a, b) = (flow.client, flow.server);
+    // Flow direction (client first) for every protocol record type, DNS
+    // answers included, as Suricata writes them.
+    let (a, b) = if to_server { (flow.client, flow.server) } else { (flow.server, flow.client) };
     let ports = matches!(flow.proto, 6 | 17 | 132);
     m.insert("src_ip".into(), format_ip(a.0).into());
     if ports {
@@ -175,6 +209,36 @@ pub fn render_decode_anomaly(
     }
     m.insert("pkt_src".into(), "wire/pcap".into());
     m.insert("anomaly".into(), serde_json::json!({ "type": "decode", "event": format!("decoder.{}", event.name()) }));
+    Value::Object(m).to_string()
+}
+
+/// An `anomaly` record for an event an app-layer parser raised in
+/// transaction `tx_id` (`anomaly.type: applayer`, `layer: proto_parser`).
+///
+/// Suricata writes it from the packet whose processing logs the event, so
+/// the 5-tuple is in that packet's direction (`to_server`), not the flow's;
+/// `pcap_cnt` and `pkt_src` are as in [`render_app`] (None: the flow-end
+/// pseudo packet).
+pub fn render_app_anomaly(
+    ts: Timestamp,
+    flow: &Flow,
+    pcap_cnt: Option<u64>,
+    to_server: bool,
+    tx_id: u64,
+    event: &str,
+    community_id: Option<u16>,
+) -> String {
+    let pkt_src = if pcap_cnt.is_none() { "stream (flow timeout)" } else { pkt_src_name(flow.encap) };
+    let pcap_cnt = pcap_cnt.filter(|_| flow.encap.is_none());
+    let mut m = envelope_dir(ts, flow, pcap_cnt, "anomaly", Some(pkt_src), to_server);
+    add_community_id(&mut m, flow, community_id);
+    add_tunnel(&mut m, flow);
+    m.insert("tx_id".into(), tx_id.into());
+    let proto = flow.app_proto.map_or("unknown", |p| p.name());
+    m.insert(
+        "anomaly".into(),
+        serde_json::json!({ "app_proto": proto, "type": "applayer", "event": event, "layer": "proto_parser" }),
+    );
     Value::Object(m).to_string()
 }
 
@@ -276,11 +340,12 @@ pub fn render_flow(flow: &Flow, end: FlowEnd, community_id: Option<u16>) -> Stri
     f.insert("start".into(), format_ts(flow.start).into());
     f.insert("end".into(), format_ts(flow.last).into());
     f.insert("age".into(), (flow.last.secs - flow.start.secs).max(0).into());
-    let state = match (flow.proto, flow.tcp) {
-        (6, TcpState::Closed) => "closed",
-        (6, _) if flow.established() => "established",
-        (6, _) => "new",
-        _ if flow.established() => "established",
+    // Suricata's flow state follows the TCP session's (see TcpState);
+    // other protocols are established once both sides spoke.
+    let state = match flow.proto {
+        6 if flow.tcp.is_closed() => "closed",
+        6 if flow.tcp.is_established() => "established",
+        _ if flow.proto != 6 && flow.established() => "established",
         _ => "new",
     };
     f.insert("state".into(), state.into());
@@ -296,6 +361,7 @@ pub fn render_flow(flow: &Flow, end: FlowEnd, community_id: Option<u16>) -> Stri
     }
     m.insert("flow".into(), Value::Object(f));
     if flow.proto == 6 {
+        // Without a session Suricata has no flags to write: zeros only.
         let all = flow.tcp_flags[0] | flow.tcp_flags[1];
         let mut t = Map::new();
         t.insert("tcp_flags".into(), flags_hex(all).into());
@@ -315,7 +381,14 @@ pub fn render_flow(flow: &Flow, end: FlowEnd, community_id: Option<u16>) -> Stri
                 t.insert(name.into(), true.into());
             }
         }
-        t.insert("state".into(), state.into());
+        if let Some(name) = flow.tcp.name() {
+            t.insert("state".into(), name.into());
+            // Suricata's count of the stream buffer's regions per
+            // direction: mirador keeps each direction's data in one buffer,
+            // the one region Suricata reports for all but sparse streams.
+            t.insert("ts_max_regions".into(), 1.into());
+            t.insert("tc_max_regions".into(), 1.into());
+        }
         m.insert("tcp".into(), Value::Object(t));
     }
     Value::Object(m).to_string()

@@ -707,6 +707,17 @@ impl TlsState {
         (c.change_cipher_spec && s.change_cipher_spec) || (c.application_data && s.application_data)
     }
 
+    /// The handshake went far enough for the flow's `tls` record: the
+    /// server's certificate was parsed, or encrypted records followed the
+    /// ServerHello (TLS 1.3 encrypts the certificate; a resumed session
+    /// sends none), or both sides switched to encrypted traffic. Suricata
+    /// writes the record at that point, not at the end of the handshake.
+    pub fn record_ready(&self) -> bool {
+        let encrypted_after_hello =
+            self.server_hello.is_some() && (self.dirs[0].application_data || self.dirs[1].application_data);
+        self.server_cert.is_some() || encrypted_after_hello || self.handshake_done()
+    }
+
     /// The session looks resumed: a session ticket was offered, or the
     /// server echoed the client's session id.
     pub fn session_resumed(&self) -> bool {
