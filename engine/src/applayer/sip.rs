@@ -204,8 +204,7 @@ impl SipState {
         buf.extend_from_slice(data);
         let mut at = 0;
         while let Some(len) = message_len(&buf[at..]) {
-            let msg = buf[at..at + len].to_vec();
-            self.message(&msg);
+            self.message(&buf[at..at + len]);
             at += len;
         }
         buf.drain(..at);
