@@ -8,8 +8,6 @@
 //! is retried at its next occurrence (backtracking), bounded by
 //! [`RECURSION_LIMIT`] as Suricata bounds it.
 
-use memchr::memmem;
-
 use super::regex::Regex;
 use crate::rules::ast::{ByteOp, Endian, MathOp, NumString};
 use crate::rules::numeric::NumMatch;
@@ -61,7 +59,24 @@ pub struct ContentOp {
     pub startswith: bool,
     /// Must end at the buffer end.
     pub endswith: bool,
-    finder: memmem::Finder<'static>,
+    /// Position of the pattern's rarest byte: the search jumps between its
+    /// occurrences (vectorised memchr) and compares the rest there.
+    rare: u32,
+}
+
+/// How common a byte is in network payloads (higher: more common), so that
+/// a content search skips on its least common byte. A coarse ranking is
+/// enough: it only has to avoid NULs, spaces, vowels and line ends.
+pub(crate) fn commonness(b: u8) -> u8 {
+    match b {
+        0x00 | b' ' | 0xff => 255,
+        b'e' | b't' | b'a' | b'o' | b'i' | b'n' | b's' | b'r' | b'\r' | b'\n' | b'/' | b'.' => 200,
+        b'0'..=b'9' | b'h' | b'l' | b'd' | b'c' | b'u' | b'm' | b'=' | b':' | b'-' | 0x01 => 150,
+        b'a'..=b'z' => 120,
+        b'A'..=b'Z' => 90,
+        _ if b.is_ascii_punctuation() => 60,
+        _ => 30,
+    }
 }
 
 impl ContentOp {
@@ -79,8 +94,11 @@ impl ContentOp {
         endswith: bool,
     ) -> Self {
         let pattern = if nocase { pattern.to_ascii_lowercase() } else { pattern.to_vec() };
-        let finder = memmem::Finder::new(&pattern).into_owned();
-        ContentOp { pattern, nocase, negated, offset, depth, distance, within, startswith, endswith, finder }
+        // In a case-insensitive search a letter is looked for in both cases.
+        let rank =
+            |b: u8| if nocase && b.is_ascii_alphabetic() { commonness(b.to_ascii_lowercase()) } else { commonness(b) };
+        let rare = (0..pattern.len()).min_by_key(|&i| rank(pattern[i])).unwrap_or(0) as u32;
+        ContentOp { pattern, nocase, negated, offset, depth, distance, within, startswith, endswith, rare }
     }
 
     fn is_relative(&self) -> bool {
@@ -93,26 +111,42 @@ impl ContentOp {
             return None;
         }
         let hay = &buf[from..end];
-        if self.nocase {
-            // Jump between occurrences of the first byte in either case
-            // (memchr2 is vectorised), then compare the rest.
-            let n = self.pattern.len();
-            let first = self.pattern[0];
-            let (lo, up) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
-            let last_start = hay.len() - n;
-            let mut i = 0;
-            while i <= last_start {
-                let p = i + memchr::memchr2(lo, up, &hay[i..=last_start])?;
-                if hay[p + 1..p + n].eq_ignore_ascii_case(&self.pattern[1..]) {
-                    return Some(from + p);
-                }
-                i = p + 1;
-            }
-            None
-        } else {
-            self.finder.find(hay).map(|p| p + from)
+        let n = self.pattern.len();
+        if n == 0 {
+            return Some(from);
         }
+        let r = self.rare as usize;
+        let b = self.pattern[r];
+        let (lo, up) = if self.nocase { (b.to_ascii_lowercase(), b.to_ascii_uppercase()) } else { (b, b) };
+        // Candidate positions of the rare byte: those that leave room for
+        // the whole pattern around it.
+        let last = hay.len() - n + r;
+        let mut i = r;
+        while i <= last {
+            let window = &hay[i..=last];
+            let q = i + if lo == up { memchr::memchr(lo, window) } else { memchr::memchr2(lo, up, window) }?;
+            let cand = &hay[q - r..q - r + n];
+            let hit =
+                if self.nocase { cand.eq_ignore_ascii_case(&self.pattern) } else { cand == self.pattern.as_slice() };
+            if hit {
+                return Some(from + q - r);
+            }
+            i = q + 1;
+        }
+        None
     }
+}
+
+/// The `len`-byte window of `pat` made of the least common bytes: the part
+/// of a fast pattern a prefilter needs to look for (verification checks
+/// the whole content), chosen so it rarely occurs by chance.
+pub(crate) fn rarest_window(pat: &[u8], len: usize) -> &[u8] {
+    if pat.len() <= len {
+        return pat;
+    }
+    let score = |w: &[u8]| w.iter().map(|&b| u32::from(commonness(b.to_ascii_lowercase()))).sum::<u32>();
+    let start = (0..=pat.len() - len).min_by_key(|&i| score(&pat[i..i + len])).unwrap_or(0);
+    &pat[start..start + len]
 }
 
 /// A compiled pcre.
@@ -293,7 +327,7 @@ impl ByteMathOp {
 /// One compiled payload keyword.
 #[derive(Debug)]
 pub enum Op {
-    /// content (boxed: its searcher is large).
+    /// content (boxed: it is the largest op).
     Content(Box<ContentOp>),
     /// pcre.
     Pcre(PcreOp),
@@ -663,6 +697,35 @@ mod tests {
 
     fn run(ops: &[Op], buf: &str) -> bool {
         Inspection::new(buf.as_bytes(), [0; MAX_BYTE_VARS]).run(ops)
+    }
+
+    #[test]
+    fn content_search_skips_on_its_rarest_byte() {
+        // "|00 00|Q|00|": the search jumps between 'Q's and must still find
+        // the first whole occurrence, not the first 'Q'.
+        let c = ContentOp::new(b"\0\0Q\0", false, false, None, None, None, None, false, false);
+        assert_eq!(c.rare, 2);
+        let hay = b"Q\0\0Qx\0\0Q\0";
+        assert_eq!(c.find(hay, 0, hay.len()), Some(5));
+        assert_eq!(c.find(hay, 6, hay.len()), None);
+        // The window end bounds the match, not only its start.
+        assert_eq!(c.find(hay, 0, hay.len() - 1), None);
+        // nocase: the rare letter is looked for in both cases.
+        let c = ContentOp::new(b"eeZe", true, false, None, None, None, None, false, false);
+        assert_eq!(c.find(b"xEEzE", 0, 5), Some(1));
+        assert_eq!(c.find(b"xEEzx", 0, 5), None);
+        // Rare byte at the very start and at the very end of the pattern.
+        assert_eq!(content("Zab").find(b"abZab", 0, 5), Some(2));
+        assert_eq!(content("abZ").find(b"abZab", 0, 5), Some(0));
+        assert_eq!(content("abZ").find(b"ab", 0, 2), None);
+    }
+
+    #[test]
+    fn prefilter_window_is_the_least_common_part() {
+        assert_eq!(rarest_window(b"short", 8), b"short");
+        // Spaces and vowels are common; the "|7b 22|{Q" part is not.
+        assert_eq!(rarest_window(b"eeee eee{\"QW}eeee", 4), b"{\"QW");
+        assert_eq!(rarest_window(b"aaaaaaaa", 3), b"aaa");
     }
 
     #[test]

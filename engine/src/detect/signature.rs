@@ -64,9 +64,9 @@ pub struct Signature {
     /// Severity (rule priority, else classtype priority, else 3).
     pub severity: u8,
     /// Metadata entries, in order.
-    pub metadata: Vec<(String, String)>,
+    pub metadata: crate::rules::ast::Pairs,
     /// References (system, id).
-    pub references: Vec<(String, String)>,
+    pub references: crate::rules::ast::Pairs,
     /// Protocol admitted.
     pub proto: ProtoMatch,
     /// Source addresses.
@@ -475,6 +475,12 @@ impl Compiler<'_> {
                 return Err(RuleError::bad_value("classtype", format!("unknown classtype '{ct}'"), 1));
             }
         }
+        // Kept for the whole run by every worker: no growth capacity.
+        let mut buffers = buffers;
+        for (_, ops) in &mut buffers {
+            ops.shrink_to_fit();
+        }
+        buffers.shrink_to_fit();
         Ok((
             Signature {
                 idx: 0,

@@ -109,13 +109,13 @@ pub fn pkt_src_name(encap: Option<crate::decode::TunnelKind>) -> &'static str {
 }
 
 /// Rule metadata as EVE writes it: `{key: [values...]}`.
-pub struct Metadata<'a>(pub &'a [(String, String)]);
+pub struct Metadata<'a>(pub &'a crate::rules::ast::Pairs);
 
 impl Serialize for Metadata<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        for (k, v) in self.0 {
-            m.entry(k.as_str()).or_default().push(v.as_str());
+        for (k, v) in self.0.iter() {
+            m.entry(k).or_default().push(v);
         }
         let mut map = s.serialize_map(Some(m.len()))?;
         for (k, v) in m {
@@ -317,11 +317,8 @@ mod tests {
         assert_eq!(format_ts(Timestamp { secs: 1_704_067_200, micros: 3000 }), "2024-01-01T00:00:00.003000+0000");
         assert_eq!(format_ip("2001:db8::5".parse().unwrap()), "2001:0db8:0000:0000:0000:0000:0000:0005");
         assert_eq!(format_ip("10.0.0.5".parse().unwrap()), "10.0.0.5");
-        let md = vec![
-            ("created_at".to_string(), "2024_01_01".to_string()),
-            ("tag".into(), "a".into()),
-            ("tag".into(), "b".into()),
-        ];
+        let md: crate::rules::ast::Pairs =
+            [("created_at", "2024_01_01"), ("tag", "a"), ("tag", "b")].into_iter().collect();
         assert_eq!(serde_json::to_string(&Metadata(&md)).unwrap(), r#"{"created_at":["2024_01_01"],"tag":["a","b"]}"#);
     }
 }

@@ -1458,6 +1458,65 @@ pub struct FragbitsMatch {
     pub modifier: u8,
 }
 
+/// An ordered list of (key, value) strings kept in one buffer.
+///
+/// ET Open rules carry about eight metadata entries each; as pairs of
+/// `String`s they cost sixteen allocations per rule and were the largest
+/// single item of a loaded ruleset after the prefilter automata.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Pairs {
+    text: String,
+    /// Per entry: end of the key and end of the value in `text`.
+    ends: Vec<(u32, u32)>,
+}
+
+impl Pairs {
+    /// Appends an entry.
+    pub fn push(&mut self, key: &str, value: &str) {
+        self.text.push_str(key);
+        let k = self.text.len() as u32;
+        self.text.push_str(value);
+        self.ends.push((k, self.text.len() as u32));
+    }
+
+    /// Entries in insertion order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        let mut start = 0;
+        self.ends.iter().map(move |&(k, v)| {
+            let (k, v) = (k as usize, v as usize);
+            let pair = (&self.text[start..k], &self.text[k..v]);
+            start = v;
+            pair
+        })
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True when there are no entries.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Releases spare capacity once the list is complete.
+    pub fn shrink_to_fit(&mut self) {
+        self.text.shrink_to_fit();
+        self.ends.shrink_to_fit();
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for Pairs {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        let mut p = Pairs::default();
+        for (k, v) in iter {
+            p.push(k.as_ref(), v.as_ref());
+        }
+        p
+    }
+}
+
 /// Rule metadata that does not influence matching.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Meta {
@@ -1474,9 +1533,9 @@ pub struct Meta {
     /// priority.
     pub priority: Option<u8>,
     /// reference: (system, id).
-    pub references: Vec<(String, String)>,
+    pub references: Pairs,
     /// metadata: `key value` entries.
-    pub metadata: Vec<(String, String)>,
+    pub metadata: Pairs,
     /// target: src_ip / dest_ip.
     pub target: Option<String>,
     /// tag (accepted).

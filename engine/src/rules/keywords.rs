@@ -62,6 +62,15 @@ pub(crate) fn build(header: Header, opts: &[RawOption<'_>]) -> Result<Rule, Rule
         return Err(RuleError::syntax("rule has no sid", 1));
     }
     b.finish()?;
+    // A large ruleset holds every syntax tree until it is compiled; vectors
+    // left at their growth capacity made up a good part of the load peak.
+    let r = &mut b.rule;
+    r.ops.shrink_to_fit();
+    r.checks.shrink_to_fit();
+    r.flowbits.shrink_to_fit();
+    r.flowints.shrink_to_fit();
+    r.meta.metadata.shrink_to_fit();
+    r.meta.references.shrink_to_fit();
     Ok(b.rule)
 }
 
@@ -326,7 +335,7 @@ impl Builder {
             "reference" => {
                 let v = Self::need_value(o)?;
                 let (sys, id) = v.split_once(',').ok_or_else(|| bad("expected 'system,id'".into()))?;
-                self.rule.meta.references.push((sys.trim().to_string(), id.trim().to_string()));
+                self.rule.meta.references.push(sys.trim(), id.trim());
             }
             "metadata" => {
                 for item in Self::need_value(o)?.split(',') {
@@ -335,7 +344,7 @@ impl Builder {
                         continue;
                     }
                     let (k, v) = item.split_once(' ').unwrap_or((item, ""));
-                    self.rule.meta.metadata.push((k.trim().to_string(), v.trim().to_string()));
+                    self.rule.meta.metadata.push(k.trim(), v.trim());
                 }
             }
             "target" => {
