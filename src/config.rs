@@ -23,6 +23,8 @@ const USED_KEYS: &[&str] = &[
     "defrag",
     // `flow.memcap` (the flow table bound); other flow settings are not read.
     "flow",
+    // The master switch; mirador applies it to `stream.midstream-policy`.
+    "exception-policy",
 ];
 /// Nested includes beyond this are refused (a cycle).
 const MAX_INCLUDE_DEPTH: usize = 8;

@@ -228,6 +228,7 @@ fn replay(a: ReplayArgs) -> anyhow::Result<ExitCode> {
         mirror_state: a.mirror_state,
         config,
         summary: true,
+        ips: false,
     })
 }
 
@@ -275,5 +276,6 @@ fn suricata_compat(a: SuricataArgs) -> anyhow::Result<ExitCode> {
         mirror_state: None,
         config: cfg,
         summary: false,
+        ips: a.simulate_ips > 0,
     })
 }

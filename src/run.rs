@@ -9,6 +9,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use mirador_engine::analytics::AnalyticsConfig;
 use mirador_engine::detect::{Built, Ruleset};
+use mirador_engine::flow::ExceptionPolicy;
 use mirador_engine::output::enrich::{Enriched, MirrorMap};
 use mirador_engine::output::fastlog::FastLog;
 use mirador_engine::output::records::EveTypes;
@@ -52,6 +53,9 @@ pub struct ReplayJob {
     pub mirror_state: Option<PathBuf>,
     /// Print the human summary on stderr.
     pub summary: bool,
+    /// Suricata's IPS engine mode (`--simulate-ips`): some defaults of the
+    /// exception policies depend on it. mirador drops nothing either way.
+    pub ips: bool,
 }
 
 fn parse_var(s: &str) -> Result<(&str, &str)> {
@@ -167,7 +171,7 @@ pub fn replay(job: ReplayJob) -> Result<ExitCode> {
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, Arc::clone(&stop)).context("installing signal handlers")?;
     }
-    let mut cfg = engine_config(job.config.as_ref())?;
+    let mut cfg = engine_config(job.config.as_ref(), job.ips)?;
     cfg.eve_types = match (&job.eve_types, &job.config) {
         (Some(list), _) => parse_eve_types(list)?,
         (None, Some(c)) => match c.eve_types() {
@@ -257,8 +261,9 @@ pub fn replay(job: ReplayJob) -> Result<ExitCode> {
 const MIN_FLOWS_PER_WORKER: usize = 1024;
 
 /// The engine settings a configuration file gives (stream, packet-alert-max,
-/// defrag); the defaults without one.
-pub(crate) fn engine_config(config: Option<&SuricataConfig>) -> Result<EngineConfig> {
+/// defrag, exception policies); the defaults without one. `ips`: Suricata's
+/// IPS mode.
+pub(crate) fn engine_config(config: Option<&SuricataConfig>, ips: bool) -> Result<EngineConfig> {
     let mut cfg = EngineConfig::default();
     if let Some(c) = config {
         if let Some(m) = c.get_bool("stream.midstream") {
@@ -310,7 +315,85 @@ pub(crate) fn engine_config(config: Option<&SuricataConfig>) -> Result<EngineCon
             cfg.defrag.policy = p.parse().map_err(|e| anyhow::anyhow!("defrag.policy: {e}"))?;
         }
     }
+    let (policy, warnings) = midstream_policy(config, cfg.midstream, ips);
+    for w in warnings {
+        eprintln!("mirador: {w}");
+    }
+    cfg.midstream_policy = policy;
     Ok(cfg)
+}
+
+/// An exception policy setting: `Ok(None)` for `auto`, `Err` with a warning
+/// for a value that is none.
+fn policy_value(key: &str, value: &str) -> std::result::Result<Option<ExceptionPolicy>, String> {
+    match value {
+        "auto" => Ok(None),
+        v => ExceptionPolicy::from_name(v).map(Some).ok_or_else(|| {
+            format!(
+                "{key}: '{v}' is not an exception policy (drop-flow, pass-flow, bypass, reject, \
+                 drop-packet, pass-packet, ignore or auto): ignored"
+            )
+        }),
+    }
+}
+
+/// What `auto` stands for: in IPS mode a flow that cannot be picked up is
+/// dropped (fail closed); otherwise nothing is done.
+fn auto_policy(midstream: bool, ips: bool) -> ExceptionPolicy {
+    if ips && !midstream {
+        ExceptionPolicy::DropFlow
+    } else {
+        ExceptionPolicy::Ignore
+    }
+}
+
+/// `stream.midstream-policy` as Suricata 7 settles it, with the warnings it
+/// gives: the setting itself, else the `exception-policy` master switch,
+/// else `auto`. Suricata warns about values that make little sense (a
+/// policy other than ignore or pass-flow with `stream.midstream` on, a
+/// per-packet one for a whole flow) but applies them, and so does mirador.
+/// The master switch's dropping values mean nothing in IDS mode and are
+/// ignored there; `reject` drops the flow in IPS mode.
+fn midstream_policy(config: Option<&SuricataConfig>, midstream: bool, ips: bool) -> (ExceptionPolicy, Vec<String>) {
+    let mut warnings = Vec::new();
+    let mut read = |key: &str| {
+        let v = config.and_then(|c| c.get_str(key))?;
+        Some(policy_value(key, v.trim()).unwrap_or_else(|w| {
+            warnings.push(w);
+            Some(ExceptionPolicy::Ignore)
+        }))
+    };
+    let own = read("stream.midstream-policy");
+    let master = read("exception-policy");
+    let policy = match (own, master) {
+        (Some(own), _) => {
+            let p = own.unwrap_or_else(|| auto_policy(midstream, ips));
+            if midstream && own.is_some() && !matches!(p, ExceptionPolicy::Ignore | ExceptionPolicy::PassFlow) {
+                warnings.push(format!(
+                    "stream.midstream-policy: '{}' is not valid with stream.midstream on (pass-flow or ignore are)",
+                    p.name()
+                ));
+            }
+            if matches!(p, ExceptionPolicy::PassPacket | ExceptionPolicy::DropPacket) {
+                warnings.push(format!("stream.midstream-policy: '{}' acts on packets, not on flows", p.name()));
+            }
+            if !ips && p == ExceptionPolicy::DropFlow {
+                warnings.push("stream.midstream-policy: 'drop-flow' is not valid in IDS mode".into());
+            }
+            p
+        }
+        (None, Some(Some(p)))
+            if !ips
+                && matches!(p, ExceptionPolicy::DropFlow | ExceptionPolicy::DropPacket | ExceptionPolicy::Reject) =>
+        {
+            warnings.push(format!("exception-policy: '{}' is not valid in IDS mode: ignored", p.name()));
+            ExceptionPolicy::Ignore
+        }
+        (None, Some(Some(p))) => p,
+        (None, Some(None) | None) => auto_policy(midstream, ips),
+    };
+    let policy = if ips && policy == ExceptionPolicy::Reject { ExceptionPolicy::DropFlow } else { policy };
+    (policy, warnings)
 }
 
 /// JA3 as Suricata computes it: `ja3-fingerprints: yes|no`, else (`auto`
@@ -479,14 +562,51 @@ mod tests {
             "defrag.policy=linux".into(),
         ])
         .unwrap();
-        let e = engine_config(Some(&c)).unwrap();
+        let e = engine_config(Some(&c), false).unwrap();
         assert_eq!(e.defrag.memcap, 1 << 20);
         assert_eq!(e.defrag.timeout_secs, 30);
         assert_eq!(e.defrag.max_trains, 100);
         assert_eq!(e.defrag.policy.name(), "linux");
         let bad = SuricataConfig::from_sets(&["defrag.policy=beos".into()]).unwrap();
-        assert!(format!("{:#}", engine_config(Some(&bad)).unwrap_err()).contains("defrag.policy"));
-        assert_eq!(engine_config(None).unwrap().defrag, EngineConfig::default().defrag);
+        assert!(format!("{:#}", engine_config(Some(&bad), false).unwrap_err()).contains("defrag.policy"));
+        assert_eq!(engine_config(None, false).unwrap().defrag, EngineConfig::default().defrag);
+    }
+
+    #[test]
+    fn midstream_policy_from_the_setting_the_master_switch_and_the_mode() {
+        use ExceptionPolicy::*;
+        let c =
+            |sets: &[&str]| SuricataConfig::from_sets(&sets.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
+        let p = |sets: &[&str], midstream: bool, ips: bool| midstream_policy(Some(&c(sets)), midstream, ips);
+        // auto (or nothing): IDS ignores; IPS drops unless midstream is on.
+        assert_eq!(midstream_policy(None, false, false), (Ignore, vec![]));
+        assert_eq!(midstream_policy(None, false, true).0, DropFlow);
+        assert_eq!(midstream_policy(None, true, true).0, Ignore);
+        assert_eq!(p(&["exception-policy=auto"], false, true).0, DropFlow);
+        assert_eq!(p(&["stream.midstream-policy=auto"], false, false).0, Ignore);
+        // The master switch, also with midstream on.
+        assert_eq!(p(&["exception-policy=bypass"], true, false), (Bypass, vec![]));
+        assert_eq!(p(&["exception-policy=pass-flow"], false, true).0, PassFlow);
+        // Its dropping values mean nothing in IDS mode.
+        let (pol, w) = p(&["exception-policy=drop-flow"], false, false);
+        assert_eq!((pol, w.len()), (Ignore, 1), "{w:?}");
+        assert_eq!(p(&["exception-policy=reject"], false, true).0, DropFlow, "reject drops the flow in IPS mode");
+        // The setting wins over the master switch.
+        assert_eq!(p(&["exception-policy=bypass", "stream.midstream-policy=ignore"], true, false), (Ignore, vec![]));
+        assert_eq!(p(&["exception-policy=ignore", "stream.midstream-policy=pass-flow"], false, false).0, PassFlow);
+        assert_eq!(p(&["stream.midstream-policy=reject"], false, false).0, Reject);
+        // Doubtful combinations are applied with a warning, as Suricata does.
+        let (pol, w) = p(&["stream.midstream-policy=bypass"], true, false);
+        assert_eq!((pol, w.len()), (Bypass, 1), "{w:?}");
+        let (pol, w) = p(&["stream.midstream-policy=drop-flow"], false, false);
+        assert_eq!((pol, w.len()), (DropFlow, 1), "{w:?}");
+        let (pol, w) = p(&["stream.midstream-policy=nonsense"], false, false);
+        assert_eq!((pol, w.len()), (Ignore, 1), "{w:?}");
+        assert!(w[0].contains("nonsense"), "{w:?}");
+        assert_eq!(
+            engine_config(Some(&c(&["stream.midstream-policy=pass-flow"])), false).unwrap().midstream_policy,
+            PassFlow
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::decode::{self, DecodeEvent, Events, Packet, Rebuilt, TunnelKind, L4};
 use crate::detect::threshold::{Hit, Thresholds};
 use crate::detect::{FlowView, Input, Match, Ruleset, Scratch, TxRef};
 use crate::flow::stream::{HostOsPolicy, MemBudget, Stream, StreamConfig};
-use crate::flow::{Flow, FlowTable, TcpStreams, Timeouts, DEFAULT_MAX_FLOWS};
+use crate::flow::{ExceptionPolicy, Flow, FlowTable, FlowVerdict, TcpPickup, TcpStreams, Timeouts, DEFAULT_MAX_FLOWS};
 use crate::output::records::{self, EveTypes, FlowEnd};
 use crate::output::{render_alert, AlertInput, AlertOptions, Sink};
 use crate::rules::ast::{self, AppProto};
@@ -34,6 +34,10 @@ pub struct EngineConfig {
     pub midstream: bool,
     /// `stream.async-oneside`.
     pub async_oneside: bool,
+    /// What to do with TCP flows seen without their handshake
+    /// (`stream.midstream-policy`, resolved against the `exception-policy`
+    /// master switch and the engine mode).
+    pub midstream_policy: ExceptionPolicy,
     /// `host-os-policy`: overlap policies by receiving host.
     pub host_os: HostOsPolicy,
     /// Reassembly memory cap per worker, bytes.
@@ -60,6 +64,7 @@ impl Default for EngineConfig {
             stream: StreamConfig::default(),
             midstream: false,
             async_oneside: false,
+            midstream_policy: ExceptionPolicy::Ignore,
             host_os: HostOsPolicy::default(),
             stream_memcap: crate::flow::stream::DEFAULT_MEMCAP,
             packet_alert_max: crate::detect::PACKET_ALERT_MAX,
@@ -189,6 +194,8 @@ struct PacketDir {
     /// the reassembled data, not the packet's own payload). True for other
     /// protocols.
     in_stream: bool,
+    /// Rules run on the packet (see [`crate::flow::Update::inspect`]).
+    inspect: bool,
 }
 
 /// Where the packet being inspected comes from, for EVE.
@@ -205,8 +212,8 @@ impl<'r> Replay<'r> {
     /// A replay with these rules and settings.
     pub fn new(rules: &'r Ruleset, cfg: &EngineConfig) -> Self {
         let mut flows = FlowTable::new(cfg.max_flows, cfg.timeouts);
-        flows.midstream = cfg.midstream;
-        flows.async_oneside = cfg.async_oneside;
+        flows.pickup =
+            TcpPickup { midstream: cfg.midstream, async_oneside: cfg.async_oneside, policy: cfg.midstream_policy };
         flows.budget = MemBudget::new(cfg.stream_memcap);
         Replay {
             flows,
@@ -365,7 +372,12 @@ impl<'r> Replay<'r> {
             return;
         };
         let (flow, budget) = self.flows.get_with_budget(&up.key).expect("flow just updated");
+        if flow.verdict.is_some_and(FlowVerdict::only_counted) {
+            self.flush_expired(sink);
+            return;
+        }
         let is_tcp = matches!(pkt.l4, L4::Tcp { .. });
+        let mut reversed = false;
         if is_tcp {
             let delivered = if up.tcp_accepted {
                 reassemble(flow, budget, pkt, up.to_server, &self.stream_cfg, &self.host_os)
@@ -373,15 +385,19 @@ impl<'r> Replay<'r> {
                 Vec::new()
             };
             for d in delivered {
-                if !d.data.is_empty() {
-                    detect_app_proto(flow, &d.data, pkt, d.to_server, self.det.keep_frames);
+                // Directions were told before protocol detection reversed
+                // the flow, if it did.
+                let mut to_server = d.to_server != reversed;
+                if !d.data.is_empty() && detect_app_proto(flow, &d.data, pkt, to_server, self.det.keep_frames) {
+                    reversed = true;
+                    to_server = !to_server;
                 }
                 if let Some(app) = flow.app.as_mut() {
                     if d.gap {
-                        app.gap(d.to_server);
+                        app.gap(to_server);
                     }
                     if !d.data.is_empty() {
-                        app.parse(d.to_server, &d.data, true);
+                        app.parse(to_server, &d.data, true);
                     }
                 }
             }
@@ -392,8 +408,12 @@ impl<'r> Replay<'r> {
                 app.parse(up.to_server, pkt.payload(), false);
             }
         }
-        let pkt_dir =
-            PacketDir { to_server: up.to_server, first: up.first_in_dir, in_stream: !is_tcp || up.tcp_accepted };
+        let pkt_dir = PacketDir {
+            to_server: up.to_server != reversed,
+            first: up.first_in_dir,
+            in_stream: !is_tcp || up.tcp_accepted,
+            inspect: up.inspect,
+        };
         self.det.run(flow, pkt, ts, Origin::Wire(self.pcap_cnt), pkt_dir, &mut self.stats, sink);
         self.flush_expired(sink);
     }
@@ -433,7 +453,10 @@ impl<'r> Replay<'r> {
 }
 
 impl Detector<'_> {
-    /// Runs detection on one packet of `flow` and writes its alerts.
+    /// Runs detection on one packet of `flow` and writes its alerts, and
+    /// the protocol records that became loggable. Without `dir.inspect` (an
+    /// exception policy passed the packet or the flow) no rule is run, but
+    /// the records are still written.
     #[allow(clippy::too_many_arguments)]
     fn run(
         &mut self,
@@ -445,7 +468,7 @@ impl Detector<'_> {
         stats: &mut Stats,
         sink: &mut dyn Sink,
     ) {
-        let PacketDir { to_server, first: first_in_dir, in_stream } = dir;
+        let PacketDir { to_server, first: first_in_dir, in_stream, inspect } = dir;
         let pseudo = matches!(origin, Origin::FlowEnd);
         let view = FlowView {
             to_server,
@@ -476,7 +499,9 @@ impl Detector<'_> {
         let txs: Vec<TxRef<'_>> = views.iter().map(|v| TxRef { id: v.id, bufs: v }).collect();
         let facts = AppFacts { state: flow.app.as_ref(), to_server };
         let input = Input { pkt, flow: view, stream, txs: &txs, app: &facts };
-        self.rules.inspect(&input, &mut flow.detect, &mut self.scratch, &mut self.matches);
+        if inspect {
+            self.rules.inspect(&input, &mut flow.detect, &mut self.scratch, &mut self.matches);
+        }
         drop(txs);
         drop(views);
         // Suricata sorts a packet's alerts by signature order and, within a
@@ -760,13 +785,18 @@ impl Detector<'_> {
             }
         }
         let any_pending = st.pending.iter().any(|p| !p.is_empty());
+        let mut reversed = false;
         for (to_server, data, gap) in delivered {
+            let mut to_server = to_server != reversed;
             // Data never ACKed is seen first here: name the protocol from it
             // as a packet would have (Suricata parses it on its flow-end
             // pseudo packets).
             if !data.is_empty() && flow.app_proto.is_none() {
                 let (src, dst) = if to_server { (flow.client, flow.server) } else { (flow.server, flow.client) };
-                detect_app_proto(flow, &data, &pseudo_packet(src, dst), to_server, self.keep_frames);
+                if detect_app_proto(flow, &data, &pseudo_packet(src, dst), to_server, self.keep_frames) {
+                    reversed = true;
+                    to_server = !to_server;
+                }
             }
             if let Some(app) = flow.app.as_mut() {
                 if gap {
@@ -794,7 +824,7 @@ impl Detector<'_> {
             let (src, dst) = if to_server { (client, server) } else { (server, client) };
             let pkt = pseudo_packet(src, dst);
             let ts = flow.last;
-            let dir = PacketDir { to_server, first: false, in_stream: true };
+            let dir = PacketDir { to_server, first: false, in_stream: true, inspect: flow.verdict.is_none() };
             self.run(flow, &pkt, ts, Origin::FlowEnd, dir, stats, sink);
         }
     }
@@ -977,10 +1007,14 @@ struct Delivered {
 }
 
 /// Names the flow's protocol from the first payload of a direction, once.
-fn detect_app_proto(flow: &mut Flow, data: &[u8], pkt: &Packet<'_>, to_server: bool, keep_frames: bool) {
+/// Returns true when that reversed the flow: in a session picked up
+/// midstream the first packet may have come from the server, and Suricata
+/// swaps the sides when the payload in the "to server" direction is what a
+/// server sends (or the other way round).
+fn detect_app_proto(flow: &mut Flow, data: &[u8], pkt: &Packet<'_>, to_server: bool, keep_frames: bool) -> bool {
     let transport = matches!(pkt.l4, L4::Tcp { .. } | L4::Udp { .. });
     if !transport || flow.app_proto.is_some() || data.is_empty() {
-        return;
+        return false;
     }
     let (sp, dp) = pkt.l4.ports();
     let tcp = matches!(pkt.l4, L4::Tcp { .. });
@@ -988,6 +1022,10 @@ fn detect_app_proto(flow: &mut Flow, data: &[u8], pkt: &Packet<'_>, to_server: b
         Probe::Found(p) => {
             flow.app_proto = Some(p);
             flow.app = AppState::for_proto(p, keep_frames);
+            if flow.picked_up && applayer::sent_by_client(p, data) == Some(!to_server) {
+                flow.reverse();
+                return true;
+            }
         }
         Probe::NeedMore => {}
         Probe::Unknown => {
@@ -999,6 +1037,7 @@ fn detect_app_proto(flow: &mut Flow, data: &[u8], pkt: &Packet<'_>, to_server: b
             }
         }
     }
+    false
 }
 
 /// Applies a signature's detection_filter, then its threshold, to a hit.

@@ -110,9 +110,28 @@ pub fn probe(p: &[u8], tcp: bool, sport: u16, dport: u16) -> Probe {
     Probe::Unknown
 }
 
+/// Which side sends `p`, the first payload of a direction found to be
+/// `proto`, when the protocol's detection patterns tell (Suricata registers
+/// them per direction): `Some(true)` a client, `Some(false)` a server. Only
+/// HTTP's are told apart: a method opens a request, `HTTP/1.` a response.
+pub fn sent_by_client(proto: AppProto, p: &[u8]) -> Option<bool> {
+    match proto {
+        AppProto::Http if HTTP_METHODS.iter().any(|m| starts_with_ci(p, m)) => Some(true),
+        AppProto::Http if p.starts_with(b"HTTP/1.") => Some(false),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn http_tells_its_sender() {
+        assert_eq!(sent_by_client(AppProto::Http, b"GET / HTTP/1.1\r\n"), Some(true));
+        assert_eq!(sent_by_client(AppProto::Http, b"HTTP/1.1 200 OK\r\n"), Some(false));
+        assert_eq!(sent_by_client(AppProto::Tls, b"\x16\x03\x01"), None);
+    }
 
     #[test]
     fn by_content() {

@@ -14,5 +14,5 @@ pub mod ssh;
 mod state;
 pub mod tls;
 
-pub use detect::{probe, Probe};
+pub use detect::{probe, sent_by_client, Probe};
 pub use state::{AppFacts, AppRecord, AppState, TxView};

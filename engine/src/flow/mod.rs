@@ -172,6 +172,106 @@ impl TcpState {
     }
 }
 
+/// Suricata's exception policies: what the engine does when it meets a
+/// condition it cannot handle as usual. mirador applies them where a TCP
+/// flow is seen without its handshake (`stream.midstream-policy`, else the
+/// `exception-policy` master switch). mirador being passive, the dropping
+/// policies only stop inspection: nothing is dropped or reset.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ExceptionPolicy {
+    /// `ignore`: as without a policy (the session is picked up if
+    /// `stream.midstream` allows it).
+    #[default]
+    Ignore,
+    /// `pass-packet`: no detection on the packet.
+    PassPacket,
+    /// `pass-flow`: no more detection on the flow; the app layer of a
+    /// picked-up session still runs and logs.
+    PassFlow,
+    /// `bypass`: the flow is left alone (no session, app layer or
+    /// detection); only its counters go on.
+    Bypass,
+    /// `drop-packet`: the packet is dropped (IPS), so not inspected.
+    DropPacket,
+    /// `drop-flow`: the flow is dropped (IPS): no detection, no app layer.
+    DropFlow,
+    /// `reject` in IDS mode: Suricata resets the connection but inspects
+    /// the packet; no session is picked up. (In IPS mode `reject` drops
+    /// the flow: the configuration maps it to [`ExceptionPolicy::DropFlow`].)
+    Reject,
+}
+
+impl ExceptionPolicy {
+    /// The policy of a configuration value; `auto` is not one (it stands
+    /// for a policy that depends on the engine mode).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "ignore" => Self::Ignore,
+            "pass-packet" => Self::PassPacket,
+            "pass-flow" => Self::PassFlow,
+            "bypass" => Self::Bypass,
+            "drop-packet" => Self::DropPacket,
+            "drop-flow" => Self::DropFlow,
+            "reject" => Self::Reject,
+            _ => return None,
+        })
+    }
+
+    /// The configuration value naming the policy.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Ignore => "ignore",
+            Self::PassPacket => "pass-packet",
+            Self::PassFlow => "pass-flow",
+            Self::Bypass => "bypass",
+            Self::DropPacket => "drop-packet",
+            Self::DropFlow => "drop-flow",
+            Self::Reject => "reject",
+        }
+    }
+
+    /// Only the permissive policies let a session be picked up midstream:
+    /// the others mean the flow is not to be followed.
+    fn permits_pickup(self) -> bool {
+        matches!(self, Self::Ignore | Self::PassPacket | Self::PassFlow)
+    }
+
+    /// The packet the policy is applied to is still inspected.
+    fn inspects_packet(self) -> bool {
+        matches!(self, Self::Ignore | Self::Reject)
+    }
+
+    /// What the policy decides for the whole flow.
+    fn flow_verdict(self) -> Option<FlowVerdict> {
+        match self {
+            Self::PassFlow => Some(FlowVerdict::Pass),
+            Self::Bypass => Some(FlowVerdict::Bypass),
+            Self::DropFlow => Some(FlowVerdict::Drop),
+            _ => None,
+        }
+    }
+}
+
+/// What an exception policy decided for a whole flow: Suricata's flow
+/// action (`flow.action` of the flow record) and bypass state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlowVerdict {
+    /// Passed: no more detection; a session's app layer still runs.
+    Pass,
+    /// Bypassed: only the flow's counters are kept up.
+    Bypass,
+    /// Dropped: no more detection and no app layer.
+    Drop,
+}
+
+impl FlowVerdict {
+    /// The flow is no longer processed beyond its counters: no session,
+    /// reassembly, app layer or detection.
+    pub fn only_counted(self) -> bool {
+        matches!(self, FlowVerdict::Bypass | FlowVerdict::Drop)
+    }
+}
+
 /// What the session makes of one TCP packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TcpStep {
@@ -183,6 +283,10 @@ pub struct TcpStep {
     /// sending data to a server that never answered is not reassembled, as
     /// in Suricata; and without a session nothing is.
     pub accepted: bool,
+    /// The packet found no session and was no SYN: the handshake was
+    /// missed, so Suricata applies the midstream exception policy to it
+    /// (whether or not the session is picked up from it).
+    pub midstream: bool,
 }
 
 /// Settings of session pickup.
@@ -193,36 +297,33 @@ pub struct TcpPickup {
     /// `stream.async-oneside`: a SYN/ACK without SYN, or the client's ACK
     /// after its SYN, is enough.
     pub async_oneside: bool,
+    /// `stream.midstream-policy`: only the permissive policies let either
+    /// setting pick a session up.
+    pub policy: ExceptionPolicy,
 }
 
-/// Advances a TCP session by one packet of `flags`. The transitions are
-/// those Suricata's stream engine makes on in-order traffic; sequence
-/// numbers are not checked, so retransmitted FINs are told apart by
-/// direction only (the side that already closed sends them).
-pub fn tcp_step(state: TcpState, flags: u8, to_server: bool, pickup: TcpPickup) -> TcpStep {
+/// Advances a TCP session by one packet of `flags` (`has_payload`: the
+/// packet carries data). The transitions are those Suricata's stream engine
+/// makes on in-order traffic; sequence numbers are not checked, so
+/// retransmitted FINs are told apart by direction only (the side that
+/// already closed sends them).
+pub fn tcp_step(state: TcpState, flags: u8, has_payload: bool, to_server: bool, pickup: TcpPickup) -> TcpStep {
     use TcpState::*;
     let has = |f: u8| flags & f != 0;
     let (syn, ack, fin, rst) = (has(tcp_flags::SYN), has(tcp_flags::ACK), has(tcp_flags::FIN), has(tcp_flags::RST));
-    let next = |state| TcpStep { state, accepted: true };
+    let next = |state| TcpStep { state, accepted: true, midstream: false };
+    if state == None {
+        return session_start(flags, has_payload, to_server, pickup);
+    }
     if rst {
-        // A RST ends any session; without one it starts none.
-        return match state {
-            None => TcpStep { state, accepted: false },
-            _ => next(Closed),
-        };
+        // A RST ends any session.
+        return next(Closed);
     }
     match state {
-        None if syn && !ack && to_server => next(SynSent),
-        None if syn && ack && (pickup.midstream || pickup.async_oneside) => next(SynRecv),
-        // A FIN picked up midstream starts the session closing (Suricata
-        // names it fin_wait1 whichever side sent it).
-        None if fin && !syn && pickup.midstream => next(FinWait1),
-        None if ack && !syn && pickup.midstream => next(Established),
-        None => TcpStep { state, accepted: false },
         SynSent if syn && ack && !to_server => next(SynRecv),
         SynSent if syn => next(SynSent),
         SynSent if ack && to_server && pickup.async_oneside => next(Established),
-        SynSent => TcpStep { state, accepted: false },
+        SynSent => TcpStep { state, accepted: false, midstream: false },
         SynRecv if fin => next(if to_server { CloseWait } else { FinWait1 }),
         SynRecv if ack && !syn && to_server => next(Established),
         // A session picked up from a SYN/ACK is established by the
@@ -238,6 +339,36 @@ pub fn tcp_step(state: TcpState, flags: u8, to_server: bool, pickup: TcpPickup) 
         TimeWait if ack && !fin && !to_server => next(Closed),
         s => next(s),
     }
+}
+
+/// A packet of a flow without a session, read as Suricata's
+/// StreamTcpPacketStateNone does, in its order: a RST starts nothing; a
+/// client's SYN starts the handshake; anything else means the handshake was
+/// missed ([`TcpStep::midstream`]), and the session is picked up only if
+/// the setting for that packet allows it and the midstream policy is a
+/// permissive one: a FIN with data under `stream.midstream` (the session
+/// starts closing, `fin_wait1` whichever side sent it), a SYN/ACK under
+/// `stream.midstream` or `stream.async-oneside` (one side of the handshake
+/// is all there will be), a lone ACK under `stream.midstream`.
+fn session_start(flags: u8, has_payload: bool, to_server: bool, pickup: TcpPickup) -> TcpStep {
+    use tcp_flags::{ACK, FIN, RST, SYN};
+    use TcpState::*;
+    let nothing = TcpStep { state: None, accepted: false, midstream: false };
+    let (state, allowed) = if flags & RST != 0 {
+        return nothing;
+    } else if flags & FIN != 0 {
+        (FinWait1, pickup.midstream && has_payload)
+    } else if flags & (SYN | ACK) == SYN | ACK {
+        (SynRecv, pickup.midstream || pickup.async_oneside)
+    } else if flags & SYN != 0 {
+        return if to_server { TcpStep { state: SynSent, accepted: true, midstream: false } } else { nothing };
+    } else if flags & ACK != 0 {
+        (Established, pickup.midstream)
+    } else {
+        return nothing;
+    };
+    let picked_up = allowed && pickup.policy.permits_pickup();
+    TcpStep { state: if picked_up { state } else { None }, accepted: picked_up, midstream: true }
 }
 
 /// One flow.
@@ -273,6 +404,12 @@ pub struct Flow {
     pub app_unknown: u8,
     /// App-layer parser state, once the protocol is known and has a parser.
     pub app: Option<crate::applayer::AppState>,
+    /// What an exception policy decided for the flow, if anything.
+    pub verdict: Option<FlowVerdict>,
+    /// TCP: the session was picked up midstream, the handshake missed, so
+    /// which side is the client is a guess until protocol detection tells
+    /// (see [`Flow::reverse`]).
+    pub picked_up: bool,
     /// TCP reassembly, once the flow has a handshake (or midstream pickup).
     pub streams: Option<Box<TcpStreams>>,
     /// Directions that have seen a packet (bit 0 to server, bit 1 to client).
@@ -322,6 +459,26 @@ impl Flow {
         }
     }
 
+    /// Swaps the flow's sides, and everything kept per direction with them.
+    /// Suricata does so when protocol detection finds that a session picked
+    /// up midstream was first seen from its server; the TCP state keeps its
+    /// name, as there.
+    pub fn reverse(&mut self) {
+        std::mem::swap(&mut self.client, &mut self.server);
+        std::mem::swap(&mut self.pkts_toserver, &mut self.pkts_toclient);
+        std::mem::swap(&mut self.bytes_toserver, &mut self.bytes_toclient);
+        self.tcp_flags.swap(0, 1);
+        self.tx_inspected.swap(0, 1);
+        self.icmp.swap(0, 1);
+        let swap_bits = |b: u8| (b & !3) | ((b & 1) << 1) | ((b >> 1) & 1);
+        self.seen_dirs = swap_bits(self.seen_dirs);
+        self.app_unknown = swap_bits(self.app_unknown);
+        if let Some(st) = self.streams.as_deref_mut() {
+            st.dir.swap(0, 1);
+            st.pending.swap(0, 1);
+        }
+    }
+
     fn timeout(&self, t: &Timeouts) -> i64 {
         match (self.proto, self.tcp) {
             (6, s) if s.is_established() => t.tcp_established,
@@ -366,11 +523,8 @@ pub struct FlowTable {
     pub counters: FlowCounters,
     /// Reassembly memory shared by the table's streams.
     pub budget: MemBudget,
-    /// Pick up TCP sessions without a handshake (`stream.midstream`).
-    pub midstream: bool,
-    /// `stream.async-oneside`: an ACK after the SYN from the same side
-    /// establishes the session.
-    pub async_oneside: bool,
+    /// How TCP sessions are picked up without a (full) handshake.
+    pub pickup: TcpPickup,
     /// Flows removed by timeout or eviction, waiting for their final
     /// inspection ([`FlowTable::take_expired`]).
     expired: Vec<(Flow, bool)>,
@@ -460,6 +614,9 @@ pub struct Update {
     /// TCP: the session takes the packet's data into its streams (see
     /// [`TcpStep::accepted`]); always false for other protocols.
     pub tcp_accepted: bool,
+    /// Detection runs on the packet: false when an exception policy passed
+    /// or dropped it, or the whole flow.
+    pub inspect: bool,
 }
 
 impl FlowTable {
@@ -473,8 +630,7 @@ impl FlowTable {
             packets_since_sweep: 0,
             counters: FlowCounters::default(),
             budget: MemBudget::default(),
-            midstream: false,
-            async_oneside: false,
+            pickup: TcpPickup::default(),
             expired: Vec::new(),
         }
     }
@@ -521,8 +677,7 @@ impl FlowTable {
     /// `bytes` is what Suricata counts for the packet (frame length, or the
     /// inner IP length when tunnelled).
     pub fn update(&mut self, pkt: &Packet<'_>, ts: Timestamp, bytes: u64) -> Option<Update> {
-        let midstream = self.midstream;
-        let async_oneside = self.async_oneside;
+        let pickup = self.pickup;
         let key = FlowKey::of(pkt)?;
         let ip = pkt.ip.as_ref()?;
         self.packets_since_sweep += 1;
@@ -546,11 +701,14 @@ impl FlowTable {
                 L4::Icmp { .. } => (0, 0),
                 l4 => l4.ports(),
             };
-            // A SYN/ACK first means we missed the SYN: the receiver is the
-            // client.
+            // The first packet's sender is the client, unless a session is
+            // picked up from a SYN/ACK (the SYN was missed): Suricata then
+            // reverses the flow, and the receiver is the client. (A SYN/ACK
+            // is read alike whichever way it goes.)
             let client = match pkt.l4 {
                 L4::Tcp { flags, .. }
-                    if flags & (tcp_flags::SYN | tcp_flags::ACK) == tcp_flags::SYN | tcp_flags::ACK =>
+                    if tcp_step(TcpState::None, flags, !pkt.payload().is_empty(), false, pickup).state
+                        == TcpState::SynRecv =>
                 {
                     (ip.dst, dp)
                 }
@@ -575,6 +733,8 @@ impl FlowTable {
                     app_proto: None,
                     app_unknown: 0,
                     app: None,
+                    verdict: None,
+                    picked_up: false,
                     streams: None,
                     seen_dirs: 0,
                     was_established: false,
@@ -615,8 +775,23 @@ impl FlowTable {
             f.icmp[usize::from(!to_server)].get_or_insert((itype, icode));
         }
         let mut tcp_accepted = false;
-        if let L4::Tcp { flags, .. } = pkt.l4 {
-            let mut step = tcp_step(f.tcp, flags, to_server, TcpPickup { midstream, async_oneside });
+        let mut inspect = f.verdict.is_none();
+        // A bypassed or dropped flow gets no session any more.
+        let session_flags = match pkt.l4 {
+            L4::Tcp { flags, .. } if !f.verdict.is_some_and(FlowVerdict::only_counted) => Some(flags),
+            _ => None,
+        };
+        if let Some(flags) = session_flags {
+            let mut step = tcp_step(f.tcp, flags, !pkt.payload().is_empty(), to_server, pickup);
+            f.picked_up |= step.midstream && step.accepted;
+            if step.midstream {
+                // Applied to every packet that finds no session, whether or
+                // not the session is picked up from it, as Suricata does.
+                inspect &= pickup.policy.inspects_packet();
+                if let Some(v) = pickup.policy.flow_verdict() {
+                    f.verdict.get_or_insert(v);
+                }
+            }
             if f.tcp_async && f.pkts_toclient == 0 && step.state == TcpState::CloseWait {
                 // Suricata checks a FIN against the window the other side
                 // advertised; a one-sided session whose server never sent
@@ -641,7 +816,7 @@ impl FlowTable {
         let bit = if to_server { 1 } else { 2 };
         let first_in_dir = f.seen_dirs & bit == 0;
         f.seen_dirs |= bit;
-        Some(Update { key, to_server, first_in_dir, tcp_accepted })
+        Some(Update { key, to_server, first_in_dir, tcp_accepted, inspect })
     }
 
     /// The table is full: evicts the least recently seen sixteenth of it
@@ -700,8 +875,14 @@ mod tests {
     use super::*;
     use tcp_flags::{ACK, FIN, PSH, RST, SYN};
 
-    const IDS: TcpPickup = TcpPickup { midstream: false, async_oneside: false };
-    const MIDSTREAM: TcpPickup = TcpPickup { midstream: true, async_oneside: false };
+    const IDS: TcpPickup = TcpPickup { midstream: false, async_oneside: false, policy: ExceptionPolicy::Ignore };
+    const MIDSTREAM: TcpPickup = TcpPickup { midstream: true, ..IDS };
+
+    /// One packet of `flags` through the session; a packet with PSH carries
+    /// data.
+    fn step(s: TcpState, flags: u8, to_server: bool, pickup: TcpPickup) -> TcpStep {
+        tcp_step(s, flags, flags & PSH != 0, to_server, pickup)
+    }
 
     /// Runs packets (flags, to_server) through a fresh session; returns the
     /// states after each.
@@ -709,7 +890,7 @@ mod tests {
         let mut s = TcpState::None;
         pkts.iter()
             .map(|&(f, ts)| {
-                s = tcp_step(s, f, ts, pickup).state;
+                s = step(s, f, ts, pickup).state;
                 s.name().unwrap_or("none")
             })
             .collect()
@@ -727,7 +908,7 @@ mod tests {
         // Retransmitted server FINs and server ACKs leave last_ack alone.
         let mut s = TcpState::LastAck;
         for (f, ts) in [(ACK, false), (FIN | PSH | ACK, false)] {
-            s = tcp_step(s, f, ts, IDS).state;
+            s = step(s, f, ts, IDS).state;
         }
         assert_eq!(s, TcpState::LastAck);
     }
@@ -764,6 +945,8 @@ mod tests {
         assert_eq!(walk(IDS, &[(ACK, true), (SYN | ACK, false), (FIN | ACK, true)]), ["none", "none", "none"]);
         assert_eq!(walk(MIDSTREAM, &[(RST, true)]), ["none"]);
         assert_eq!(walk(MIDSTREAM, &[(FIN | PSH | ACK, true)]), ["fin_wait1"]);
+        // A FIN picks a session up only with data.
+        assert_eq!(walk(MIDSTREAM, &[(FIN | ACK, true)]), ["none"]);
         assert_eq!(walk(MIDSTREAM, &[(ACK, true), (FIN | ACK, true)]), ["established", "close_wait"]);
         // A SYN/ACK picked up midstream is established by the server's next
         // packet, with or without the client.
@@ -771,17 +954,41 @@ mod tests {
             walk(MIDSTREAM, &[(SYN | ACK, false), (ACK, false), (FIN | PSH | ACK, false)]),
             ["syn_recv", "established", "fin_wait1"]
         );
-        let async_only = TcpPickup { midstream: false, async_oneside: true };
+        let async_only = TcpPickup { async_oneside: true, ..IDS };
         assert_eq!(walk(async_only, &[(SYN | ACK, false), (ACK, false)]), ["syn_recv", "established"]);
     }
 
     #[test]
     fn syn_sent_takes_client_data_only_with_async_oneside() {
-        let data = tcp_step(TcpState::SynSent, PSH | ACK, true, MIDSTREAM);
-        assert_eq!(data, TcpStep { state: TcpState::SynSent, accepted: false });
-        let async_on = TcpPickup { midstream: true, async_oneside: true };
-        let data = tcp_step(TcpState::SynSent, PSH | ACK, true, async_on);
-        assert_eq!(data, TcpStep { state: TcpState::Established, accepted: true });
-        assert!(!tcp_step(TcpState::None, ACK, true, IDS).accepted);
+        let data = step(TcpState::SynSent, PSH | ACK, true, MIDSTREAM);
+        assert_eq!(data, TcpStep { state: TcpState::SynSent, accepted: false, midstream: false });
+        let async_on = TcpPickup { async_oneside: true, ..MIDSTREAM };
+        let data = step(TcpState::SynSent, PSH | ACK, true, async_on);
+        assert_eq!(data, TcpStep { state: TcpState::Established, accepted: true, midstream: false });
+        assert!(!step(TcpState::None, ACK, true, IDS).accepted);
+    }
+
+    #[test]
+    fn missed_handshake_meets_the_midstream_policy() {
+        // Every packet without a session but a SYN or RST meets the policy,
+        // picked up or not.
+        let missed = |flags, pickup| step(TcpState::None, flags, true, pickup).midstream;
+        assert!(missed(ACK, IDS) && missed(SYN | ACK, IDS) && missed(FIN | ACK, MIDSTREAM));
+        assert!(!missed(SYN, IDS) && !missed(RST | ACK, MIDSTREAM));
+        // Only the permissive policies let the session be picked up.
+        for (policy, picked_up) in [
+            (ExceptionPolicy::Ignore, true),
+            (ExceptionPolicy::PassFlow, true),
+            (ExceptionPolicy::PassPacket, true),
+            (ExceptionPolicy::Bypass, false),
+            (ExceptionPolicy::DropFlow, false),
+            (ExceptionPolicy::Reject, false),
+        ] {
+            let on = TcpPickup { async_oneside: true, policy, ..MIDSTREAM };
+            assert_eq!(walk(on, &[(SYN | ACK, false)]) == ["syn_recv"], picked_up, "{policy:?}");
+            assert_eq!(walk(on, &[(ACK, true)]) == ["established"], picked_up, "{policy:?}");
+            // A SYN is no midstream packet: the policy does not apply.
+            assert_eq!(walk(on, &[(SYN, true)]), ["syn_sent"], "{policy:?}");
+        }
     }
 }

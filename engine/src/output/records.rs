@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use super::community_id::community_id;
 use super::eve::{format_ip, format_ts, pkt_src_name, proto_name};
 use crate::applayer::AppRecord;
-use crate::flow::Flow;
+use crate::flow::{Flow, FlowVerdict};
 use crate::source::Timestamp;
 
 /// Which EVE event types are written.
@@ -337,12 +337,28 @@ pub fn render_flow(flow: &Flow, end: FlowEnd, community_id: Option<u16>) -> Stri
     f.insert("pkts_toclient".into(), flow.pkts_toclient.into());
     f.insert("bytes_toserver".into(), flow.bytes_toserver.into());
     f.insert("bytes_toclient".into(), flow.bytes_toclient.into());
+    let bypassed = flow.verdict == Some(FlowVerdict::Bypass);
+    if bypassed {
+        // Suricata's counters of packets a capture method bypassed before
+        // the engine (in the kernel or the NIC). A bypass in the engine
+        // ("local", all a capture file allows) leaves them at zero: its
+        // packets are counted above.
+        f.insert(
+            "bypassed".into(),
+            serde_json::json!({ "pkts_toserver": 0, "pkts_toclient": 0, "bytes_toserver": 0, "bytes_toclient": 0 }),
+        );
+    }
     f.insert("start".into(), format_ts(flow.start).into());
     f.insert("end".into(), format_ts(flow.last).into());
     f.insert("age".into(), (flow.last.secs - flow.start.secs).max(0).into());
+    if bypassed {
+        f.insert("bypass".into(), "local".into());
+    }
     // Suricata's flow state follows the TCP session's (see TcpState);
-    // other protocols are established once both sides spoke.
+    // other protocols are established once both sides spoke. A bypassed
+    // flow says so instead.
     let state = match flow.proto {
+        _ if bypassed => "bypassed",
         6 if flow.tcp.is_closed() => "closed",
         6 if flow.tcp.is_established() => "established",
         _ if flow.proto != 6 && flow.established() => "established",
@@ -356,8 +372,14 @@ pub fn render_flow(flow: &Flow, end: FlowEnd, community_id: Option<u16>) -> Stri
     };
     f.insert("reason".into(), reason.into());
     f.insert("alerted".into(), flow.alerted.into());
-    if flow.detect.passed() {
-        f.insert("action".into(), "pass".into());
+    // An exception policy's verdict, else a pass rule's.
+    let action = match flow.verdict {
+        Some(FlowVerdict::Drop) => Some("drop"),
+        Some(FlowVerdict::Pass | FlowVerdict::Bypass) => Some("pass"),
+        None => flow.detect.passed().then_some("pass"),
+    };
+    if let Some(action) = action {
+        f.insert("action".into(), action.into());
     }
     m.insert("flow".into(), Value::Object(f));
     if flow.proto == 6 {
