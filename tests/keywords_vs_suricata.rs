@@ -98,6 +98,7 @@ groups! {
     asn1 => "asn1",
     dns_query => "dns_query",
     sip => "sip",
+    mqtt => "mqtt",
     base64_decode => "base64_decode",
     ssl_version => "ssl_version",
     ssl_state => "ssl_state",

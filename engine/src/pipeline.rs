@@ -229,13 +229,7 @@ impl<'r> Replay<'r> {
                 matches: Vec::new(),
                 events: Vec::new(),
                 alert_max: cfg.packet_alert_max,
-                keep_frames: [
-                    ast::Buffer::FrameHttp1Request,
-                    ast::Buffer::FrameHttp1Response,
-                    ast::Buffer::FrameDnsPdu,
-                ]
-                .into_iter()
-                .any(|b| rules.uses_buffer(b)),
+                keep_frames: ast::Buffer::APP_LAYER.iter().any(|&b| b.is_frame() && rules.uses_buffer(b)),
             },
             stream_cfg: cfg.stream,
             host_os: cfg.host_os.clone(),
@@ -559,6 +553,11 @@ impl Detector<'_> {
                 Some(f) if m.tx.is_some() || m.stream => f.app.as_ref().and_then(|a| a.eve_for(m.tx, &self.tls_log)),
                 _ => None,
             };
+            // A frame rule's alert describes the frame it matched in.
+            let frame_obj = match (&flow, m.tx, sig.buffers.iter().find(|(b, _)| b.is_frame())) {
+                (Some(f), Some(tx), Some((b, _))) => f.app.as_ref().and_then(|a| a.frame_eve(tx, *b)),
+                _ => None,
+            };
             // The stream data a stream or transaction match saw, holes
             // marked, when the alert logs its payload (Suricata logs a TCP
             // transaction's match with the stream too).
@@ -586,6 +585,7 @@ impl Detector<'_> {
                 flow: flow.as_deref(),
                 app_proto: flow.as_ref().and_then(|f| f.app_proto),
                 app_obj,
+                frame_obj,
                 to_server,
                 tx_id: m.tx,
                 stream: stream_payload.as_deref(),

@@ -1017,6 +1017,20 @@ case("sip_buffers", "sip",
       udp(SIP_OK, sport=5060, dport=5060, src=SERVER, dst=CLIENT, label="200 OK")],
      note="one transaction per message: request buffers to server, response buffers to client")
 
+# MQTT 5: CONNECT (client id "cli"), a CONNACK refusing with reason 0x86
+# (bad user name or password), a PUBLISH (topic, empty properties, payload),
+# then a DISCONNECT.
+MQTT_CONNECT = b"\x10\x10\x00\x04MQTT\x05\x02\x00\x3c\x00\x00\x03cli"
+MQTT_CONNACK = b"\x20\x03\x00\x86\x00"
+MQTT_PUBLISH = b"\x30\x0c\x00\x05topic\x00data"
+case("mqtt_keywords", "mqtt",
+     on("alert mqtt any any -> any any", 'mqtt.type:CONNACK;', 'mqtt.type:publish;',
+        'mqtt.reason_code:134;', 'mqtt.reason_code:0;', 'frame:mqtt.header; content:"|30 0c|";',
+        'frame:mqtt.data; content:"topic"; startswith;', 'frame:mqtt.pdu; content:"cli"; endswith;'),
+     tcp_session(("c", MQTT_CONNECT), ("s", MQTT_CONNACK), ("c", MQTT_PUBLISH), ("c", b"\xe0\x00"),
+                 dport=1883),
+     note="one transaction per control packet; frames: the packet, its fixed header, the rest")
+
 case("ssl_version", "ssl_version",
      on("alert tls any any -> any any", 'ssl_version:tls1.2;'),
      tcp_session(("c", tls_client_hello()), ("s", tls_server_hello()), dport=443))

@@ -65,6 +65,9 @@ pub fn probe(p: &[u8], tcp: bool, sport: u16, dport: u16) -> Probe {
     if super::sip::looks_like_sip(p) {
         return Probe::Found(AppProto::Sip);
     }
+    if tcp && super::mqtt::looks_like_mqtt(p) {
+        return Probe::Found(AppProto::Mqtt);
+    }
     if p.starts_with(b"SSH-") {
         return Probe::Found(AppProto::Ssh);
     }

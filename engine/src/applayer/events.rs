@@ -152,6 +152,7 @@ fn table(p: AppProto) -> Option<&'static [&'static str]> {
         AppProto::Http => Some(HTTP_EVENTS),
         AppProto::Dns => Some(DNS_EVENTS),
         AppProto::Tls => Some(TLS_EVENTS),
+        AppProto::Mqtt => Some(super::mqtt::MQTT_EVENTS),
         _ => None,
     }
 }

@@ -9,6 +9,7 @@ mod detect;
 pub mod dns;
 pub mod events;
 pub mod http;
+pub mod mqtt;
 pub mod sip;
 pub mod ssh;
 mod state;

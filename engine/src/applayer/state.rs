@@ -4,6 +4,7 @@
 
 use super::dns::{DnsState, DnsTx};
 use super::http::{HttpState, HttpTx};
+use super::mqtt::{MqttState, MqttTx};
 use super::sip::{SipState, SipTx};
 use super::ssh::SshState;
 use super::tls::TlsState;
@@ -28,6 +29,8 @@ pub enum AppState {
     Ssh(Box<SshState>),
     /// SIP messages.
     Sip(Box<SipState>),
+    /// MQTT control packets.
+    Mqtt(Box<MqttState>),
 }
 
 /// A transaction seen from one direction (buffers that exist in both
@@ -47,6 +50,7 @@ enum TxInner<'a> {
     Dns(&'a DnsTx, usize),
     Tls(&'a TlsState),
     Sip(&'a SipTx),
+    Mqtt(&'a MqttTx),
 }
 
 impl Buffers for TxView<'_> {
@@ -62,6 +66,7 @@ impl Buffers for TxView<'_> {
             }
             TxInner::Tls(s) => s.tx().buffer_dir(b, self.to_server),
             TxInner::Sip(tx) => tx.buffer_dir(b, self.to_server),
+            TxInner::Mqtt(tx) => tx.buffer_dir(b, self.to_server),
         }
     }
 
@@ -81,7 +86,21 @@ impl Buffers for TxView<'_> {
             (TxInner::Http(tx), AppProto::Http) => tx.anomalies().iter().any(|&a| events::http_event(a) == Some(*name)),
             (TxInner::Dns(tx, _), AppProto::Dns) => tx.anomalies().iter().any(|&a| events::dns_event(a) == Some(*name)),
             (TxInner::Tls(s), AppProto::Tls) => s.anomalies_seen().iter().any(|&a| events::tls_event(a) == Some(*name)),
+            (TxInner::Mqtt(tx), AppProto::Mqtt) => {
+                tx.inspect_to_server == self.to_server && tx.events.iter().any(|e| e.name() == *name)
+            }
             _ => false,
+        }
+    }
+
+    fn tx_field(&self, f: ast::TxField) -> Option<u64> {
+        let TxInner::Mqtt(tx) = self.inner else { return None };
+        if tx.inspect_to_server != self.to_server {
+            return None;
+        }
+        match f {
+            ast::TxField::MqttType => Some(u64::from(tx.msg_type)),
+            ast::TxField::MqttReasonCode => tx.reason_code.map(u64::from),
         }
     }
 }
@@ -160,6 +179,11 @@ impl AppState {
             AppProto::Tls => AppState::Tls(Box::default()),
             AppProto::Ssh => AppState::Ssh(Box::default()),
             AppProto::Sip => AppState::Sip(Box::default()),
+            AppProto::Mqtt => {
+                let mut m = MqttState::default();
+                m.keep_frames(keep_frames);
+                AppState::Mqtt(Box::new(m))
+            }
             _ => return None,
         })
     }
@@ -176,6 +200,7 @@ impl AppState {
             }
             AppState::Ssh(s) => s.parse(to_server, data),
             AppState::Sip(s) => s.parse(to_server, data, tcp),
+            AppState::Mqtt(m) => m.parse(to_server, data),
         }
     }
 
@@ -186,6 +211,7 @@ impl AppState {
             AppState::Dns(d) => d.gap(to_server),
             AppState::Tls(t) => t.gap(to_server),
             AppState::Sip(s) => s.gap(to_server),
+            AppState::Mqtt(m) => m.gap(to_server),
             AppState::Ssh(_) => {}
         }
     }
@@ -223,6 +249,9 @@ impl AppState {
             }
             AppState::Tls(t) => out.push(TxView { id: 0, inner: TxInner::Tls(t), to_server }),
             AppState::Sip(s) => out.extend(s.txs().map(|tx| TxView { id: tx.id, inner: TxInner::Sip(tx), to_server })),
+            AppState::Mqtt(m) => {
+                out.extend(m.txs().map(|tx| TxView { id: tx.id, inner: TxInner::Mqtt(tx), to_server }))
+            }
             AppState::Ssh(_) => {}
         }
     }
@@ -257,7 +286,23 @@ impl AppState {
                 }?;
                 Some(("sip", t.eve()))
             }
+            AppState::Mqtt(m) => {
+                let t = match tx {
+                    Some(id) => m.tx(id),
+                    None => m.txs().last(),
+                }?;
+                Some(("mqtt", t.eve()))
+            }
             AppState::Ssh(_) => None,
+        }
+    }
+
+    /// The `frame` object of an alert that matched frame buffer `b` of
+    /// transaction `tx` (protocols whose frames mirador describes).
+    pub fn frame_eve(&self, tx: u64, b: Buffer) -> Option<serde_json::Value> {
+        match self {
+            AppState::Mqtt(m) => m.tx(tx)?.frame_eve(b),
+            _ => None,
         }
     }
 
@@ -320,6 +365,12 @@ impl AppState {
                     next = tx.id + 1;
                 }
             }
+            AppState::Mqtt(m) => {
+                for tx in m.txs().filter(|t| t.id >= from) {
+                    out.push(AppRecord { kind: "mqtt", tx_id: tx.id, to_server: tx.to_server, body: tx.eve() });
+                    next = tx.id + 1;
+                }
+            }
             AppState::Ssh(_) => {}
         }
         next
@@ -343,6 +394,11 @@ impl AppState {
                 }
             }
             AppState::Tls(t) => out.extend(t.anomalies_seen().iter().filter_map(|&a| tls_event(a)).map(|n| (0, n))),
+            AppState::Mqtt(m) => {
+                for tx in m.txs() {
+                    out.extend(tx.events.iter().map(|e| (tx.id, e.name())));
+                }
+            }
             AppState::Ssh(_) | AppState::Sip(_) => {}
         }
     }
@@ -384,6 +440,11 @@ impl AppState {
                 let next = s.next_tx_id();
                 s.remove_done(next.saturating_sub(KEEP_DONE_TXS));
                 s.txs().next().map_or(next, |t| t.id)
+            }
+            AppState::Mqtt(m) => {
+                let next = m.next_tx_id();
+                m.remove_done(next.saturating_sub(KEEP_DONE_TXS));
+                m.txs().next().map_or(next, |t| t.id)
             }
             AppState::Tls(_) | AppState::Ssh(_) => 0,
         }

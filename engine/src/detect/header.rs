@@ -119,7 +119,7 @@ fn check(c: &PacketCheck, pkt: &Packet<'_>, ip: &IpInfo, flow: &FlowView, bufs: 
         }
         PacketCheck::SameIp => ip.src == ip.dst,
         // Transaction checks: see `tx_checks`.
-        PacketCheck::Urilen(..) | PacketCheck::AppLayerEvent(_) => true,
+        PacketCheck::Urilen(..) | PacketCheck::AppLayerEvent(_) | PacketCheck::TxField(..) => true,
         // Sides as parsed: 0 server, 1 client, 2 both, 3 either.
         PacketCheck::StreamSize { side, cmp } => flow.stream_sizes.is_some_and(|[client, server]| match side {
             0 => cmp.matches(server),
@@ -225,8 +225,8 @@ fn fold(mut acc: u32) -> u32 {
 
 /// The checks of a signature that look at one transaction rather than the
 /// packet: `urilen` (normalized `http.uri` length, or `http.uri.raw` with
-/// `raw`; no URI, no match) and `app-layer-event` (the transaction raised
-/// the event).
+/// `raw`; no URI, no match), `app-layer-event` (the transaction raised
+/// the event) and the numbers of a transaction (`mqtt.type`).
 pub(super) fn tx_checks(s: &Signature, tx: &dyn Buffers) -> bool {
     s.checks.iter().all(|c| match c {
         PacketCheck::Urilen(m, raw) => {
@@ -234,6 +234,7 @@ pub(super) fn tx_checks(s: &Signature, tx: &dyn Buffers) -> bool {
             tx.get(b).is_some_and(|u| m.matches(u.len() as u64))
         }
         PacketCheck::AppLayerEvent(e) => tx.app_event(e),
+        PacketCheck::TxField(f, m) => tx.tx_field(*f).is_some_and(|v| m.matches(v)),
         _ => true,
     })
 }

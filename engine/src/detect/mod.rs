@@ -128,6 +128,11 @@ pub trait Buffers {
     fn app_event(&self, _e: &crate::rules::ast::AppLayerEvent) -> bool {
         false
     }
+
+    /// A number the transaction carries (`mqtt.type`...), if it has it.
+    fn tx_field(&self, _f: crate::rules::ast::TxField) -> Option<u64> {
+        None
+    }
 }
 
 /// No app-layer buffers.

@@ -180,9 +180,10 @@ fn has_urilen(rule: &Rule) -> bool {
     rule.checks.iter().any(|c| matches!(c, PacketCheck::Urilen(..)))
 }
 
-/// `app-layer-event` inspects transactions, as a buffer would.
+/// `app-layer-event` and transaction numbers (`mqtt.type`) inspect
+/// transactions, as a buffer would.
 fn has_app_event(rule: &Rule) -> bool {
-    rule.checks.iter().any(|c| matches!(c, PacketCheck::AppLayerEvent(_)))
+    rule.checks.iter().any(|c| matches!(c, PacketCheck::AppLayerEvent(_) | PacketCheck::TxField(..)))
 }
 
 /// Direction of the transactions an app-layer rule needs.

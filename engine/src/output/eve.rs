@@ -288,6 +288,9 @@ pub struct EveAlert<'a> {
     /// `verdict: yes`: the packet's final action.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verdict: Option<serde_json::Value>,
+    /// The frame a frame rule matched in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frame: Option<serde_json::Value>,
 }
 
 /// `packet_info` of an alert.

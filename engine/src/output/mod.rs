@@ -121,6 +121,8 @@ pub struct AlertInput<'a> {
     pub app_proto: Option<crate::rules::ast::AppProto>,
     /// The app-layer object for the alert (`("http", {...})`).
     pub app_obj: Option<(&'static str, serde_json::Value)>,
+    /// The `frame` object, for a match in a frame buffer.
+    pub frame_obj: Option<serde_json::Value>,
     /// Packet direction relative to the flow.
     pub to_server: bool,
     /// The transaction it matched in, for app-layer matches.
@@ -273,6 +275,7 @@ pub fn render_alert(a: &AlertInput<'_>) -> String {
         packet: None,
         packet_info: None,
         verdict: None,
+        frame: a.frame_obj.clone(),
     };
     let mut rec = rec;
     let o = a.opts;

@@ -373,6 +373,13 @@ pub enum Buffer {
     FrameHttp1Response,
     /// `frame:dns.pdu`: one DNS message (without the TCP length prefix).
     FrameDnsPdu,
+    /// `frame:mqtt.pdu`: one MQTT control packet, fixed header included.
+    FrameMqttPdu,
+    /// `frame:mqtt.header`: an MQTT packet's fixed header (type byte and
+    /// remaining length).
+    FrameMqttHeader,
+    /// `frame:mqtt.data`: an MQTT packet after its fixed header.
+    FrameMqttData,
     /// Decoded base64 data from `base64_decode`.
     Base64Data,
     /// `ipv4.hdr`: the IPv4 header of the packet, options included.
@@ -457,6 +464,9 @@ impl Buffer {
         Buffer::FrameHttp1Request,
         Buffer::FrameHttp1Response,
         Buffer::FrameDnsPdu,
+        Buffer::FrameMqttPdu,
+        Buffer::FrameMqttHeader,
+        Buffer::FrameMqttData,
     ];
 
     /// The packet-header buffers (`ipv4.hdr` ... `icmpv6.hdr`): read from
@@ -482,23 +492,37 @@ impl Buffer {
     /// Maps a `frame` keyword's value to its buffer: `proto.name`, or the
     /// bare frame name when the rule header names the protocol (`alert
     /// http1 ... frame:request`). mirador has the HTTP/1 request and
-    /// response frames and the DNS message frame.
+    /// response frames, the DNS message frame and MQTT's packet, header and
+    /// data frames.
     pub fn from_frame(value: &str, proto: Proto) -> Option<Buffer> {
         let (p, name) = match value.split_once('.') {
             Some((p, n)) => (Some(p), n),
             None => (None, value),
         };
-        let http = match (p, proto) {
-            (Some("http1" | "http"), _) | (None, Proto::App(AppProto::Http)) => true,
-            (Some("dns"), _) | (None, Proto::App(AppProto::Dns)) => false,
+        let app = match (p, proto) {
+            (Some("http1" | "http"), _) => AppProto::Http,
+            (Some(p), _) => AppProto::from_name(p)?,
+            (None, Proto::App(a)) => a,
             _ => return None,
         };
-        Some(match (http, name) {
-            (true, "request") => Buffer::FrameHttp1Request,
-            (true, "response") => Buffer::FrameHttp1Response,
-            (false, "pdu") => Buffer::FrameDnsPdu,
+        Some(match (app, name) {
+            (AppProto::Http, "request") => Buffer::FrameHttp1Request,
+            (AppProto::Http, "response") => Buffer::FrameHttp1Response,
+            (AppProto::Dns, "pdu") => Buffer::FrameDnsPdu,
+            (AppProto::Mqtt, "pdu") => Buffer::FrameMqttPdu,
+            (AppProto::Mqtt, "header") => Buffer::FrameMqttHeader,
+            (AppProto::Mqtt, "data") => Buffer::FrameMqttData,
             _ => return None,
         })
+    }
+
+    /// True for the `frame:` buffers.
+    pub fn is_frame(self) -> bool {
+        use Buffer::*;
+        matches!(
+            self,
+            FrameHttp1Request | FrameHttp1Response | FrameDnsPdu | FrameMqttPdu | FrameMqttHeader | FrameMqttData
+        )
     }
 
     /// Maps a sticky-buffer keyword (`http.uri`) or its legacy sticky form
@@ -663,6 +687,7 @@ impl Buffer {
             SipMethod | SipUri | SipRequestLine | SipProtocol | SipStatCode | SipStatMsg | SipResponseLine => {
                 Some(AppProto::Sip)
             }
+            FrameMqttPdu | FrameMqttHeader | FrameMqttData => Some(AppProto::Mqtt),
             _ => Some(AppProto::Http),
         }
     }
@@ -730,6 +755,9 @@ impl Buffer {
             FrameHttp1Request => "frame:http1.request",
             FrameHttp1Response => "frame:http1.response",
             FrameDnsPdu => "frame:dns.pdu",
+            FrameMqttPdu => "frame:mqtt.pdu",
+            FrameMqttHeader => "frame:mqtt.header",
+            FrameMqttData => "frame:mqtt.data",
             Base64Data => "base64_data",
             Ipv4Hdr => "ipv4.hdr",
             Ipv6Hdr => "ipv6.hdr",
@@ -1330,7 +1358,40 @@ pub enum PacketCheck {
     /// app-layer-event: a transaction (or its flow's parser state) has the
     /// event.
     AppLayerEvent(AppLayerEvent),
+    /// A number a transaction carries (`mqtt.type`, `mqtt.reason_code`),
+    /// compared with the generic comparator; no such number, no match.
+    TxField(TxField, NumMatch<u64>),
 }
+
+/// A number of a transaction that a keyword compares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TxField {
+    /// `mqtt.type`: the control packet type (1 CONNECT ... 15 AUTH).
+    MqttType,
+    /// `mqtt.reason_code`: a CONNACK's return code, or the reason code of
+    /// an MQTT 5 PUBACK/PUBREC/PUBREL/PUBCOMP, DISCONNECT or AUTH.
+    MqttReasonCode,
+}
+
+/// MQTT control packet type names, by number (index 0 is reserved).
+pub const MQTT_TYPES: [&str; 16] = [
+    "UNASSIGNED",
+    "CONNECT",
+    "CONNACK",
+    "PUBLISH",
+    "PUBACK",
+    "PUBREC",
+    "PUBREL",
+    "PUBCOMP",
+    "SUBSCRIBE",
+    "SUBACK",
+    "UNSUBSCRIBE",
+    "UNSUBACK",
+    "PINGREQ",
+    "PINGRESP",
+    "DISCONNECT",
+    "AUTH",
+];
 
 /// `app-layer-event:<proto>.<event>` as parsed
 /// ([`crate::applayer::events::parse`]).

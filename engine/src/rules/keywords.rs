@@ -882,6 +882,20 @@ impl Builder {
                 self.push_op(buffer, PayloadOp::Asn1(a));
             }
             "icmpv6.mtu" => self.check(o, PacketCheck::Icmpv6Mtu, u32::MAX.into())?,
+            "mqtt.type" => {
+                // A type name, any case: Suricata 7 takes no number and no `!`.
+                let name = Self::need_value(o)?.trim();
+                let n = super::ast::MQTT_TYPES
+                    .iter()
+                    .position(|t| t.eq_ignore_ascii_case(name))
+                    .ok_or_else(|| bad(format!("unknown MQTT message type '{name}'")))?;
+                let m = super::numeric::NumMatch { op: super::numeric::NumOp::Eq, a: n as u64, b: 0 };
+                self.rule.checks.push(PacketCheck::TxField(super::ast::TxField::MqttType, m));
+            }
+            "mqtt.reason_code" | "mqtt.connack.return_code" => {
+                let m = parse_num(Self::need_value(o)?, 255).map_err(|e| RuleError::bad_value(o.name, e, o.column))?;
+                self.rule.checks.push(PacketCheck::TxField(super::ast::TxField::MqttReasonCode, m));
+            }
             "ipv4-csum" | "tcpv4-csum" | "tcpv6-csum" | "udpv4-csum" | "udpv6-csum" | "icmpv4-csum" | "icmpv6-csum" => {
                 let valid = match Self::need_value(o)?.trim() {
                     "valid" => true,
