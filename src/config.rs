@@ -242,6 +242,16 @@ impl SuricataConfig {
         None
     }
 
+    /// True when a `file-store` output is enabled (`enabled: yes`): then
+    /// `filestore` rules take effect.
+    pub fn file_store_enabled(&self) -> bool {
+        let Some(outputs) = self.root.get("outputs").and_then(Value::as_sequence) else { return false };
+        outputs
+            .iter()
+            .filter_map(|o| o.get("file-store"))
+            .any(|fs| fs.get("enabled").and_then(scalar).is_some_and(|e| matches!(e.as_str(), "yes" | "true" | "on")))
+    }
+
     /// The `alert` options of the first enabled `eve-log` output
     /// (`payload`, `payload-printable`, `payload-buffer-size`, `packet`).
     pub fn alert_options(&self) -> mirador_engine::output::AlertOptions {
@@ -439,6 +449,22 @@ mod tests {
 
     /// `anomaly` as Suricata reads it: app-layer events unless switched
     /// off, decoder events only when asked for.
+    #[test]
+    fn file_store_output() {
+        let dir = std::env::temp_dir().join(format!("mirador-cfg-fs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("s.yaml");
+        std::fs::write(
+            &p,
+            "outputs:\n  - eve-log:\n      types: [alert]\n  - file-store:\n      version: 2\n      enabled: yes\n",
+        )
+        .unwrap();
+        assert!(SuricataConfig::load(&p, &[]).unwrap().file_store_enabled());
+        std::fs::write(&p, "outputs:\n  - file-store:\n      enabled: no\n").unwrap();
+        assert!(!SuricataConfig::load(&p, &[]).unwrap().file_store_enabled());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
     #[test]
     fn anomaly_types_follow_suricata_defaults() {
         let types = |yaml: &str| -> Vec<String> {

@@ -284,6 +284,7 @@ pub(crate) fn engine_config(config: Option<&SuricataConfig>, ips: bool) -> Resul
             cfg.async_oneside = m;
         }
         cfg.alert = c.alert_options();
+        cfg.file_store = c.file_store_enabled();
         // `auto` means inline in IPS mode, which `--simulate-ips` sets.
         if let Some(i) = c.get_str("stream.inline") {
             cfg.stream.inline = matches!(i.as_str(), "yes" | "true" | "1");

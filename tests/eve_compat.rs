@@ -48,16 +48,7 @@ const ADDITIONS: &[(&str, &str, &str, &str)] = &[
 
 /// Key paths Suricata writes that mirador does not, with the reason. The
 /// test fails when one appears that is not listed here.
-const NOT_WRITTEN: &[(&str, &str, &str)] = &[
-    ("alert", "files", "file tracking (fileinfo) is not implemented"),
-    ("alert", "files[]", "file tracking"),
-    ("alert", "files[].filename", "file tracking"),
-    ("alert", "files[].gaps", "file tracking"),
-    ("alert", "files[].size", "file tracking"),
-    ("alert", "files[].state", "file tracking"),
-    ("alert", "files[].stored", "file tracking"),
-    ("alert", "files[].tx_id", "file tracking"),
-];
+const NOT_WRITTEN: &[(&str, &str, &str)] = &[];
 
 /// Key paths mirador must write because Suricata does (checked against the
 /// committed Suricata output too, so the list cannot go stale silently).

@@ -54,6 +54,10 @@ pub struct EngineConfig {
     pub defrag: DefragConfig,
     /// What `tls` records and alert objects hold (JA3, JA4, extended).
     pub tls_log: crate::applayer::tls::eve::TlsLogConfig,
+    /// The file-store output is enabled: `filestore` rules mark the files
+    /// they match as stored (EVE `storing`, `files[].sid`), and files get a
+    /// SHA-256. Files are not written to disk.
+    pub file_store: bool,
 }
 
 impl Default for EngineConfig {
@@ -73,6 +77,7 @@ impl Default for EngineConfig {
             behaviour: None,
             defrag: DefragConfig::default(),
             tls_log: crate::applayer::tls::eve::TlsLogConfig::default(),
+            file_store: false,
         }
     }
 }
@@ -179,8 +184,10 @@ struct Detector<'r> {
     /// Scratch list of a flow's app-layer events.
     events: Vec<(u64, &'static str)>,
     alert_max: usize,
-    /// Rules inspect frames: parsers keep messages as sent.
-    keep_frames: bool,
+    /// What parsers keep (frames) and compute (file hashes, types).
+    parsers: applayer::ParserConfig,
+    /// The file-store output is on: `filestore` rules mark files stored.
+    file_store: bool,
 }
 
 /// The packet's place in its flow.
@@ -229,7 +236,16 @@ impl<'r> Replay<'r> {
                 matches: Vec::new(),
                 events: Vec::new(),
                 alert_max: cfg.packet_alert_max,
-                keep_frames: ast::Buffer::APP_LAYER.iter().any(|&b| b.is_frame() && rules.uses_buffer(b)),
+                parsers: applayer::ParserConfig {
+                    keep_frames: ast::Buffer::APP_LAYER.iter().any(|&b| b.is_frame() && rules.uses_buffer(b)),
+                    files: {
+                        let mut f = rules.file_config();
+                        // file-store v2 names stored files by SHA-256.
+                        f.sha256 |= cfg.file_store;
+                        f
+                    },
+                },
+                file_store: cfg.file_store,
             },
             stream_cfg: cfg.stream,
             host_os: cfg.host_os.clone(),
@@ -382,7 +398,7 @@ impl<'r> Replay<'r> {
                 // Directions were told before protocol detection reversed
                 // the flow, if it did.
                 let mut to_server = d.to_server != reversed;
-                if !d.data.is_empty() && detect_app_proto(flow, &d.data, pkt, to_server, self.det.keep_frames) {
+                if !d.data.is_empty() && detect_app_proto(flow, &d.data, pkt, to_server, self.det.parsers) {
                     reversed = true;
                     to_server = !to_server;
                 }
@@ -397,7 +413,7 @@ impl<'r> Replay<'r> {
             }
         } else {
             // UDP is detected and parsed on the packet itself.
-            detect_app_proto(flow, pkt.payload(), pkt, up.to_server, self.det.keep_frames);
+            detect_app_proto(flow, pkt.payload(), pkt, up.to_server, self.det.parsers);
             if let Some(app) = flow.app.as_mut() {
                 app.parse(up.to_server, pkt.payload(), false);
             }
@@ -498,6 +514,7 @@ impl Detector<'_> {
         }
         drop(txs);
         drop(views);
+        self.store_files(flow, to_server);
         // Suricata sorts a packet's alerts by signature order and, within a
         // signature, newest transaction first, then keeps the first
         // packet-alert-max of them.
@@ -514,6 +531,28 @@ impl Detector<'_> {
             let live_from = app.collect(flow.tx_inspected[0].min(flow.tx_inspected[1]));
             flow.events_logged.retain(|e| e.0 >= live_from);
             flow.detect.forget_txs_before(live_from);
+        }
+    }
+
+    /// Marks the files that `filestore` rules matched as stored, before
+    /// their alerts are written (Suricata's alert already says `storing`).
+    /// Without the file-store output the keyword does nothing, as in
+    /// Suricata.
+    fn store_files(&self, flow: &mut Flow, to_server: bool) {
+        if !self.file_store {
+            return;
+        }
+        let Some(app) = flow.app.as_mut() else { return };
+        for m in &self.matches {
+            let sig = self.rules.sig(m.sig);
+            if let (true, Some(tx), Some(i)) = (sig.filestore, m.tx, m.file) {
+                if let Some(f) = app.file_mut(tx, to_server, i) {
+                    f.storing = true;
+                    if !f.store_sids.contains(&sig.sid) {
+                        f.store_sids.push(sig.sid);
+                    }
+                }
+            }
         }
     }
 
@@ -574,7 +613,14 @@ impl Detector<'_> {
                 }
                 _ => None,
             };
+            // Suricata lists the files of the transaction's side the
+            // packet belongs to, on transaction alerts only.
+            let files = match (&flow, m.tx) {
+                (Some(f), Some(tx)) => f.app.as_ref().and_then(|a| a.files_eve(tx, to_server)),
+                _ => None,
+            };
             let line = render_alert(&AlertInput {
+                files,
                 ts,
                 pcap_cnt: match origin {
                     Origin::Wire(n) => Some(n),
@@ -793,7 +839,7 @@ impl Detector<'_> {
             // pseudo packets).
             if !data.is_empty() && flow.app_proto.is_none() {
                 let (src, dst) = if to_server { (flow.client, flow.server) } else { (flow.server, flow.client) };
-                if detect_app_proto(flow, &data, &pseudo_packet(src, dst), to_server, self.keep_frames) {
+                if detect_app_proto(flow, &data, &pseudo_packet(src, dst), to_server, self.parsers) {
                     reversed = true;
                     to_server = !to_server;
                 }
@@ -1011,7 +1057,13 @@ struct Delivered {
 /// midstream the first packet may have come from the server, and Suricata
 /// swaps the sides when the payload in the "to server" direction is what a
 /// server sends (or the other way round).
-fn detect_app_proto(flow: &mut Flow, data: &[u8], pkt: &Packet<'_>, to_server: bool, keep_frames: bool) -> bool {
+fn detect_app_proto(
+    flow: &mut Flow,
+    data: &[u8],
+    pkt: &Packet<'_>,
+    to_server: bool,
+    parsers: applayer::ParserConfig,
+) -> bool {
     let transport = matches!(pkt.l4, L4::Tcp { .. } | L4::Udp { .. });
     if !transport || flow.app_proto.is_some() || data.is_empty() {
         return false;
@@ -1021,7 +1073,7 @@ fn detect_app_proto(flow: &mut Flow, data: &[u8], pkt: &Packet<'_>, to_server: b
     match applayer::probe(data, tcp, sp, dp) {
         Probe::Found(p) => {
             flow.app_proto = Some(p);
-            flow.app = AppState::for_proto(p, keep_frames);
+            flow.app = AppState::for_proto(p, parsers);
             if flow.picked_up && applayer::sent_by_client(p, data) == Some(!to_server) {
                 flow.reverse();
                 return true;

@@ -41,7 +41,9 @@ struct Flow {
 impl Flow {
     fn new(proto: AppProto, rules: &str) -> Flow {
         let rs = Ruleset::from_text(rules).unwrap_or_else(|e| panic!("rules load: {e:?}"));
-        Flow { rs, proto, app: AppState::for_proto(proto, false).expect("a parser"), state: FlowState::default() }
+        let cfg = mirador_engine::applayer::ParserConfig { keep_frames: false, files: rs.file_config() };
+        let app = AppState::for_proto(proto, cfg).expect("a parser");
+        Flow { rs, proto, app, state: FlowState::default() }
     }
 
     fn parse(&mut self, to_server: bool, data: &[u8]) -> &mut Self {

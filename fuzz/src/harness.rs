@@ -181,7 +181,10 @@ pub fn applayer(data: &[u8]) {
         3 => (AppProto::Tls, true, 443),
         _ => (AppProto::Ssh, true, 22),
     };
-    let mut st = AppState::for_proto(proto, false).expect("a parser");
+    // Files compute everything, so the hashing and type code is fuzzed too.
+    let files = mirador_engine::applayer::file::FileConfig { md5: true, sha1: true, sha256: true, magic: true };
+    let cfg = mirador_engine::applayer::ParserConfig { keep_frames: false, files };
+    let mut st = AppState::for_proto(proto, cfg).expect("a parser");
     let mut out: Vec<AppRecord> = Vec::new();
     let mut next = 0;
     for _ in 0..MAX_UNITS {

@@ -8,7 +8,9 @@
 mod detect;
 pub mod dns;
 pub mod events;
+pub mod file;
 pub mod http;
+pub mod magic;
 pub mod mqtt;
 pub mod sip;
 pub mod ssh;
@@ -16,4 +18,4 @@ mod state;
 pub mod tls;
 
 pub use detect::{probe, sent_by_client, Probe};
-pub use state::{AppFacts, AppRecord, AppState, TxView};
+pub use state::{AppFacts, AppRecord, AppState, ParserConfig, TxView};

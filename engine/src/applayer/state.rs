@@ -3,6 +3,7 @@
 //! output take of it.
 
 use super::dns::{DnsState, DnsTx};
+use super::file::{File, FileConfig};
 use super::http::{HttpState, HttpTx};
 use super::mqtt::{MqttState, MqttTx};
 use super::sip::{SipState, SipTx};
@@ -15,6 +16,15 @@ use crate::rules::ast::{self, AppProto, Buffer};
 /// packets after a transaction completes (in both directions) must still
 /// see it.
 const KEEP_DONE_TXS: u64 = 8;
+
+/// What the rules and outputs need the parsers to keep or compute.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ParserConfig {
+    /// Keep messages as sent for the frame buffers.
+    pub keep_frames: bool,
+    /// What files compute (hashes, type description).
+    pub files: FileConfig,
+}
 
 /// Parser state of a flow whose protocol has a parser.
 #[derive(Debug)]
@@ -75,6 +85,13 @@ impl Buffers for TxView<'_> {
             TxInner::Http(tx) if b.is_multi() => tx.header_instance(b, i),
             TxInner::Tls(s) if b == Buffer::TlsCerts => s.tx().certs().nth(i).filter(|_| !self.to_server),
             _ if i == 0 => self.get(b),
+            _ => None,
+        }
+    }
+
+    fn file(&self, i: usize) -> Option<&super::file::File> {
+        match self.inner {
+            TxInner::Http(tx) if i == 0 => tx.file(self.to_server),
             _ => None,
         }
     }
@@ -162,13 +179,14 @@ impl Buffers for AppFacts<'_> {
 }
 
 impl AppState {
-    /// A parser for `proto`, when mirador has one; `keep_frames`: keep
-    /// messages as sent for the frame buffers.
-    pub fn for_proto(proto: AppProto, keep_frames: bool) -> Option<AppState> {
+    /// A parser for `proto`, when mirador has one.
+    pub fn for_proto(proto: AppProto, cfg: ParserConfig) -> Option<AppState> {
+        let keep_frames = cfg.keep_frames;
         Some(match proto {
             AppProto::Http => {
                 let mut h = HttpState::new();
                 h.keep_frames(keep_frames);
+                h.set_file_config(cfg.files);
                 AppState::Http(Box::new(h))
             }
             AppProto::Dns => {
@@ -254,6 +272,25 @@ impl AppState {
             }
             AppState::Ssh(_) => {}
         }
+    }
+
+    /// File `i` of transaction `tx` in one direction, to mark it stored.
+    pub fn file_mut(&mut self, tx: u64, to_server: bool, i: u32) -> Option<&mut File> {
+        match self {
+            AppState::Http(h) if i == 0 => h.tx_mut(tx)?.file_mut(to_server),
+            _ => None,
+        }
+    }
+
+    /// The EVE `files` array of an alert on transaction `tx` from a packet
+    /// going `to_server`: the files of that direction, as Suricata lists
+    /// them; None when there are none.
+    pub fn files_eve(&self, tx: u64, to_server: bool) -> Option<serde_json::Value> {
+        let files: Vec<serde_json::Value> = match self {
+            AppState::Http(h) => h.tx(tx)?.file(to_server).map(|f| f.eve(tx)).into_iter().collect(),
+            _ => Vec::new(),
+        };
+        (!files.is_empty()).then_some(serde_json::Value::Array(files))
     }
 
     /// The EVE object (key, value) for an alert: the matched transaction,

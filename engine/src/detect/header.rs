@@ -119,7 +119,12 @@ fn check(c: &PacketCheck, pkt: &Packet<'_>, ip: &IpInfo, flow: &FlowView, bufs: 
         }
         PacketCheck::SameIp => ip.src == ip.dst,
         // Transaction checks: see `tx_checks`.
-        PacketCheck::Urilen(..) | PacketCheck::AppLayerEvent(_) | PacketCheck::TxField(..) => true,
+        PacketCheck::Urilen(..)
+        | PacketCheck::AppLayerEvent(_)
+        | PacketCheck::TxField(..)
+        | PacketCheck::FileHash { .. }
+        | PacketCheck::FileSize(_)
+        | PacketCheck::FileStore => true,
         // Sides as parsed: 0 server, 1 client, 2 both, 3 either.
         PacketCheck::StreamSize { side, cmp } => flow.stream_sizes.is_some_and(|[client, server]| match side {
             0 => cmp.matches(server),

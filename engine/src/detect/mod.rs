@@ -8,6 +8,7 @@
 
 mod asn1;
 pub mod dataset;
+pub mod file;
 mod flowint;
 mod header;
 mod ipindex;
@@ -133,6 +134,12 @@ pub trait Buffers {
     fn tx_field(&self, _f: crate::rules::ast::TxField) -> Option<u64> {
         None
     }
+
+    /// File `i` (from 0) of the transaction in the view's direction; None
+    /// past the last.
+    fn file(&self, _i: usize) -> Option<&crate::applayer::file::File> {
+        None
+    }
 }
 
 /// No app-layer buffers.
@@ -161,6 +168,8 @@ pub struct FlowState {
     body_scans: Vec<BodyScan>,
     /// A `pass` rule matched: the flow is not inspected any more.
     passed: bool,
+    /// Files file rules matched: (transaction, to server, file, signature).
+    file_matches: std::collections::VecDeque<(u64, bool, u32, u32)>,
 }
 
 /// The prefilter's progress on one body buffer of one transaction. Bodies
@@ -207,9 +216,21 @@ impl FlowState {
         self.passed
     }
 
+    fn file_matched(&self, key: (u64, bool, u32, u32)) -> bool {
+        self.file_matches.contains(&key)
+    }
+
+    fn set_file_matched(&mut self, key: (u64, bool, u32, u32)) {
+        if self.file_matches.len() >= MAX_TX_MATCHES {
+            self.file_matches.pop_front();
+        }
+        self.file_matches.push_back(key);
+    }
+
     /// Forgets transactions below `id` (the app layer freed them).
     pub fn forget_txs_before(&mut self, id: u64) {
         self.tx_matches.retain(|&(t, _)| t >= id);
+        self.file_matches.retain(|&(t, ..)| t >= id);
         self.body_scans.retain(|e| e.tx >= id);
     }
 
@@ -239,6 +260,9 @@ pub struct Match {
     pub tx: Option<u64>,
     /// It matched the reassembled stream (not the packet alone).
     pub stream: bool,
+    /// For file rules: the file (its index in the transaction's files of
+    /// the packet's direction).
+    pub file: Option<u32>,
 }
 
 struct Prefilter {
@@ -527,6 +551,20 @@ impl Ruleset {
         self.sigs.iter().any(|s| s.buffers.iter().any(|(x, _)| *x == b))
     }
 
+    /// What files must compute for these rules: the hashes of their
+    /// `filemd5` / `filesha1` / `filesha256` and, with `filemagic`, the
+    /// type description.
+    pub fn file_config(&self) -> crate::applayer::file::FileConfig {
+        use crate::rules::ast::FileHashKind;
+        let hashes = |k: FileHashKind| self.sigs.iter().any(|s| s.file_hashes.iter().any(|h| h.kind() == k));
+        crate::applayer::file::FileConfig {
+            md5: hashes(FileHashKind::Md5),
+            sha1: hashes(FileHashKind::Sha1),
+            sha256: hashes(FileHashKind::Sha256),
+            magic: self.uses_buffer(Buffer::FileMagic),
+        }
+    }
+
     /// True when a rule adds to or removes from a dataset (`dataset:set`,
     /// `unset`): alerts then depend on the order flows are inspected in.
     pub fn writes_datasets(&self) -> bool {
@@ -644,6 +682,31 @@ impl Ruleset {
                 if s.tx_dir.is_some_and(|d| d != flow.to_server) || !flowbits_hold(s, state) {
                     continue;
                 }
+                if s.file_rule {
+                    // Every file it matches alerts, once per file.
+                    for tx in input.txs {
+                        for (i, f) in (0u32..).zip((0..).map_while(|i| tx.bufs.file(i))) {
+                            let key = (tx.id, flow.to_server, i, idx);
+                            if state.file_matched(key) || !file::checks_hold(s, f) {
+                                continue;
+                            }
+                            let scope = file::FileScope { tx: tx.bufs, file: f };
+                            if !header::tx_checks(s, &scope) || !payload_matches(s, pkt, payload, &scope) {
+                                continue;
+                            }
+                            state.set_file_matched(key);
+                            apply_flowbits(s, state);
+                            if s.action == crate::rules::ast::Action::Pass {
+                                state.passed = true;
+                                return;
+                            }
+                            if !s.noalert {
+                                out.push(Match { sig: idx, tx: Some(tx.id), stream: false, file: Some(i) });
+                            }
+                        }
+                    }
+                    continue;
+                }
                 // Every transaction it matches alerts, once per transaction.
                 let mut last = None;
                 for tx in input.txs {
@@ -662,7 +725,7 @@ impl Ruleset {
                             return;
                         }
                         if !s.noalert {
-                            out.push(Match { sig: idx, tx: Some(tx.id), stream: false });
+                            out.push(Match { sig: idx, tx: Some(tx.id), stream: false, file: None });
                         }
                     }
                 }
@@ -689,7 +752,7 @@ impl Ruleset {
                 return;
             }
             if !s.noalert {
-                out.push(Match { sig: idx, tx: None, stream: via_stream });
+                out.push(Match { sig: idx, tx: None, stream: via_stream, file: None });
             }
         }
     }

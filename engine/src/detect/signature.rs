@@ -107,6 +107,13 @@ pub struct Signature {
     /// For app-layer rules: the direction whose transactions it needs
     /// (`Some(true)` to server), from its buffers and `flow`.
     pub tx_dir: Option<bool>,
+    /// A file rule (file keywords, `file.name`, `file.magic`): it matches
+    /// per file of a transaction, once per file.
+    pub file_rule: bool,
+    /// `filemd5` / `filesha1` / `filesha256` lists, loaded.
+    pub file_hashes: Vec<super::file::HashList>,
+    /// `filestore`.
+    pub filestore: bool,
 }
 
 /// A `flowint` operation with its variable names interned per ruleset.
@@ -152,7 +159,8 @@ fn inspect_kind(rule: &Rule) -> InspectKind {
         .iter()
         .any(|o| !matches!(o.buffer, Buffer::Payload | Buffer::Base64Data) && !o.buffer.is_packet_header())
         || has_urilen(rule)
-        || has_app_event(rule);
+        || has_app_event(rule)
+        || rule.checks.iter().any(PacketCheck::is_file);
     if app {
         return InspectKind { tx: true, packet: false, stream: false };
     }
@@ -469,6 +477,17 @@ impl Compiler<'_> {
             ops.push(op);
         }
         let fast = choose_fast_pattern(rule);
+        let file_hashes = rule
+            .checks
+            .iter()
+            .filter_map(|c| match c {
+                PacketCheck::FileHash { kind, path, negated } => Some(
+                    super::file::HashList::load(*kind, path, *negated, rule_dir)
+                        .map_err(|e| RuleError::bad_value(kind.keyword(), e, 1)),
+                ),
+                _ => None,
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let flowbits: NamedFlowbits = rule.flowbits.iter().map(|f| (f.cmd, f.names.clone(), f.any)).collect();
         let class = rule.meta.classtype.as_deref().and_then(|c| self.classes.get(c));
         if let (Some(ct), None) = (&rule.meta.classtype, class) {
@@ -513,6 +532,9 @@ impl Compiler<'_> {
                 kind: inspect_kind(rule),
                 ip_only: is_ip_only(rule),
                 tx_dir: tx_direction(rule),
+                file_rule: rule.ops.iter().any(|o| o.buffer.is_file()) || rule.checks.iter().any(PacketCheck::is_file),
+                file_hashes,
+                filestore: rule.checks.contains(&PacketCheck::FileStore),
             },
             flowbits,
         ))
@@ -526,7 +548,11 @@ impl Compiler<'_> {
 /// as parsed; such a rule is verified without prefilter instead).
 fn choose_fast_pattern(rule: &Rule) -> Option<FastPat> {
     let contents = rule.ops.iter().filter_map(|b| match &b.op {
-        PayloadOp::Content(c) if !c.negated && b.transforms.is_empty() && b.buffer != Buffer::Base64Data => {
+        // A file's name and type are not transaction buffers the
+        // prefilter scans.
+        PayloadOp::Content(c)
+            if !c.negated && b.transforms.is_empty() && b.buffer != Buffer::Base64Data && !b.buffer.is_file() =>
+        {
             Some((b.buffer, c))
         }
         _ => None,

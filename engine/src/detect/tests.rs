@@ -460,3 +460,59 @@ fn ip_version_protocols_and_icmpv6_mtu() {
     let echo = crate::decode::decode(crate::decode::LinkType::Raw, &raw).unwrap();
     assert!(hits(rules, &echo, TO_SERVER).is_empty());
 }
+
+/// File rules as Suricata 7 evaluates them on `pdf-dl.pcap` (conformance
+/// fileext-01/-02, filemagic-flowbits, bug-2558-01): `filename` is a
+/// case-insensitive substring, `fileext` a case-insensitive extension,
+/// both negatable; a file rule alerts once per file, on the first packet
+/// where what it asks is known (a size only once the file is closed).
+#[test]
+fn file_rules_match_once_per_file() {
+    use crate::applayer::file::File;
+    struct Tx(Vec<File>);
+    impl Buffers for Tx {
+        fn get(&self, _: Buffer) -> Option<&[u8]> {
+            None
+        }
+        fn file(&self, i: usize) -> Option<&File> {
+            self.0.get(i)
+        }
+    }
+    let rs = ruleset(
+        "alert tcp any any -> any any (fileext:\"PDF\"; sid:1;)\n\
+         alert tcp any any -> any any (fileext:!\"pDf\"; sid:2;)\n\
+         alert tcp any any -> any any (fileext:!\"doc\"; sid:3;)\n\
+         alert tcp any any -> any any (filename:\"R.pdf\"; sid:4;)\n\
+         alert tcp any any -> any any (filename:!\"r.pdf\"; sid:5;)\n\
+         alert tcp any any -> any any (fileext:\"df\"; sid:6;)\n\
+         alert tcp any any -> any any (filemagic:\"pdf document\"; sid:7;)\n\
+         alert tcp any any -> any any (filesize:>100; sid:8;)\n\
+         alert tcp any any -> any any (filename:\"x\"; sid:9;)\n",
+    );
+    assert!(rs.file_config().magic && !rs.file_config().md5);
+    let cfg = rs.file_config();
+    let mut state = FlowState::default();
+    let mut scratch = Scratch::default();
+    let mut run = |tx: &Tx, state: &mut FlowState| {
+        let pkt = packet(b"data", 6, 80, 40000);
+        let mut out = Vec::new();
+        let flow = FlowView { to_server: false, ..TO_SERVER };
+        let txs = [TxRef { id: 0, bufs: tx }];
+        rs.inspect(&Input { pkt: &pkt, flow, stream: None, txs: &txs, app: &NoBuffers }, state, &mut scratch, &mut out);
+        assert!(out.iter().all(|m| m.tx == Some(0)));
+        out.iter().map(|m| (rs.sig(m.sig).sid, m.file.expect("a file match"))).collect::<Vec<_>>()
+    };
+    let mut f = File::new(b"/~regit/r.pdf".to_vec(), cfg);
+    f.feed(b"%PDF-1.5\n");
+    let mut tx = Tx(vec![f]);
+    // Name known, type not yet (under 512 bytes), size not final.
+    assert_eq!(run(&tx, &mut state), [(1, 0), (3, 0), (4, 0)]);
+    tx.0[0].feed(&[b' '; 600]);
+    assert_eq!(run(&tx, &mut state), [(7, 0)]);
+    assert!(run(&tx, &mut state).is_empty(), "once per file");
+    tx.0[0].close(true);
+    assert_eq!(run(&tx, &mut state), [(8, 0)]);
+    // A second file of the transaction is matched on its own.
+    tx.0.push(File::new(b"/x.doc".to_vec(), cfg));
+    assert_eq!(run(&tx, &mut state), [(2, 1), (5, 1), (9, 1)]);
+}

@@ -123,6 +123,9 @@ pub struct AlertInput<'a> {
     pub app_obj: Option<(&'static str, serde_json::Value)>,
     /// The `frame` object, for a match in a frame buffer.
     pub frame_obj: Option<serde_json::Value>,
+    /// The EVE `files` array (files of the alert's transaction), placed
+    /// after the app-layer object.
+    pub files: Option<serde_json::Value>,
     /// Packet direction relative to the flow.
     pub to_server: bool,
     /// The transaction it matched in, for app-layer matches.
@@ -326,26 +329,31 @@ pub fn render_alert(a: &AlertInput<'_>) -> String {
         let linktype = if pkt.linktype == LinkType::Raw { 12 } else { u32::from(pkt.linktype) };
         rec.packet_info = Some(eve::PacketInfo { linktype });
     }
-    match &a.app_obj {
-        None => serde_json::to_string(&rec).expect("EVE records serialize"),
-        Some((key, obj)) => {
-            // The protocol object goes before `app_proto`, as Suricata
-            // writes it.
-            let v = serde_json::to_value(&rec).expect("EVE records serialize");
-            let serde_json::Value::Object(m) = v else { unreachable!("an alert is an object") };
-            let mut out = serde_json::Map::with_capacity(m.len() + 1);
-            let mut placed = false;
-            for (k, x) in m {
-                if !placed && (k == "app_proto" || k == "direction") {
-                    out.insert((*key).to_string(), obj.clone());
-                    placed = true;
-                }
-                out.insert(k, x);
-            }
-            if !placed {
-                out.insert((*key).to_string(), obj.clone());
-            }
-            serde_json::to_string(&out).expect("EVE records serialize")
-        }
+    if a.app_obj.is_none() && a.files.is_none() {
+        return serde_json::to_string(&rec).expect("EVE records serialize");
     }
+    // The protocol object, then `files`, go before `app_proto`, as
+    // Suricata writes them.
+    let mut extra: Vec<(String, &serde_json::Value)> = Vec::with_capacity(2);
+    if let Some((key, obj)) = &a.app_obj {
+        extra.push(((*key).to_string(), obj));
+    }
+    if let Some(files) = &a.files {
+        extra.push(("files".to_string(), files));
+    }
+    let v = serde_json::to_value(&rec).expect("EVE records serialize");
+    let serde_json::Value::Object(m) = v else { unreachable!("an alert is an object") };
+    let mut out = serde_json::Map::with_capacity(m.len() + extra.len());
+    let mut placed = false;
+    for (k, x) in m {
+        if !placed && (k == "app_proto" || k == "direction") {
+            out.extend(extra.iter().map(|(k, v)| (k.clone(), (*v).clone())));
+            placed = true;
+        }
+        out.insert(k, x);
+    }
+    if !placed {
+        out.extend(extra.iter().map(|(k, v)| (k.clone(), (*v).clone())));
+    }
+    serde_json::to_string(&out).expect("EVE records serialize")
 }

@@ -314,8 +314,11 @@ pub enum Buffer {
     HttpStart,
     /// Start of a file's data (HTTP bodies, SMTP attachments...).
     FileData,
-    /// File name.
+    /// File name (`file.name`, and the `filename` / `fileext` keywords):
+    /// inspected per file, not per transaction.
     FileName,
+    /// File type description (`file.magic`, `filemagic`), per file.
+    FileMagic,
     /// DNS query name (`dns.query`, `dns_query`).
     DnsQuery,
     /// TLS SNI.
@@ -437,6 +440,7 @@ impl Buffer {
         Buffer::HttpStart,
         Buffer::FileData,
         Buffer::FileName,
+        Buffer::FileMagic,
         Buffer::DnsQuery,
         Buffer::TlsSni,
         Buffer::TlsCertSubject,
@@ -481,6 +485,13 @@ impl Buffer {
         Buffer::IpSrc,
         Buffer::IpDst,
     ];
+
+    /// True for the buffers of one file rather than of a transaction
+    /// (`file.name`, `file.magic`): a rule inspecting them matches per
+    /// file.
+    pub fn is_file(self) -> bool {
+        matches!(self, Buffer::FileName | Buffer::FileMagic)
+    }
 
     /// True for the packet-header buffers ([`Buffer::PACKET_HEADERS`]).
     pub fn is_packet_header(self) -> bool {
@@ -560,7 +571,8 @@ impl Buffer {
             "http.response_header" => Buffer::HttpResponseHeader,
             "http.start" | "http_start" => Buffer::HttpStart,
             "file.data" | "file_data" => Buffer::FileData,
-            "file.name" | "filename" => Buffer::FileName,
+            "file.name" => Buffer::FileName,
+            "file.magic" => Buffer::FileMagic,
             "dns.query" | "dns_query" => Buffer::DnsQuery,
             "tls.sni" | "tls_sni" => Buffer::TlsSni,
             "tls.cert_subject" | "tls_cert_subject" => Buffer::TlsCertSubject,
@@ -676,8 +688,8 @@ impl Buffer {
     pub fn app_proto(self) -> Option<AppProto> {
         use Buffer::*;
         match self {
-            Payload | Base64Data | FileData | FileName | Ipv4Hdr | Ipv6Hdr | TcpHdr | UdpHdr | Icmpv4Hdr
-            | Icmpv6Hdr | IpSrc | IpDst => None,
+            Payload | Base64Data | FileData | FileName | FileMagic | Ipv4Hdr | Ipv6Hdr | TcpHdr | UdpHdr
+            | Icmpv4Hdr | Icmpv6Hdr | IpSrc | IpDst => None,
             DnsQuery | FrameDnsPdu => Some(AppProto::Dns),
             TlsSni | TlsCertSubject | TlsCertIssuer | TlsCertSerial | TlsCertFingerprint | TlsCerts | TlsRandom
             | TlsRandomTime | TlsRandomBytes | Ja3Hash | Ja3String | Ja3sHash | Ja3sString | Ja4Hash => {
@@ -728,6 +740,7 @@ impl Buffer {
             HttpStart => "http.start",
             FileData => "file.data",
             FileName => "file.name",
+            FileMagic => "file.magic",
             DnsQuery => "dns.query",
             TlsSni => "tls.sni",
             TlsCertSubject => "tls.cert_subject",
@@ -1361,6 +1374,61 @@ pub enum PacketCheck {
     /// A number a transaction carries (`mqtt.type`, `mqtt.reason_code`),
     /// compared with the generic comparator; no such number, no match.
     TxField(TxField, NumMatch<u64>),
+    /// `filemd5` / `filesha1` / `filesha256`: the file's hash is (or with
+    /// `!`, is not) in the list file at `path` (relative to the rule
+    /// file's folder). Decided on closed files only.
+    FileHash {
+        /// Which hash.
+        kind: FileHashKind,
+        /// The list file as written in the rule.
+        path: String,
+        /// `!` given.
+        negated: bool,
+    },
+    /// `filesize`: the file's final size (closed files; truncated ones
+    /// only for `>` and `>=`).
+    FileSize(NumMatch<u64>),
+    /// `filestore`: the files the rule matches are stored (always true).
+    FileStore,
+}
+
+/// The hash a `filemd5` / `filesha1` / `filesha256` list holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileHashKind {
+    /// MD5 (16 bytes).
+    Md5,
+    /// SHA-1 (20 bytes).
+    Sha1,
+    /// SHA-256 (32 bytes).
+    Sha256,
+}
+
+impl FileHashKind {
+    /// The rule keyword.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            FileHashKind::Md5 => "filemd5",
+            FileHashKind::Sha1 => "filesha1",
+            FileHashKind::Sha256 => "filesha256",
+        }
+    }
+
+    /// Digest length in bytes.
+    pub fn digest_len(self) -> usize {
+        match self {
+            FileHashKind::Md5 => 16,
+            FileHashKind::Sha1 => 20,
+            FileHashKind::Sha256 => 32,
+        }
+    }
+}
+
+impl PacketCheck {
+    /// True for the checks decided on a file (a rule with one of them, or
+    /// with a `file.name` / `file.magic` inspection, matches per file).
+    pub fn is_file(&self) -> bool {
+        matches!(self, PacketCheck::FileHash { .. } | PacketCheck::FileSize(_) | PacketCheck::FileStore)
+    }
 }
 
 /// A number of a transaction that a keyword compares.

@@ -776,6 +776,77 @@ impl Builder {
                 let proto = AppProto::from_name(p).ok_or_else(|| bad(format!("unknown protocol '{p}'")))?;
                 self.rule.checks.push(PacketCheck::AppLayerProto { proto, negated });
             }
+            "filename" | "fileext" | "filemagic" => {
+                // Suricata 7 turns each into a content on the file's name or
+                // type description, case-insensitive (a `nocase` after them
+                // is refused there); `fileext:"pdf"` is the name ending in
+                // ".pdf". `!` negates.
+                let raw = Self::need_value(o)?.trim();
+                let (negated, rest) = match raw.strip_prefix('!') {
+                    Some(r) => (true, r.trim()),
+                    None => (false, raw),
+                };
+                let mut pattern = parse_content_bytes(unquote(rest)).map_err(bad)?;
+                if pattern.is_empty() {
+                    return Err(bad("empty value".into()));
+                }
+                let ext = name == "fileext";
+                if ext {
+                    pattern.insert(0, b'.');
+                }
+                let buffer = if name == "filemagic" { Buffer::FileMagic } else { Buffer::FileName };
+                self.push_op(
+                    buffer,
+                    PayloadOp::Content(Content {
+                        pattern,
+                        negated,
+                        nocase: true,
+                        offset: None,
+                        depth: None,
+                        distance: None,
+                        within: None,
+                        startswith: false,
+                        endswith: ext,
+                        fast_pattern: None,
+                        rawbytes: false,
+                    }),
+                );
+            }
+            "filemd5" | "filesha1" | "filesha256" => {
+                let raw = Self::need_value(o)?.trim();
+                let (negated, path) = match raw.strip_prefix('!') {
+                    Some(r) => (true, unquote(r)),
+                    None => (false, unquote(raw)),
+                };
+                if path.is_empty() {
+                    return Err(bad("a list file is required".into()));
+                }
+                let kind = match name {
+                    "filemd5" => FileHashKind::Md5,
+                    "filesha1" => FileHashKind::Sha1,
+                    _ => FileHashKind::Sha256,
+                };
+                self.rule.checks.push(PacketCheck::FileHash { kind, path: path.to_string(), negated });
+            }
+            "filesize" => self.check(o, PacketCheck::FileSize, u64::MAX)?,
+            "filestore" => {
+                // `filestore[:direction[,scope]]`: the options are checked,
+                // the matched file is what is stored.
+                if let Some(v) = o.value.map(str::trim).filter(|v| !v.is_empty()) {
+                    let mut parts = v.split(',').map(str::trim);
+                    let dir = parts.next().unwrap_or_default();
+                    let scope = parts.next().unwrap_or("file");
+                    if !matches!(dir, "request" | "response" | "both" | "to_server" | "to_client")
+                        || !matches!(scope, "file" | "tx" | "ssn" | "flow")
+                        || parts.next().is_some()
+                    {
+                        return Err(bad(format!("invalid options '{v}'")));
+                    }
+                }
+                if !self.rule.checks.contains(&PacketCheck::FileStore) {
+                    self.rule.checks.push(PacketCheck::FileStore);
+                }
+            }
             "file_data" | "file.data" | "pkt_data" | "base64_data_sticky" => {
                 Self::no_value(o)?;
                 self.set_sticky(Buffer::from_sticky(name), col)?;
@@ -957,11 +1028,10 @@ impl Builder {
                 );
             }
             "tls.version" | "tls.store" | "tls_cert_notbefore" | "tls_cert_notafter" | "tls_cert_expired"
-            | "tls_cert_valid" | "xbits" | "hostbits" | "iprep" | "geoip" | "lua" | "luajit" | "filemd5"
-            | "filesha1" | "filesha256" | "filestore" | "filemagic" | "fileext" | "filename_kw" | "filesize"
-            | "stream-event" | "engine-event" | "dce_iface" | "dce_opnum" | "dce_stub_data" | "ipopts" | "tcp.mss"
-            | "transform" | "dns.opcode" | "rpc" | "ssh.hassh" | "ssh.hassh.string" | "ssh.hassh.server"
-            | "kerberos" | "config" | "flow.age" | "flow.pkts" | "flow.bytes" | "bypass" => {
+            | "tls_cert_valid" | "xbits" | "hostbits" | "iprep" | "geoip" | "lua" | "luajit" | "stream-event"
+            | "engine-event" | "dce_iface" | "dce_opnum" | "dce_stub_data" | "ipopts" | "tcp.mss" | "transform"
+            | "dns.opcode" | "rpc" | "ssh.hassh" | "ssh.hassh.string" | "ssh.hassh.server" | "kerberos" | "config"
+            | "flow.age" | "flow.pkts" | "flow.bytes" | "bypass" => {
                 // Known Suricata keywords whose evaluation is not built yet:
                 // the rule is rejected with the keyword's position rather
                 // than loaded with the keyword ignored.

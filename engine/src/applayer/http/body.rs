@@ -12,6 +12,8 @@ use std::io::{self, Write};
 
 use flate2::write::{DeflateDecoder, GzDecoder, ZlibDecoder};
 
+use crate::applayer::file::{File, FileConfig};
+
 /// Content codings the body decoder knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Coding {
@@ -88,6 +90,13 @@ pub(super) struct Body {
     pub(super) truncated: bool,
     /// The data did not decompress; it is kept raw from there on.
     pub(super) decode_failed: bool,
+    /// Name and settings of the file this body is, opened with its first
+    /// decoded byte (as Suricata opens it), when the body is a file.
+    file_spec: Option<(Vec<u8>, FileConfig)>,
+    /// The body as a file: every decoded byte, not only the kept ones.
+    pub(super) file: Option<File>,
+    /// Decoded data the file did not get (the decoder stops at the limit).
+    file_lost: bool,
 }
 
 impl std::fmt::Debug for Body {
@@ -108,7 +117,32 @@ impl Body {
             Coding::Gzip => Decoder::Gzip(Box::new(GzDecoder::new(Sink::default()))),
             Coding::Deflate => Decoder::Sniff(Vec::new()),
         };
-        Body { data: Vec::new(), limit, wire_len: 0, dec, truncated: false, decode_failed: false }
+        Body {
+            data: Vec::new(),
+            limit,
+            wire_len: 0,
+            dec,
+            truncated: false,
+            decode_failed: false,
+            file_spec: None,
+            file: None,
+            file_lost: false,
+        }
+    }
+
+    /// Makes the body a file named `name`.
+    pub(super) fn with_file(mut self, name: Vec<u8>, cfg: FileConfig) -> Body {
+        self.file_spec = Some((name, cfg));
+        self
+    }
+
+    /// Ends the body's file: closed when `complete` and nothing was lost,
+    /// truncated otherwise (`gap`: because data was lost on the wire).
+    pub(super) fn end_file(&mut self, complete: bool, gap: bool) {
+        if let Some(f) = self.file.as_mut() {
+            f.gaps |= gap;
+            f.close(complete && !self.file_lost);
+        }
     }
 
     /// The inspected bytes so far.
@@ -129,6 +163,16 @@ impl Body {
     }
 
     fn keep(&mut self, input: &[u8]) {
+        if !input.is_empty() {
+            if self.file.is_none() {
+                if let Some((name, cfg)) = self.file_spec.take() {
+                    self.file = Some(File::new(name, cfg));
+                }
+            }
+            if let Some(f) = self.file.as_mut() {
+                f.feed(input);
+            }
+        }
         let room = self.limit.saturating_sub(self.data.len());
         if input.len() > room {
             self.truncated = true;
@@ -172,6 +216,7 @@ impl Body {
             Decoder::Done => {
                 if room == 0 {
                     self.truncated = true;
+                    self.file_lost = true;
                 }
                 return;
             }
@@ -192,6 +237,7 @@ impl Body {
             Inflate::End => self.dec = Decoder::Done,
             Inflate::Full => {
                 self.truncated = true;
+                self.file_lost = true;
                 self.dec = Decoder::Done;
             }
             Inflate::Failed => {

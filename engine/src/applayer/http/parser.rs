@@ -296,6 +296,27 @@ pub(super) fn check_content_encoding(v: &[u8], limit: usize) -> CodingCheck {
     out
 }
 
+/// The `filename` parameter of a `Content-Disposition` value
+/// (`attachment; filename="r.pdf"`), quotes removed, as Suricata names a
+/// downloaded file by it. Parameters are `;`-separated `name=value` pairs;
+/// the name is matched in any case, and `filename*` (RFC 5987) is not
+/// read.
+pub(super) fn disposition_filename(v: &[u8]) -> Option<Vec<u8>> {
+    v.split(|&c| c == b';').find_map(|param| {
+        let param = param.trim_ascii();
+        let eq = param.iter().position(|&c| c == b'=')?;
+        if !param[..eq].trim_ascii().eq_ignore_ascii_case(b"filename") {
+            return None;
+        }
+        let value = param[eq + 1..].trim_ascii();
+        let value = match value.strip_prefix(b"\"") {
+            Some(rest) => rest.strip_suffix(b"\"").unwrap_or(rest),
+            None => value,
+        };
+        (!value.is_empty()).then(|| value.to_vec())
+    })
+}
+
 /// True when an `Authorization` value names a scheme libhtp knows:
 /// `Basic`, `Digest` or `Bearer`, compared on the first bytes in any case
 /// after leading blanks (Suricata 7.0.10 takes `Basicx` as Basic and an
@@ -1342,5 +1363,16 @@ mod tests {
         for v in ["Turbo customAuthDataHere", "Negotiate abc", "NTLM abc", ""] {
             assert!(!auth_scheme_known(v.as_bytes()), "{v:?}");
         }
+    }
+
+    #[test]
+    fn content_disposition_file_names() {
+        let f = |v: &str| disposition_filename(v.as_bytes()).map(|n| String::from_utf8(n).unwrap());
+        assert_eq!(f("attachment; filename=\"r.pdf\"").as_deref(), Some("r.pdf"));
+        assert_eq!(f("attachment;FileName=a b.exe ").as_deref(), Some("a b.exe"));
+        assert_eq!(f("inline; name=x; filename=y.doc").as_deref(), Some("y.doc"));
+        assert_eq!(f("attachment; filename*=UTF-8''x.pdf"), None);
+        assert_eq!(f("attachment; filename=\"\""), None);
+        assert_eq!(f("inline"), None);
     }
 }

@@ -18,6 +18,7 @@ use std::collections::VecDeque;
 
 use super::body::{Body, Coding};
 use super::parser::{self, ChunkLen, Header};
+use crate::applayer::file::{File, FileConfig};
 
 /// Longest start line (request line, status line) and chunk-size line kept:
 /// libhtp's hard field limit (`HTP_CONFIG_DEFAULT_FIELD_LIMIT_HARD`), which
@@ -447,6 +448,42 @@ impl HttpTx {
         self.request_progress == Progress::Complete && self.response_progress == Progress::Complete
     }
 
+    /// The name of the file a body of this direction is, None when the
+    /// body is not a file. As in Suricata 7: every response body is one,
+    /// named by the `Content-Disposition` file name, else the URI path;
+    /// a request body is one for POST and PUT, named by the URI path.
+    /// (Suricata splits `multipart/form-data` requests into a file per
+    /// part; those are not files here.)
+    fn file_name(&self, request: bool) -> Option<Vec<u8>> {
+        let uri_path = || {
+            let uri = self.req.uri_norm.as_deref().or(self.req.uri_raw.as_deref()).unwrap_or_default();
+            uri[..uri.iter().position(|&c| c == b'?').unwrap_or(uri.len())].to_vec()
+        };
+        if request {
+            let method = self.req.method.as_deref()?;
+            let multipart = self
+                .req
+                .head
+                .get(b"content-type")
+                .is_some_and(|v| v.trim_ascii_start().to_ascii_lowercase().starts_with(b"multipart/form-data"));
+            return (matches!(method, b"POST" | b"PUT") && !multipart).then(uri_path);
+        }
+        let disposition = self.res.head.get(b"content-disposition").and_then(parser::disposition_filename);
+        Some(disposition.unwrap_or_else(uri_path))
+    }
+
+    /// The file of one direction's body (`to_server`: the request's),
+    /// once its first byte arrived.
+    pub fn file(&self, to_server: bool) -> Option<&File> {
+        let body = if to_server { &self.req.body } else { &self.res.body };
+        body.as_ref()?.file.as_ref()
+    }
+
+    /// The same, to mark it stored.
+    pub fn file_mut(&mut self, to_server: bool) -> Option<&mut File> {
+        self.body_mut(to_server).as_mut()?.file.as_mut()
+    }
+
     fn flag(&mut self, a: HttpAnomaly) {
         if !self.anomalies.contains(&a) {
             self.anomalies.push(a);
@@ -586,6 +623,8 @@ pub struct HttpState {
     release_stash: bool,
     /// Keep each message as sent for the frame buffers.
     keep_frames: bool,
+    /// What files compute (hashes, type description).
+    file_cfg: FileConfig,
     /// Bytes of a message not yet tied to its transaction (a start line
     /// still being read), per direction: request, response.
     frame_pending: [Vec<u8>; 2],
@@ -621,8 +660,14 @@ impl HttpState {
             connect_stash: Vec::new(),
             release_stash: false,
             keep_frames: false,
+            file_cfg: FileConfig::default(),
             frame_pending: [Vec::new(), Vec::new()],
         }
+    }
+
+    /// Sets what the files of later bodies compute.
+    pub fn set_file_config(&mut self, cfg: FileConfig) {
+        self.file_cfg = cfg;
     }
 
     /// Keeps every message as sent, for `frame:http1.request` and
@@ -854,8 +899,18 @@ impl HttpState {
     /// the next message.
     fn complete(&mut self, request: bool, id: u64) {
         if let Some(tx) = self.get(Some(id)) {
+            // A message completes early only after one of these (flagged
+            // just before): its file is then truncated.
+            let (gap, cut) = if request {
+                (HttpAnomaly::RequestGap, HttpAnomaly::RequestTruncated)
+            } else {
+                (HttpAnomaly::ResponseGap, HttpAnomaly::ResponseTruncated)
+            };
+            let gapped = tx.anomalies.contains(&gap);
+            let whole = !gapped && !tx.anomalies.contains(&cut);
             if let Some(body) = tx.body_mut(request) {
                 body.finish();
+                body.end_file(whole, gapped);
             }
             sync_body_flags(tx, request);
             *tx.progress_mut(request) = Progress::Complete;
@@ -1255,8 +1310,13 @@ impl HttpState {
 
     fn start_body(&mut self, request: bool, id: u64, coding: Coding) {
         let limit = if request { REQUEST_BODY_LIMIT } else { RESPONSE_BODY_LIMIT };
+        let cfg = self.file_cfg;
         if let Some(tx) = self.get(Some(id)) {
-            *tx.body_mut(request) = Some(Body::new(limit, coding));
+            let body = Body::new(limit, coding);
+            *tx.body_mut(request) = Some(match tx.file_name(request) {
+                Some(name) => body.with_file(name, cfg),
+                None => body,
+            });
         }
     }
 
@@ -2150,5 +2210,44 @@ mod tests {
             assert!(t.anomalies().contains(&HttpAnomaly::RequestLineTooLong));
             assert_eq!(t.anomalies().contains(&HttpAnomaly::RequestFieldTooLong), want, "step {step}");
         }
+    }
+
+    /// Bodies as files, named as Suricata 7 names them: the response by
+    /// its Content-Disposition file name else the URI path (query cut),
+    /// a POST/PUT request body by the URI path; a GET body and a multipart
+    /// upload are not files here.
+    #[test]
+    fn bodies_are_files() {
+        use crate::applayer::file::{FileConfig, FileState};
+        let mut s = HttpState::new();
+        s.set_file_config(FileConfig { md5: true, ..FileConfig::default() });
+        s.parse(true, b"POST /up/load.cgi?x=1 HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc");
+        s.parse(false, b"HTTP/1.1 200 OK\r\nContent-Disposition: attachment; filename=\"r.pdf\"\r\n");
+        s.parse(false, b"Content-Length: 10\r\n\r\n0123");
+        let tx = s.tx(0).unwrap();
+        let req = tx.file(true).unwrap();
+        assert_eq!((req.name.as_slice(), req.size, req.state), (&b"/up/load.cgi"[..], 3, FileState::Closed));
+        // md5sum of "abc".
+        assert_eq!(crate::applayer::file::hex(&req.md5.unwrap()), "900150983cd24fb0d6963f7d28e17f72");
+        let res = tx.file(false).unwrap();
+        assert_eq!((res.name.as_slice(), res.size, res.state), (&b"r.pdf"[..], 4, FileState::Open));
+        // The connection closes before the body's end: truncated, no hash.
+        s.close();
+        let res = s.tx(0).unwrap().file(false).unwrap();
+        assert_eq!((res.state, res.md5), (FileState::Truncated, None));
+
+        let s = run(
+            b"GET /a/b.exe?q HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhi",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nMZ",
+        );
+        let tx = s.tx(0).unwrap();
+        assert!(tx.file(true).is_none(), "a GET body is not a file");
+        assert_eq!(tx.file(false).unwrap().name, b"/a/b.exe");
+        let s = run(
+            b"POST /u HTTP/1.1\r\nHost: h\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: 2\r\n\r\nhi",
+            b"HTTP/1.1 204 No Content\r\n\r\n",
+        );
+        assert!(s.tx(0).unwrap().file(true).is_none());
+        assert!(s.tx(0).unwrap().file(false).is_none(), "no body, no file");
     }
 }
