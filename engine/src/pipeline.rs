@@ -785,7 +785,7 @@ impl Detector<'_> {
             }
             flow.analytics_dns = next;
         }
-        if !(self.types.http || self.types.dns || self.types.tls) {
+        if !(self.types.http || self.types.dns || self.types.tls || self.types.sip || self.types.dcerpc) {
             return;
         }
         let mut recs = Vec::new();
@@ -1057,6 +1057,11 @@ struct Delivered {
 /// midstream the first packet may have come from the server, and Suricata
 /// swaps the sides when the payload in the "to server" direction is what a
 /// server sends (or the other way round).
+///
+/// Over TCP the other direction's first payload is probed too, once the
+/// flow has a protocol: when it names a different one (a DCERPC request
+/// answered by HTTP), the flow keeps the first and records the other for
+/// the flow record's `app_proto_tc` / `app_proto_ts`, as Suricata does.
 fn detect_app_proto(
     flow: &mut Flow,
     data: &[u8],
@@ -1065,13 +1070,26 @@ fn detect_app_proto(
     parsers: applayer::ParserConfig,
 ) -> bool {
     let transport = matches!(pkt.l4, L4::Tcp { .. } | L4::Udp { .. });
-    if !transport || flow.app_proto.is_some() || data.is_empty() {
+    if !transport || data.is_empty() {
         return false;
     }
     let (sp, dp) = pkt.l4.ports();
     let tcp = matches!(pkt.l4, L4::Tcp { .. });
+    let bit = if to_server { 1 } else { 2 };
+    if let Some(known) = flow.app_proto {
+        if tcp && known != AppProto::Failed && flow.app_probed & bit == 0 {
+            flow.app_probed |= bit;
+            if let Probe::Found(p) = applayer::probe(data, tcp, sp, dp) {
+                if p != known {
+                    flow.app_proto_other = Some((to_server, p));
+                }
+            }
+        }
+        return false;
+    }
     match applayer::probe(data, tcp, sp, dp) {
         Probe::Found(p) => {
+            flow.app_probed |= bit;
             flow.app_proto = Some(p);
             flow.app = AppState::for_proto(p, parsers);
             if flow.picked_up && applayer::sent_by_client(p, data) == Some(!to_server) {
@@ -1081,7 +1099,8 @@ fn detect_app_proto(
         }
         Probe::NeedMore => {}
         Probe::Unknown => {
-            flow.app_unknown |= if to_server { 1 } else { 2 };
+            flow.app_probed |= bit;
+            flow.app_unknown |= bit;
             // UDP gives up on the first unknown payload; TCP once both
             // directions sent something unrecognisable.
             if !tcp || flow.app_unknown == 3 {

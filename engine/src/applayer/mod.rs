@@ -5,6 +5,7 @@
 //! bytes in, structs out), `state.rs` (transactions, direction, gaps),
 //! `buffers.rs` (sticky-buffer getters) and `eve.rs` (its EVE object).
 
+pub mod dcerpc;
 mod detect;
 pub mod dns;
 pub mod events;

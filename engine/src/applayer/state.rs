@@ -2,6 +2,7 @@
 //! reassembled stream data (or UDP payloads), and the views detection and
 //! output take of it.
 
+use super::dcerpc::{DceTx, DcerpcState};
 use super::dns::{DnsState, DnsTx};
 use super::file::{File, FileConfig};
 use super::http::{HttpState, HttpTx};
@@ -41,6 +42,8 @@ pub enum AppState {
     Sip(Box<SipState>),
     /// MQTT control packets.
     Mqtt(Box<MqttState>),
+    /// DCERPC over TCP.
+    Dcerpc(Box<DcerpcState>),
 }
 
 /// A transaction seen from one direction (buffers that exist in both
@@ -61,6 +64,18 @@ enum TxInner<'a> {
     Tls(&'a TlsState),
     Sip(&'a SipTx),
     Mqtt(&'a MqttTx),
+    /// A DCERPC call, with its flow's state (the interface of its context
+    /// lives there).
+    Dcerpc(&'a DceTx, &'a DcerpcState),
+}
+
+impl<'a> TxView<'a> {
+    /// The view of a DCERPC call (for tests that run rules on a parser's
+    /// output without a flow).
+    #[cfg(test)]
+    pub(crate) fn dcerpc(tx: &'a DceTx, state: &'a DcerpcState, to_server: bool) -> Self {
+        TxView { id: tx.id, inner: TxInner::Dcerpc(tx, state), to_server }
+    }
 }
 
 impl Buffers for TxView<'_> {
@@ -77,6 +92,8 @@ impl Buffers for TxView<'_> {
             TxInner::Tls(s) => s.tx().buffer_dir(b, self.to_server),
             TxInner::Sip(tx) => tx.buffer_dir(b, self.to_server),
             TxInner::Mqtt(tx) => tx.buffer_dir(b, self.to_server),
+            TxInner::Dcerpc(tx, _) if b == Buffer::DceStubData => tx.stub(self.to_server),
+            TxInner::Dcerpc(..) => None,
         }
     }
 
@@ -118,6 +135,21 @@ impl Buffers for TxView<'_> {
         match f {
             ast::TxField::MqttType => Some(u64::from(tx.msg_type)),
             ast::TxField::MqttReasonCode => tx.reason_code.map(u64::from),
+        }
+    }
+
+    fn dce_iface(&self, m: &ast::DceIface) -> bool {
+        matches!(self.inner, TxInner::Dcerpc(tx, s) if s.iface_matches(tx, m))
+    }
+
+    fn dce_opnum(&self, ranges: &[(u32, u32)]) -> bool {
+        matches!(self.inner, TxInner::Dcerpc(tx, _) if tx.opnum_in(ranges))
+    }
+
+    fn dce_little_endian(&self) -> Option<bool> {
+        match self.inner {
+            TxInner::Dcerpc(tx, _) => tx.little_endian(self.to_server),
+            _ => None,
         }
     }
 }
@@ -202,6 +234,7 @@ impl AppState {
                 m.keep_frames(keep_frames);
                 AppState::Mqtt(Box::new(m))
             }
+            AppProto::Dcerpc => AppState::Dcerpc(Box::default()),
             _ => return None,
         })
     }
@@ -219,6 +252,8 @@ impl AppState {
             AppState::Ssh(s) => s.parse(to_server, data),
             AppState::Sip(s) => s.parse(to_server, data, tcp),
             AppState::Mqtt(m) => m.parse(to_server, data),
+            // DCERPC is only detected on TCP.
+            AppState::Dcerpc(d) => d.parse(to_server, data),
         }
     }
 
@@ -230,6 +265,7 @@ impl AppState {
             AppState::Tls(t) => t.gap(to_server),
             AppState::Sip(s) => s.gap(to_server),
             AppState::Mqtt(m) => m.gap(to_server),
+            AppState::Dcerpc(d) => d.gap(to_server),
             AppState::Ssh(_) => {}
         }
     }
@@ -269,6 +305,9 @@ impl AppState {
             AppState::Sip(s) => out.extend(s.txs().map(|tx| TxView { id: tx.id, inner: TxInner::Sip(tx), to_server })),
             AppState::Mqtt(m) => {
                 out.extend(m.txs().map(|tx| TxView { id: tx.id, inner: TxInner::Mqtt(tx), to_server }))
+            }
+            AppState::Dcerpc(d) => {
+                out.extend(d.txs().map(|tx| TxView { id: tx.id, inner: TxInner::Dcerpc(tx, d), to_server }))
             }
             AppState::Ssh(_) => {}
         }
@@ -330,7 +369,8 @@ impl AppState {
                 }?;
                 Some(("mqtt", t.eve()))
             }
-            AppState::Ssh(_) => None,
+            // Suricata 7.0.10 writes no `dcerpc` object in alerts.
+            AppState::Ssh(_) | AppState::Dcerpc(_) => None,
         }
     }
 
@@ -408,6 +448,17 @@ impl AppState {
                     next = tx.id + 1;
                 }
             }
+            AppState::Dcerpc(d) => {
+                // A call is logged once answered (at the flow's end, as it
+                // is), in order.
+                for tx in d.txs().filter(|t| t.id >= from) {
+                    if !(tx.is_complete() || end) {
+                        break;
+                    }
+                    out.push(AppRecord { kind: "dcerpc", tx_id: tx.id, to_server: true, body: tx.eve() });
+                    next = tx.id + 1;
+                }
+            }
             AppState::Ssh(_) => {}
         }
         next
@@ -436,7 +487,7 @@ impl AppState {
                     out.extend(tx.events.iter().map(|e| (tx.id, e.name())));
                 }
             }
-            AppState::Ssh(_) | AppState::Sip(_) => {}
+            AppState::Ssh(_) | AppState::Sip(_) | AppState::Dcerpc(_) => {}
         }
     }
 
@@ -482,6 +533,11 @@ impl AppState {
                 let next = m.next_tx_id();
                 m.remove_done(next.saturating_sub(KEEP_DONE_TXS));
                 m.txs().next().map_or(next, |t| t.id)
+            }
+            AppState::Dcerpc(d) => {
+                let next = d.next_tx_id();
+                d.remove_done(next.saturating_sub(KEEP_DONE_TXS));
+                d.txs().next().map_or(next, |t| t.id)
             }
             AppState::Tls(_) | AppState::Ssh(_) => 0,
         }

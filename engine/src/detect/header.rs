@@ -124,7 +124,9 @@ fn check(c: &PacketCheck, pkt: &Packet<'_>, ip: &IpInfo, flow: &FlowView, bufs: 
         | PacketCheck::TxField(..)
         | PacketCheck::FileHash { .. }
         | PacketCheck::FileSize(_)
-        | PacketCheck::FileStore => true,
+        | PacketCheck::FileStore
+        | PacketCheck::DceIface(_)
+        | PacketCheck::DceOpnum(_) => true,
         // Sides as parsed: 0 server, 1 client, 2 both, 3 either.
         PacketCheck::StreamSize { side, cmp } => flow.stream_sizes.is_some_and(|[client, server]| match side {
             0 => cmp.matches(server),
@@ -231,7 +233,8 @@ fn fold(mut acc: u32) -> u32 {
 /// The checks of a signature that look at one transaction rather than the
 /// packet: `urilen` (normalized `http.uri` length, or `http.uri.raw` with
 /// `raw`; no URI, no match), `app-layer-event` (the transaction raised
-/// the event) and the numbers of a transaction (`mqtt.type`).
+/// the event), the numbers of a transaction (`mqtt.type`) and the DCERPC
+/// call's `dcerpc.iface` / `dcerpc.opnum`.
 pub(super) fn tx_checks(s: &Signature, tx: &dyn Buffers) -> bool {
     s.checks.iter().all(|c| match c {
         PacketCheck::Urilen(m, raw) => {
@@ -240,6 +243,8 @@ pub(super) fn tx_checks(s: &Signature, tx: &dyn Buffers) -> bool {
         }
         PacketCheck::AppLayerEvent(e) => tx.app_event(e),
         PacketCheck::TxField(f, m) => tx.tx_field(*f).is_some_and(|v| m.matches(v)),
+        PacketCheck::DceIface(m) => tx.dce_iface(m),
+        PacketCheck::DceOpnum(r) => tx.dce_opnum(r),
         _ => true,
     })
 }

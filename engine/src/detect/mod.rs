@@ -135,6 +135,23 @@ pub trait Buffers {
         None
     }
 
+    /// `dcerpc.iface` on a DCERPC call (false elsewhere).
+    fn dce_iface(&self, _m: &crate::rules::ast::DceIface) -> bool {
+        false
+    }
+
+    /// `dcerpc.opnum` ranges on a DCERPC call (false elsewhere).
+    fn dce_opnum(&self, _ranges: &[(u32, u32)]) -> bool {
+        false
+    }
+
+    /// The byte order of a DCERPC transaction's PDUs in this direction
+    /// (Some(true) little-endian), which the `dce` option of the byte
+    /// keywords follows; None outside DCERPC.
+    fn dce_little_endian(&self) -> Option<bool> {
+        None
+    }
+
     /// File `i` (from 0) of the transaction in the view's direction; None
     /// past the last.
     fn file(&self, _i: usize) -> Option<&crate::applayer::file::File> {
@@ -161,7 +178,10 @@ const MAX_TX_MATCHES: usize = 1024;
 #[derive(Clone, Debug, Default)]
 pub struct FlowState {
     bits: Vec<u32>,
-    tx_matches: std::collections::VecDeque<(u64, u32)>,
+    /// (transaction, signature, direction): a signature alerts once per
+    /// transaction, or once per transaction and direction (1 to server, 2
+    /// to client; 0 either) when it is [`Signature::per_direction`].
+    tx_matches: std::collections::VecDeque<(u64, u32, u8)>,
     /// flowint variables set on the flow: (interned id, value), by id.
     ints: Vec<(u32, u32)>,
     /// What the prefilter found so far in each growing body buffer.
@@ -199,15 +219,15 @@ fn head_hash(b: &[u8]) -> u64 {
 }
 
 impl FlowState {
-    fn tx_matched(&self, tx: u64, sig: u32) -> bool {
-        self.tx_matches.contains(&(tx, sig))
+    fn tx_matched(&self, tx: u64, sig: u32, dir: u8) -> bool {
+        self.tx_matches.contains(&(tx, sig, dir))
     }
 
-    fn set_tx_matched(&mut self, tx: u64, sig: u32) {
+    fn set_tx_matched(&mut self, tx: u64, sig: u32, dir: u8) {
         if self.tx_matches.len() >= MAX_TX_MATCHES {
             self.tx_matches.pop_front();
         }
-        self.tx_matches.push_back((tx, sig));
+        self.tx_matches.push_back((tx, sig, dir));
     }
 
     /// True once a `pass` rule matched the flow: Suricata's `flow.action`
@@ -229,7 +249,7 @@ impl FlowState {
 
     /// Forgets transactions below `id` (the app layer freed them).
     pub fn forget_txs_before(&mut self, id: u64) {
-        self.tx_matches.retain(|&(t, _)| t >= id);
+        self.tx_matches.retain(|&(t, ..)| t >= id);
         self.file_matches.retain(|&(t, ..)| t >= id);
         self.body_scans.retain(|e| e.tx >= id);
     }
@@ -707,15 +727,21 @@ impl Ruleset {
                     }
                     continue;
                 }
-                // Every transaction it matches alerts, once per transaction.
+                // Every transaction it matches alerts, once per transaction
+                // (and direction, for some).
+                let dir = match (s.per_direction, flow.to_server) {
+                    (false, _) => 0,
+                    (true, true) => 1,
+                    (true, false) => 2,
+                };
                 let mut last = None;
                 for tx in input.txs {
-                    if last == Some(tx.id) || state.tx_matched(tx.id, idx) {
+                    if last == Some(tx.id) || state.tx_matched(tx.id, idx, dir) {
                         continue;
                     }
                     if header::tx_checks(s, tx.bufs) && payload_matches(s, pkt, payload, tx.bufs) {
                         last = Some(tx.id);
-                        state.set_tx_matched(tx.id, idx);
+                        state.set_tx_matched(tx.id, idx, dir);
                         apply_flowbits(s, state);
                         if s.action == crate::rules::ast::Action::Pass {
                             // Pass rules come first in evaluation order: the
@@ -856,6 +882,7 @@ pub struct TxRef<'a> {
 /// buffers, `bufs` for the others.
 fn payload_matches(s: &Signature, pkt: &Packet<'_>, payload: &[u8], bufs: &dyn Buffers) -> bool {
     let mut vars = [0i64; MAX_BYTE_VARS];
+    let dce_little = bufs.dce_little_endian().unwrap_or(true);
     for (b, ops) in &s.buffers {
         let buf = if *b == Buffer::Payload {
             Some(payload)
@@ -864,7 +891,7 @@ fn payload_matches(s: &Signature, pkt: &Packet<'_>, payload: &[u8], bufs: &dyn B
         } else if b.is_multi() {
             // A multi-buffer: the ops match when they all match one
             // instance (the first that does gives the byte variables).
-            match (0..).map_while(|i| bufs.get_nth(*b, i)).find_map(|inst| run_ops(inst, ops, vars)) {
+            match (0..).map_while(|i| bufs.get_nth(*b, i)).find_map(|inst| run_ops(inst, ops, vars, dce_little)) {
                 Some(v) => {
                     vars = v;
                     continue;
@@ -875,7 +902,7 @@ fn payload_matches(s: &Signature, pkt: &Packet<'_>, payload: &[u8], bufs: &dyn B
             bufs.get(*b)
         };
         let Some(buf) = buf else { return false };
-        match run_ops(buf, ops, vars) {
+        match run_ops(buf, ops, vars, dce_little) {
             Some(v) => vars = v,
             None => return false,
         }
@@ -885,12 +912,17 @@ fn payload_matches(s: &Signature, pkt: &Packet<'_>, payload: &[u8], bufs: &dyn B
 
 /// Runs the ops of one buffer (its transform chain first) with the byte
 /// variables so far; the variables after them when every op matched.
-fn run_ops(buf: &[u8], ops: &[payload::Op], vars: [i64; MAX_BYTE_VARS]) -> Option<[i64; MAX_BYTE_VARS]> {
+fn run_ops(
+    buf: &[u8],
+    ops: &[payload::Op],
+    vars: [i64; MAX_BYTE_VARS],
+    dce_little: bool,
+) -> Option<[i64; MAX_BYTE_VARS]> {
     let (buf, ops) = match ops.split_first() {
         Some((payload::Op::Transform(chain), rest)) => (chain.apply(buf), rest),
         _ => (std::borrow::Cow::Borrowed(buf), ops),
     };
-    let mut insp = Inspection::new(&buf, vars);
+    let mut insp = Inspection::new(&buf, vars).with_dce_order(dce_little);
     insp.run(ops).then_some(insp.vars)
 }
 
@@ -951,4 +983,4 @@ pub struct Scratch {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -211,9 +211,10 @@ fn parse_string_number(text: &[u8], radix: u32) -> Option<(u64, usize)> {
 impl ByteRead {
     /// Reads the number; returns it and the position after the bytes read
     /// (for the string forms, after the characters the number used, as
-    /// Suricata moves its cursor).
-    fn read(&self, buf: &[u8], cursor: usize, vars: &[i64; MAX_BYTE_VARS]) -> Option<(u64, usize)> {
-        let (mut v, end) = self.read_n(self.nbytes, buf, cursor, vars)?;
+    /// Suricata moves its cursor). `dce_little`: the byte order `dce`
+    /// stands for here.
+    fn read(&self, buf: &[u8], cursor: usize, vars: &[i64; MAX_BYTE_VARS], dce_little: bool) -> Option<(u64, usize)> {
+        let (mut v, end) = self.read_n(self.nbytes, buf, cursor, vars, dce_little)?;
         if let Some(mask) = self.bitmask {
             v &= mask;
             if mask != 0 {
@@ -224,7 +225,14 @@ impl ByteRead {
     }
 
     /// Reads `nbytes` as the number (the bitmask is not applied).
-    fn read_n(&self, nbytes: u8, buf: &[u8], cursor: usize, vars: &[i64; MAX_BYTE_VARS]) -> Option<(u64, usize)> {
+    fn read_n(
+        &self,
+        nbytes: u8,
+        buf: &[u8],
+        cursor: usize,
+        vars: &[i64; MAX_BYTE_VARS],
+        dce_little: bool,
+    ) -> Option<(u64, usize)> {
         let base = if self.relative { cursor as i64 } else { 0 };
         let start = base.checked_add(self.offset.get(vars))?;
         if start < 0 {
@@ -235,7 +243,11 @@ impl ByteRead {
         let bytes = buf.get(start..end)?;
         let v: u64 = match self.string {
             NumString::Binary => {
-                let little = matches!(self.endian, Endian::Little | Endian::Dce);
+                let little = match self.endian {
+                    Endian::Little => true,
+                    Endian::Big => false,
+                    Endian::Dce => dce_little,
+                };
                 let mut v = 0u64;
                 if little {
                     for &b in bytes.iter().rev() {
@@ -295,7 +307,8 @@ impl ByteMathOp {
     fn eval(&self, buf: &[u8], cursor: usize, vars: &[i64; MAX_BYTE_VARS]) -> Option<(u64, usize)> {
         let max = if self.read.string == NumString::Binary { BYTE_MATH_MAX_BINARY } else { BYTE_MATH_MAX_STRING };
         let n = u8::try_from(self.nbytes.get(vars)).ok().filter(|n| (1..=max).contains(n))?;
-        let (v, after) = self.read.read_n(n, buf, cursor, vars)?;
+        // byte_math takes no `dce` option.
+        let (v, after) = self.read.read_n(n, buf, cursor, vars, true)?;
         // Values are unsigned 64-bit and wrap, as in Suricata.
         let r = self.rvalue.get(vars) as u64;
         let mut v = match self.oper {
@@ -459,12 +472,21 @@ pub struct Inspection<'a> {
     /// byte_extract slots (shared across the rule's buffers).
     pub vars: [i64; MAX_BYTE_VARS],
     budget: u32,
+    /// The byte order of the `dce` option: the DCERPC PDU's, else little.
+    dce_little: bool,
 }
 
 impl<'a> Inspection<'a> {
     /// Starts inspecting `buf`.
     pub fn new(buf: &'a [u8], vars: [i64; MAX_BYTE_VARS]) -> Self {
-        Inspection { buf, vars, budget: RECURSION_LIMIT }
+        Inspection { buf, vars, budget: RECURSION_LIMIT, dce_little: true }
+    }
+
+    /// Sets the byte order `dce` reads with: a DCERPC buffer's keywords
+    /// follow its PDU's data representation.
+    pub fn with_dce_order(mut self, little: bool) -> Self {
+        self.dce_little = little;
+        self
     }
 
     /// True when all `ops` match the buffer.
@@ -552,7 +574,7 @@ impl<'a> Inspection<'a> {
                 present != *negated && self.step(ops, idx + 1, cursor)
             }
             Op::ByteTest { read, op, negated, value } => {
-                let Some((v, _)) = read.read(buf, cursor, &self.vars) else {
+                let Some((v, _)) = read.read(buf, cursor, &self.vars, self.dce_little) else {
                     return false;
                 };
                 let want = value.get(&self.vars) as u64;
@@ -568,7 +590,7 @@ impl<'a> Inspection<'a> {
                 ok != *negated && self.step(ops, idx + 1, cursor)
             }
             Op::ByteJump { read, multiplier, align, from_beginning, from_end, post_offset } => {
-                let Some((v, after)) = read.read(buf, cursor, &self.vars) else {
+                let Some((v, after)) = read.read(buf, cursor, &self.vars, self.dce_little) else {
                     return false;
                 };
                 let mut jump = (v as i64).saturating_mul(*multiplier as i64);
@@ -590,7 +612,7 @@ impl<'a> Inspection<'a> {
                 self.step(ops, idx + 1, target as usize)
             }
             Op::ByteExtract { read, multiplier, align, slot } => {
-                let Some((v, after)) = read.read(buf, cursor, &self.vars) else {
+                let Some((v, after)) = read.read(buf, cursor, &self.vars, self.dce_little) else {
                     return false;
                 };
                 let mut v = (v as i64).saturating_mul(*multiplier as i64);
@@ -632,7 +654,8 @@ impl<'a> Inspection<'a> {
                 if decoded.is_empty() {
                     return false;
                 }
-                let mut inner = Inspection { buf: &decoded, vars: self.vars, budget: self.budget };
+                let mut inner =
+                    Inspection { buf: &decoded, vars: self.vars, budget: self.budget, dce_little: self.dce_little };
                 let hit = inner.run(data);
                 self.budget = inner.budget;
                 hit && self.step(ops, idx + 1, cursor)

@@ -114,6 +114,12 @@ pub struct Signature {
     pub file_hashes: Vec<super::file::HashList>,
     /// `filestore`.
     pub filestore: bool,
+    /// A transaction rule that may alert once in each direction of a
+    /// transaction rather than once per transaction: Suricata registers the
+    /// DCERPC keywords (`dcerpc.iface`, `dcerpc.opnum`, `dcerpc.stub_data`)
+    /// for both directions with a detection state per direction, so a call
+    /// alerts on its request and on its response.
+    pub per_direction: bool,
 }
 
 /// A `flowint` operation with its variable names interned per ruleset.
@@ -160,7 +166,8 @@ fn inspect_kind(rule: &Rule) -> InspectKind {
         .any(|o| !matches!(o.buffer, Buffer::Payload | Buffer::Base64Data) && !o.buffer.is_packet_header())
         || has_urilen(rule)
         || has_app_event(rule)
-        || rule.checks.iter().any(PacketCheck::is_file);
+        || rule.checks.iter().any(PacketCheck::is_file)
+        || has_dce_check(rule);
     if app {
         return InspectKind { tx: true, packet: false, stream: false };
     }
@@ -192,6 +199,11 @@ fn has_urilen(rule: &Rule) -> bool {
 /// transactions, as a buffer would.
 fn has_app_event(rule: &Rule) -> bool {
     rule.checks.iter().any(|c| matches!(c, PacketCheck::AppLayerEvent(_) | PacketCheck::TxField(..)))
+}
+
+/// `dcerpc.iface` and `dcerpc.opnum` look at a DCERPC call.
+fn has_dce_check(rule: &Rule) -> bool {
+    rule.checks.iter().any(|c| matches!(c, PacketCheck::DceIface(_) | PacketCheck::DceOpnum(_)))
 }
 
 /// Direction of the transactions an app-layer rule needs.
@@ -535,6 +547,7 @@ impl Compiler<'_> {
                 file_rule: rule.ops.iter().any(|o| o.buffer.is_file()) || rule.checks.iter().any(PacketCheck::is_file),
                 file_hashes,
                 filestore: rule.checks.contains(&PacketCheck::FileStore),
+                per_direction: has_dce_check(rule) || rule.ops.iter().any(|o| o.buffer == Buffer::DceStubData),
             },
             flowbits,
         ))

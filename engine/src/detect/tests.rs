@@ -3,7 +3,9 @@
 use super::*;
 use crate::decode::{IpInfo, Packet, TunnelStack, L4};
 
-fn packet(payload: &[u8], proto: u8, sport: u16, dport: u16) -> Packet<'_> {
+/// A packet with this payload (IPv4, TCP, UDP or ICMP by `proto`); also
+/// used by the app-layer tests that run rules.
+pub(crate) fn packet(payload: &[u8], proto: u8, sport: u16, dport: u16) -> Packet<'_> {
     let l4 = match proto {
         6 => L4::Tcp { sport, dport, seq: 1000, ack: 2000, flags: 0x18, window: 512, urgent: 0 },
         17 => L4::Udp { sport, dport },

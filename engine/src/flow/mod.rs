@@ -402,6 +402,13 @@ pub struct Flow {
     /// Directions whose first payload was probed without result
     /// (bit 0 to server, bit 1 to client).
     pub app_unknown: u8,
+    /// Directions whose first payload was probed (bit 0 to server, bit 1
+    /// to client).
+    pub app_probed: u8,
+    /// The other direction's first payload named another protocol than
+    /// `app_proto`: (that direction is to server, its protocol). The flow
+    /// keeps the first protocol, as in Suricata.
+    pub app_proto_other: Option<(bool, AppProto)>,
     /// App-layer parser state, once the protocol is known and has a parser.
     pub app: Option<crate::applayer::AppState>,
     /// What an exception policy decided for the flow, if anything.
@@ -732,6 +739,8 @@ impl FlowTable {
                     tcp_async: false,
                     app_proto: None,
                     app_unknown: 0,
+                    app_probed: 0,
+                    app_proto_other: None,
                     app: None,
                     verdict: None,
                     picked_up: false,

@@ -25,6 +25,8 @@ pub struct EveTypes {
     pub tls: bool,
     /// `sip`.
     pub sip: bool,
+    /// `dcerpc`.
+    pub dcerpc: bool,
     /// `anomaly` with decoder events (Suricata's `anomaly: types: decode`).
     pub anomaly_decode: bool,
     /// `anomaly` with app-layer parser events (Suricata's `anomaly: types:
@@ -55,6 +57,7 @@ impl EveTypes {
         dns: false,
         tls: false,
         sip: false,
+        dcerpc: false,
         anomaly_decode: false,
         anomaly_applayer: false,
         stats: false,
@@ -73,6 +76,7 @@ impl EveTypes {
             dns: true,
             tls: true,
             sip: true,
+            dcerpc: true,
             anomaly_applayer: true,
             stats: true,
             ..EveTypes::NONE
@@ -102,6 +106,7 @@ impl EveTypes {
             "dns" => self.dns = true,
             "tls" => self.tls = true,
             "sip" => self.sip = true,
+            "dcerpc" => self.dcerpc = true,
             "anomaly" => {
                 self.anomaly_decode = true;
                 self.anomaly_applayer = true;
@@ -121,6 +126,7 @@ impl EveTypes {
             "dns" => self.dns,
             "tls" => self.tls,
             "sip" => self.sip,
+            "dcerpc" => self.dcerpc,
             "flow" => self.flow,
             "alert" => self.alert,
             _ => false,
@@ -331,6 +337,11 @@ pub fn render_flow(flow: &Flow, end: FlowEnd, community_id: Option<u16>) -> Stri
     add_tunnel(&mut m, flow);
     if let Some(p) = flow.app_proto {
         m.insert("app_proto".into(), p.name().into());
+    }
+    // One direction named another protocol than the flow's (Suricata's
+    // `APPLAYER_MISMATCH_PROTOCOL_BOTH_DIRECTIONS`).
+    if let Some((to_server, p)) = flow.app_proto_other {
+        m.insert(if to_server { "app_proto_ts" } else { "app_proto_tc" }.into(), p.name().into());
     }
     let mut f = Map::new();
     f.insert("pkts_toserver".into(), flow.pkts_toserver.into());

@@ -369,6 +369,9 @@ pub enum Buffer {
     SipStatMsg,
     /// `sip.response_line`: a response's start line.
     SipResponseLine,
+    /// `dcerpc.stub_data` / `dce_stub_data`: a DCERPC REQUEST's stub data
+    /// (to server) or a RESPONSE's (to client), fragments reassembled.
+    DceStubData,
     /// `frame:http1.request`: a request as sent (start line, headers and
     /// body, chunk framing included).
     FrameHttp1Request,
@@ -465,6 +468,7 @@ impl Buffer {
         Buffer::SipStatCode,
         Buffer::SipStatMsg,
         Buffer::SipResponseLine,
+        Buffer::DceStubData,
         Buffer::FrameHttp1Request,
         Buffer::FrameHttp1Response,
         Buffer::FrameDnsPdu,
@@ -597,6 +601,7 @@ impl Buffer {
             "sip.stat_code" => Buffer::SipStatCode,
             "sip.stat_msg" => Buffer::SipStatMsg,
             "sip.response_line" => Buffer::SipResponseLine,
+            "dcerpc.stub_data" | "dce_stub_data" => Buffer::DceStubData,
             "base64_data" => Buffer::Base64Data,
             "ipv4.hdr" => Buffer::Ipv4Hdr,
             "ipv6.hdr" => Buffer::Ipv6Hdr,
@@ -636,7 +641,8 @@ impl Buffer {
             | "ja3_hash"
             | "ja3_string"
             | "ssh_proto"
-            | "ssh_software" => Buffer::from_sticky(kw),
+            | "ssh_software"
+            | "dce_stub_data" => Buffer::from_sticky(kw),
             _ => None,
         }
     }
@@ -700,6 +706,7 @@ impl Buffer {
                 Some(AppProto::Sip)
             }
             FrameMqttPdu | FrameMqttHeader | FrameMqttData => Some(AppProto::Mqtt),
+            DceStubData => Some(AppProto::Dcerpc),
             _ => Some(AppProto::Http),
         }
     }
@@ -765,6 +772,7 @@ impl Buffer {
             SipStatCode => "sip.stat_code",
             SipStatMsg => "sip.stat_msg",
             SipResponseLine => "sip.response_line",
+            DceStubData => "dcerpc.stub_data",
             FrameHttp1Request => "frame:http1.request",
             FrameHttp1Response => "frame:http1.response",
             FrameDnsPdu => "frame:dns.pdu",
@@ -877,7 +885,8 @@ pub enum Endian {
     Big,
     /// Little endian.
     Little,
-    /// DCE/RPC: from the DCE header (treated as little when unknown).
+    /// DCE/RPC: the byte order the DCERPC PDU's `drep` announces (little
+    /// outside DCERPC transactions).
     Dce,
 }
 
@@ -1374,6 +1383,13 @@ pub enum PacketCheck {
     /// A number a transaction carries (`mqtt.type`, `mqtt.reason_code`),
     /// compared with the generic comparator; no such number, no match.
     TxField(TxField, NumMatch<u64>),
+    /// `dcerpc.iface` / `dce_iface`: the DCERPC call's context was
+    /// accepted for this interface.
+    DceIface(DceIface),
+    /// `dcerpc.opnum` / `dce_opnum`: the call's operation number is in one
+    /// of these inclusive ranges (32-bit, as Suricata parses them; an
+    /// operation number is 16 bits on the wire).
+    DceOpnum(Vec<(u32, u32)>),
     /// `filemd5` / `filesha1` / `filesha256`: the file's hash is (or with
     /// `!`, is not) in the list file at `path` (relative to the rule
     /// file's folder). Decided on closed files only.
@@ -1429,6 +1445,30 @@ impl PacketCheck {
     pub fn is_file(&self) -> bool {
         matches!(self, PacketCheck::FileHash { .. } | PacketCheck::FileSize(_) | PacketCheck::FileStore)
     }
+}
+
+/// `dcerpc.iface:<uuid>[,<op><version>][,any_frag]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DceIface {
+    /// Interface UUID in canonical (printed) byte order.
+    pub uuid: [u8; 16],
+    /// Comparison with the interface's major version.
+    pub version: Option<(DceVersionOp, u16)>,
+    /// Match on any fragment of a call, not only the first.
+    pub any_frag: bool,
+}
+
+/// Version comparison of `dcerpc.iface`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DceVersionOp {
+    /// `<`
+    Lt,
+    /// `>`
+    Gt,
+    /// `=`
+    Eq,
+    /// `!`
+    Ne,
 }
 
 /// A number of a transaction that a keyword compares.

@@ -766,6 +766,14 @@ impl Builder {
                 let f = parse_flowint(Self::need_value(o)?).map_err(bad)?;
                 self.rule.flowints.push(f);
             }
+            "dcerpc.iface" | "dce_iface" => {
+                let m = parse_dce_iface(Self::need_value(o)?).map_err(bad)?;
+                self.rule.checks.push(PacketCheck::DceIface(m));
+            }
+            "dcerpc.opnum" | "dce_opnum" => {
+                let ranges = parse_dce_opnum(Self::need_value(o)?).map_err(bad)?;
+                self.rule.checks.push(PacketCheck::DceOpnum(ranges));
+            }
             "app-layer-protocol" => {
                 let v = Self::need_value(o)?.trim();
                 let (negated, p) = match v.strip_prefix('!') {
@@ -1029,9 +1037,9 @@ impl Builder {
             }
             "tls.version" | "tls.store" | "tls_cert_notbefore" | "tls_cert_notafter" | "tls_cert_expired"
             | "tls_cert_valid" | "xbits" | "hostbits" | "iprep" | "geoip" | "lua" | "luajit" | "stream-event"
-            | "engine-event" | "dce_iface" | "dce_opnum" | "dce_stub_data" | "ipopts" | "tcp.mss" | "transform"
-            | "dns.opcode" | "rpc" | "ssh.hassh" | "ssh.hassh.string" | "ssh.hassh.server" | "kerberos" | "config"
-            | "flow.age" | "flow.pkts" | "flow.bytes" | "bypass" => {
+            | "engine-event" | "ipopts" | "tcp.mss" | "transform" | "dns.opcode" | "rpc" | "ssh.hassh"
+            | "ssh.hassh.string" | "ssh.hassh.server" | "kerberos" | "config" | "flow.age" | "flow.pkts"
+            | "flow.bytes" | "bypass" => {
                 // Known Suricata keywords whose evaluation is not built yet:
                 // the rule is rejected with the keyword's position rather
                 // than loaded with the keyword ignored.
@@ -1336,6 +1344,71 @@ fn parse_byte_math(v: &str) -> Result<ByteMath, String> {
         return Err("shifts take at most 4 bytes".into());
     }
     Ok(bm)
+}
+
+/// Parses `<uuid>[,<op><version>][,any_frag]` (`op` one of `<`, `>`, `=`,
+/// `!`; the version a 16-bit major version). As in Suricata, a comparison
+/// that no version satisfies (`<0`, `>65535`) is refused.
+fn parse_dce_iface(v: &str) -> Result<DceIface, String> {
+    let mut parts = v.trim().split(',');
+    // Suricata refuses a space between the UUID and its comma.
+    let text = parts.next().unwrap_or("");
+    let groups: Vec<&str> = text.split('-').collect();
+    let hex_ok = |g: &str, n: usize| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit());
+    if groups.len() != 5 || !groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| hex_ok(g, n)) {
+        return Err(format!("'{text}' is not a UUID"));
+    }
+    let hex: String = groups.concat();
+    let mut uuid = [0u8; 16];
+    for (i, b) in uuid.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|e| e.to_string())?;
+    }
+    let mut m = DceIface { uuid, version: None, any_frag: false };
+    for p in parts.map(str::trim) {
+        if p == "any_frag" {
+            if std::mem::replace(&mut m.any_frag, true) {
+                return Err("any_frag given twice".into());
+            }
+            continue;
+        }
+        if m.version.is_some() || m.any_frag {
+            return Err(format!("unexpected '{p}'"));
+        }
+        let (op, num) = match p.chars().next() {
+            Some('<') => (DceVersionOp::Lt, &p[1..]),
+            Some('>') => (DceVersionOp::Gt, &p[1..]),
+            Some('=') => (DceVersionOp::Eq, &p[1..]),
+            Some('!') => (DceVersionOp::Ne, &p[1..]),
+            _ => return Err(format!("'{p}' is neither a version comparison nor any_frag")),
+        };
+        let ver: u16 = num.trim().parse().map_err(|_| format!("invalid version '{num}'"))?;
+        if (op == DceVersionOp::Lt && ver == 0) || (op == DceVersionOp::Gt && ver == u16::MAX) {
+            return Err(format!("no version is {p}"));
+        }
+        m.version = Some((op, ver));
+    }
+    Ok(m)
+}
+
+/// Parses `N`, `N-M` or a comma-separated list of them, without spaces
+/// inside the list, as Suricata 7.0.10 accepts them: 32-bit numbers (an
+/// opnum above 65535 loads and never matches), a range's bounds not
+/// decreasing.
+fn parse_dce_opnum(v: &str) -> Result<Vec<(u32, u32)>, String> {
+    let num = |t: &str| t.parse::<u32>().map_err(|_| format!("invalid opnum '{t}'"));
+    v.trim()
+        .split(',')
+        .map(|item| match item.split_once('-') {
+            Some((a, b)) => {
+                let (lo, hi) = (num(a)?, num(b)?);
+                if lo > hi {
+                    return Err(format!("range '{item}' is decreasing"));
+                }
+                Ok((lo, hi))
+            }
+            None => num(item).map(|n| (n, n)),
+        })
+        .collect()
 }
 
 fn parse_asn1(v: &str) -> Result<Asn1Opts, String> {
