@@ -25,6 +25,9 @@ const USED_KEYS: &[&str] = &[
     "flow",
     // The master switch; mirador applies it to `stream.midstream-policy`.
     "exception-policy",
+    // `app-layer.protocols.tls.ja3-fingerprints` and libhtp's default
+    // `request-body-limit`/`response-body-limit`; the rest is not read.
+    "app-layer",
 ];
 /// Nested includes beyond this are refused (a cycle).
 const MAX_INCLUDE_DEPTH: usize = 8;
@@ -264,6 +267,7 @@ impl SuricataConfig {
                 continue;
             }
             o.community_id = community_id(eve);
+            o.ethernet = yes(eve.get("ethernet"));
             let types = eve.get("types").and_then(Value::as_sequence).map(Vec::as_slice).unwrap_or_default();
             for alert in types.iter().filter_map(|t| t.get("alert")) {
                 o.payload = yes(alert.get("payload"));
@@ -291,6 +295,65 @@ impl SuricataConfig {
     /// writes the Community ID (`community-id: yes`, `community-id-seed`).
     pub fn community_id(&self) -> Option<u16> {
         self.alert_options().community_id
+    }
+
+    /// The options of the event type `name` in the first enabled
+    /// `eve-log`: `Some(Null)` when it is listed without options (`- http`),
+    /// None when it is not listed (or there is no eve-log).
+    pub fn eve_type_options(&self, name: &str) -> Option<Value> {
+        let outputs = self.root.get("outputs")?.as_sequence()?;
+        let eve = outputs
+            .iter()
+            .filter_map(|o| o.get("eve-log"))
+            .find(|eve| !eve.get("enabled").and_then(scalar).is_some_and(|e| matches!(e.as_str(), "no" | "false")))?;
+        eve.get("types")?.as_sequence()?.iter().find_map(|t| match t {
+            Value::String(s) if s == name => Some(Value::Null),
+            Value::Mapping(m) => m.get(name).cloned(),
+            _ => None,
+        })
+    }
+
+    /// The `http` logger's settings. Without the type in the eve-log (or
+    /// without an eve-log) the defaults stand: the stock configuration's
+    /// `extended: yes`.
+    pub fn http_log(&self) -> mirador_engine::applayer::http::HttpLogConfig {
+        let mut cfg = mirador_engine::applayer::http::HttpLogConfig::default();
+        if let Some(o) = self.eve_type_options("http") {
+            cfg.extended =
+                o.get("extended").and_then(scalar).is_some_and(|v| matches!(v.as_str(), "yes" | "true" | "on"));
+            if let Some(d) = o.get("dump-all-headers").and_then(scalar) {
+                cfg.set_dump_all_headers(&d);
+            }
+        }
+        cfg
+    }
+
+    /// Applies the `tls` logger's settings to `cfg`: `extended` (a listed
+    /// `- tls` without it logs the basic fields only, as Suricata does) and
+    /// `custom`. Unknown custom names are returned. Without the type in the
+    /// eve-log `cfg` is left as it is.
+    pub fn tls_log(&self, cfg: &mut mirador_engine::applayer::tls::eve::TlsLogConfig) -> Vec<String> {
+        use mirador_engine::applayer::tls::eve::fields;
+        let mut unknown = Vec::new();
+        let Some(o) = self.eve_type_options("tls") else { return unknown };
+        cfg.extended = o.get("extended").and_then(scalar).is_some_and(|v| matches!(v.as_str(), "yes" | "true" | "on"));
+        if let Some(list) = o.get("custom").and_then(Value::as_sequence) {
+            let mut bits = 0;
+            for name in list.iter().filter_map(scalar) {
+                match fields::by_name(&name) {
+                    Some(b) => bits |= b,
+                    None => unknown.push(name),
+                }
+            }
+            cfg.custom = Some(bits);
+        }
+        unknown
+    }
+
+    /// `ethernet: yes` on the first enabled `eve-log`: MAC addresses in
+    /// every record type.
+    pub fn eve_ethernet(&self) -> bool {
+        self.alert_options().ethernet
     }
 
     /// `classification-file`, resolved against the config's folder.
@@ -388,6 +451,41 @@ mod tests {
         assert_eq!(o.payload_buffer_size, 2048);
         assert_eq!(parse_size("64MB"), Some(64 << 20));
         assert_eq!(parse_size("x"), None);
+    }
+
+    #[test]
+    fn http_and_tls_logger_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.yaml");
+        std::fs::write(
+            &p,
+            "outputs:\n  - eve-log:\n      enabled: yes\n      ethernet: yes\n      types:\n        - http:\n            dump-all-headers: response\n        - tls:\n            custom: [subject, chain, client, nonsense]\n",
+        )
+        .unwrap();
+        let c = SuricataConfig::load(&p, &[]).unwrap();
+        let h = c.http_log();
+        assert!(!h.extended && !h.request_headers && h.response_headers);
+        let mut t = mirador_engine::applayer::tls::eve::TlsLogConfig::default();
+        assert_eq!(c.tls_log(&mut t), ["nonsense"]);
+        use mirador_engine::applayer::tls::eve::fields;
+        assert_eq!(t.custom, Some(fields::SUBJECT | fields::CHAIN | fields::CLIENT));
+        assert!(!t.extended);
+        assert!(c.eve_ethernet());
+
+        // `- http` alone: basic fields; no http type: the default stands.
+        std::fs::write(
+            &p,
+            "outputs:\n  - eve-log:\n      types:\n        - http\n        - tls:\n            extended: yes\n",
+        )
+        .unwrap();
+        let c = SuricataConfig::load(&p, &[]).unwrap();
+        assert!(!c.http_log().extended);
+        let mut t = mirador_engine::applayer::tls::eve::TlsLogConfig::default();
+        assert!(c.tls_log(&mut t).is_empty());
+        assert!(t.extended && t.custom.is_none());
+        assert!(!c.eve_ethernet());
+        std::fs::write(&p, "outputs:\n  - eve-log:\n      types:\n        - flow\n").unwrap();
+        assert!(SuricataConfig::load(&p, &[]).unwrap().http_log().extended);
     }
 
     #[test]

@@ -191,6 +191,7 @@ pub fn replay(job: ReplayJob) -> Result<ExitCode> {
         (None, None) => EveTypes::default(),
     };
     cfg.eve_types.community_id = job.config.as_ref().and_then(|c| c.community_id());
+    cfg.eve_types.ethernet = job.config.as_ref().is_some_and(|c| c.eve_ethernet());
     cfg.tls_log.ja3 = ja3_enabled(
         job.config.as_ref().and_then(|c| c.get_str("app-layer.protocols.tls.ja3-fingerprints")).as_deref(),
         [Buffer::Ja3Hash, Buffer::Ja3String, Buffer::Ja3sHash, Buffer::Ja3sString]
@@ -285,6 +286,19 @@ pub(crate) fn engine_config(config: Option<&SuricataConfig>, ips: bool) -> Resul
         }
         cfg.alert = c.alert_options();
         cfg.file_store = c.file_store_enabled();
+        cfg.http_log = c.http_log();
+        // libhtp's default server config (per-server configs are not read).
+        let htp = "app-layer.protocols.http.libhtp.default-config";
+        if let Some(n) = c.get_size(&format!("{htp}.request-body-limit")) {
+            cfg.parsers.http_request_body_limit = usize::try_from(n).unwrap_or(usize::MAX);
+        }
+        if let Some(n) = c.get_size(&format!("{htp}.response-body-limit")) {
+            cfg.parsers.http_response_body_limit = usize::try_from(n).unwrap_or(usize::MAX);
+        }
+        let unknown = c.tls_log(&mut cfg.tls_log);
+        if !unknown.is_empty() {
+            eprintln!("mirador: tls custom fields not known, ignored: {}", unknown.join(", "));
+        }
         // `auto` means inline in IPS mode, which `--simulate-ips` sets.
         if let Some(i) = c.get_str("stream.inline") {
             cfg.stream.inline = matches!(i.as_str(), "yes" | "true" | "1");

@@ -468,7 +468,7 @@ fn optional_fields_and_anomaly_records_match_the_schema() {
     let schema: Value =
         serde_json::from_str(&std::fs::read_to_string(root().join("docs/eve.schema.json")).unwrap()).unwrap();
     let validator = jsonschema::draft202012::new(&schema).expect("docs/eve.schema.json is a valid schema");
-    let runs: [(&[&str], &str, &str); 4] = [
+    let runs: [(&[&str], &str, &str); 6] = [
         (
             &["--eve-types", "alert,anomaly,stats"],
             "fixtures/decode-events/decode-events.rules",
@@ -489,6 +489,16 @@ fn optional_fields_and_anomaly_records_match_the_schema() {
             &["--eve-types", "alert,anomaly.applayer"],
             "fixtures/expected/eve.rules",
             "fixtures/keywords/http_uri_absolute_form.pcap",
+        ),
+        (
+            &["-c", "fixtures/expected/suricata-eve-options.yaml"],
+            "fixtures/expected/eve.rules",
+            "fixtures/eve/tls.pcap",
+        ),
+        (
+            &["-c", "fixtures/expected/suricata-eve-options.yaml"],
+            "fixtures/defrag/defrag.rules",
+            "fixtures/defrag/ipv4-tcp-http.pcap",
         ),
     ];
     let mut seen = BTreeSet::new();
@@ -514,7 +524,18 @@ fn optional_fields_and_anomaly_records_match_the_schema() {
             if r["anomaly"]["type"] == "applayer" {
                 seen.insert("applayer anomaly");
             }
+            for (name, path) in [
+                ("ether", "/ether/src_mac"),
+                ("flow ether", "/ether/src_macs"),
+                ("request_headers", "/http/request_headers"),
+                ("tls certificate", "/tls/certificate"),
+                ("tls chain", "/tls/chain"),
+            ] {
+                if r["event_type"] != "alert" && r.pointer(path).is_some() {
+                    seen.insert(name);
+                }
+            }
         }
     }
-    assert_eq!(seen.len(), 6, "every optional field was produced: {seen:?}");
+    assert_eq!(seen.len(), 11, "every optional field was produced: {seen:?}");
 }

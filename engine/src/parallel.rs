@@ -67,15 +67,16 @@ struct Owned {
 }
 
 /// What a record handed to a worker holds.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 enum Kind {
     /// A captured frame.
     Wire,
     /// A captured IP fragment: packet rules only (the reader defragments).
     Fragment,
     /// A datagram the reader rebuilt from fragments (raw IP), with the
-    /// frame its fragments came in.
-    Rebuilt(FrameCtx),
+    /// frame its fragments came in (boxed: rare, and larger than the
+    /// other variants by its tunnel stack).
+    Rebuilt(Box<FrameCtx>),
 }
 
 enum Msg {
@@ -247,7 +248,7 @@ fn worker(id: usize, rules: &Ruleset, cfg: &EngineConfig, rx: mpsc::Receiver<Msg
                         Kind::Wire => replay.packet_numbered(&rec, r.pcap_cnt, &mut tag),
                         Kind::Fragment => replay.fragment_numbered(&rec, r.pcap_cnt, r.events, &mut tag),
                         Kind::Rebuilt(ctx) => {
-                            let whole = Rebuilt { ip: r.data, linktype: r.linktype, ctx };
+                            let whole = Rebuilt { ip: r.data, linktype: r.linktype, ctx: *ctx };
                             replay.rebuilt_numbered(r.ts, &whole, r.pcap_cnt, &mut tag);
                         }
                     }
@@ -453,7 +454,7 @@ fn replay_inner(
                             linktype: whole.linktype,
                             orig_len: whole.ip.len() as u32,
                             data: whole.ip,
-                            kind: Kind::Rebuilt(whole.ctx),
+                            kind: Kind::Rebuilt(Box::new(whole.ctx)),
                             events: Events::default(),
                         });
                     }

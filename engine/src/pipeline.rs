@@ -58,6 +58,11 @@ pub struct EngineConfig {
     /// they match as stored (EVE `storing`, `files[].sid`), and files get a
     /// SHA-256. Files are not written to disk.
     pub file_store: bool,
+    /// The `http` logger's settings.
+    pub http_log: crate::applayer::http::HttpLogConfig,
+    /// App-layer parser settings from the configuration (HTTP body
+    /// limits); frames and file hashes are decided from the rules.
+    pub parsers: crate::applayer::ParserConfig,
 }
 
 impl Default for EngineConfig {
@@ -78,6 +83,8 @@ impl Default for EngineConfig {
             defrag: DefragConfig::default(),
             tls_log: crate::applayer::tls::eve::TlsLogConfig::default(),
             file_store: false,
+            http_log: crate::applayer::http::HttpLogConfig::default(),
+            parsers: crate::applayer::ParserConfig::default(),
         }
     }
 }
@@ -178,6 +185,7 @@ struct Detector<'r> {
     types: EveTypes,
     alert_opts: AlertOptions,
     tls_log: crate::applayer::tls::eve::TlsLogConfig,
+    http_log: crate::applayer::http::HttpLogConfig,
     thresholds: Thresholds,
     scratch: Scratch,
     matches: Vec<Match>,
@@ -221,6 +229,7 @@ impl<'r> Replay<'r> {
         let mut flows = FlowTable::new(cfg.max_flows, cfg.timeouts);
         flows.pickup =
             TcpPickup { midstream: cfg.midstream, async_oneside: cfg.async_oneside, policy: cfg.midstream_policy };
+        flows.track_macs = cfg.eve_types.ethernet;
         flows.budget = MemBudget::new(cfg.stream_memcap);
         Replay {
             flows,
@@ -231,6 +240,7 @@ impl<'r> Replay<'r> {
                 types: cfg.eve_types,
                 alert_opts: cfg.alert.clone(),
                 tls_log: cfg.tls_log,
+                http_log: cfg.http_log,
                 thresholds: Thresholds::default(),
                 scratch: Scratch::default(),
                 matches: Vec::new(),
@@ -244,6 +254,7 @@ impl<'r> Replay<'r> {
                         f.sha256 |= cfg.file_store;
                         f
                     },
+                    ..cfg.parsers
                 },
                 file_store: cfg.file_store,
             },
@@ -368,10 +379,12 @@ impl<'r> Replay<'r> {
         let Some(ip) = pkt.ip.as_ref() else { return };
         // Tunnelled packets count from the inner frame: VXLAN from after the
         // inner Ethernet addresses (VLAN tags included), GENEVE from its
-        // inner Ethernet header (as Suricata counts them).
-        let bytes = match pkt.tunnel().map(|t| t.kind) {
+        // inner Ethernet header, GRE and ERSPAN from the GRE payload (the
+        // ERSPAN header included), as Suricata counts them.
+        let bytes = match pkt.tunnel().map(|t| (t.kind, t.payload_len)) {
             None => pkt.data.len() as u64,
-            Some(kind) => {
+            Some((TunnelKind::Gre | TunnelKind::Erspan, len)) if len > 0 => u64::from(len),
+            Some((kind, _)) => {
                 let ip_len = ip.claimed_len.min(pkt.data.len().saturating_sub(ip.header.start)) as u64;
                 let tags = 4 * pkt.vlan_count as u64;
                 let eth = if kind == TunnelKind::Geneve { 14 } else { 0 };
@@ -521,7 +534,13 @@ impl Detector<'_> {
         self.matches.sort_by(|a, b| a.sig.cmp(&b.sig).then(b.tx.cmp(&a.tx)));
         self.matches.truncate(self.alert_max);
         self.app_events(flow, ts, origin, to_server, stats, sink);
-        self.app_records(flow, ts, origin, false, stats, sink);
+        // Transaction records carry the packet's MACs in the flow's
+        // direction (client first), as Suricata writes them.
+        let ether = pkt
+            .macs()
+            .filter(|_| self.types.ethernet)
+            .map(|(src, dst)| if to_server { (src, dst) } else { (dst, src) });
+        self.app_records(flow, ts, origin, false, ether, stats, sink);
         // Alerts on the stream log the data inspected: cleared after.
         self.emit(Some(&mut *flow), pkt, ts, origin, to_server, stats, sink);
         if let Some(st) = flow.streams.as_mut() {
@@ -763,13 +782,16 @@ impl Detector<'_> {
         }
     }
 
-    /// Writes the protocol records of transactions that became loggable.
+    /// Writes the protocol records of transactions that became loggable
+    /// (`ether`: see [`records::render_app`]).
+    #[allow(clippy::too_many_arguments)]
     fn app_records(
         &mut self,
         flow: &mut Flow,
         ts: crate::source::Timestamp,
         origin: Origin,
         end: bool,
+        ether: Option<([u8; 6], [u8; 6])>,
         stats: &mut Stats,
         sink: &mut dyn Sink,
     ) {
@@ -789,13 +811,13 @@ impl Detector<'_> {
             return;
         }
         let mut recs = Vec::new();
-        flow.app_logged = app.loggable(flow.app_logged, end, &self.tls_log, &mut recs);
+        flow.app_logged = app.loggable(flow.app_logged, end, &self.http_log, &self.tls_log, &mut recs);
         let pcap_cnt = match origin {
             Origin::Wire(n) => Some(n),
             Origin::FlowEnd => None,
         };
         for r in recs.iter().filter(|r| self.types.wants(r.kind)) {
-            if sink.write_record(&records::render_app(ts, flow, pcap_cnt, r, self.types.community_id)).is_err() {
+            if sink.write_record(&records::render_app(ts, flow, pcap_cnt, r, self.types.community_id, ether)).is_err() {
                 stats.output_errors += 1;
             }
         }
@@ -806,7 +828,8 @@ impl Detector<'_> {
     fn flow_record(&mut self, flow: &Flow, end: FlowEnd, stats: &mut Stats, sink: &mut dyn Sink) {
         let name = flow.app.as_ref().and_then(|a| a.server_name());
         sink.flow_ended(&crate::analytics::wire::flow_summary(flow, name));
-        if self.types.flow && sink.write_record(&records::render_flow(flow, end, self.types.community_id)).is_err() {
+        let line = records::render_flow(flow, end, self.types.community_id, self.types.ethernet);
+        if self.types.flow && sink.write_record(&line).is_err() {
             stats.output_errors += 1;
         }
     }
@@ -861,7 +884,7 @@ impl Detector<'_> {
             app.close();
         }
         let last = flow.last;
-        self.app_records(flow, last, Origin::FlowEnd, true, stats, sink);
+        self.app_records(flow, last, Origin::FlowEnd, true, None, stats, sink);
         if !any_pending && flow.app.is_none() {
             return;
         }
@@ -951,6 +974,7 @@ fn pseudo_packet(src: (std::net::IpAddr, u16), dst: (std::net::IpAddr, u16)) -> 
         tunnels: Default::default(),
         vlans: [0; crate::decode::MAX_VLAN_TAGS],
         vlan_count: 0,
+        ether: None,
         ip: Some(crate::decode::IpInfo {
             version: if src.0.is_ipv4() { 4 } else { 6 },
             src: src.0,

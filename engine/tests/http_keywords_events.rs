@@ -41,7 +41,11 @@ struct Flow {
 impl Flow {
     fn new(proto: AppProto, rules: &str) -> Flow {
         let rs = Ruleset::from_text(rules).unwrap_or_else(|e| panic!("rules load: {e:?}"));
-        let cfg = mirador_engine::applayer::ParserConfig { keep_frames: false, files: rs.file_config() };
+        let cfg = mirador_engine::applayer::ParserConfig {
+            keep_frames: false,
+            files: rs.file_config(),
+            ..Default::default()
+        };
         let app = AppState::for_proto(proto, cfg).expect("a parser");
         Flow { rs, proto, app, state: FlowState::default() }
     }

@@ -32,7 +32,13 @@ use mirador_engine::pipeline::{EngineConfig, Replay};
 
 /// Every optional TLS field on, so that the fuzzer reaches their code.
 const TLS_LOG: applayer::tls::eve::TlsLogConfig =
-    applayer::tls::eve::TlsLogConfig { extended: true, ja3: true, ja4: true, session_resumption: true };
+    applayer::tls::eve::TlsLogConfig { extended: true, ja3: true, ja4: true, session_resumption: true, custom: None };
+/// Every field of a `custom` list, for the final records.
+const TLS_CUSTOM: applayer::tls::eve::TlsLogConfig =
+    applayer::tls::eve::TlsLogConfig { custom: Some(u32::MAX), ..TLS_LOG };
+/// Extended HTTP records with every header dumped.
+const HTTP_LOG: applayer::http::HttpLogConfig =
+    applayer::http::HttpLogConfig { extended: true, request_headers: true, response_headers: true };
 use mirador_engine::rules::ast::{AppProto, Buffer};
 use mirador_engine::rules::{self, Classifications, LoadReport, RuleError, SourcedRule, Vars};
 use mirador_engine::source::{FileSource, Record, Timestamp};
@@ -174,16 +180,20 @@ fn next_unit<'a>(rest: &mut &'a [u8]) -> Option<(u8, &'a [u8])> {
 /// `applayer` target.
 pub fn applayer(data: &[u8]) {
     let Some((&sel, mut rest)) = data.split_first() else { return };
-    let (proto, tcp, port) = match sel % 5 {
+    let (proto, tcp, port) = match sel % 8 {
         0 => (AppProto::Http, true, 80),
         1 => (AppProto::Dns, false, 53),
         2 => (AppProto::Dns, true, 53),
         3 => (AppProto::Tls, true, 443),
+        4 => (AppProto::Sip, false, 5060),
+        5 => (AppProto::Mqtt, true, 1883),
+        6 => (AppProto::Dcerpc, true, 135),
         _ => (AppProto::Ssh, true, 22),
     };
     // Files compute everything, so the hashing and type code is fuzzed too.
     let files = mirador_engine::applayer::file::FileConfig { md5: true, sha1: true, sha256: true, magic: true };
-    let cfg = mirador_engine::applayer::ParserConfig { keep_frames: false, files };
+    // Frames are kept too, so their bookkeeping is covered.
+    let cfg = mirador_engine::applayer::ParserConfig { keep_frames: true, files, ..Default::default() };
     let mut st = AppState::for_proto(proto, cfg).expect("a parser");
     let mut out: Vec<AppRecord> = Vec::new();
     let mut next = 0;
@@ -209,7 +219,7 @@ pub fn applayer(data: &[u8]) {
             let _ = v.to_string();
         }
         out.clear();
-        next = st.loggable(next, false, &TLS_LOG, &mut out);
+        next = st.loggable(next, false, &HTTP_LOG, &TLS_LOG, &mut out);
         let _ = st.server_name();
         if ctrl & 4 != 0 {
             st.collect(next);
@@ -217,7 +227,7 @@ pub fn applayer(data: &[u8]) {
     }
     st.close();
     out.clear();
-    st.loggable(next, true, &TLS_LOG, &mut out);
+    st.loggable(next, true, &HTTP_LOG, &TLS_CUSTOM, &mut out);
     for r in &out {
         let _ = r.body.to_string();
     }

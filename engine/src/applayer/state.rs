@@ -18,13 +18,29 @@ use crate::rules::ast::{self, AppProto, Buffer};
 /// see it.
 const KEEP_DONE_TXS: u64 = 8;
 
-/// What the rules and outputs need the parsers to keep or compute.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// What the rules, the outputs and the configuration need the parsers to
+/// keep or compute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ParserConfig {
-    /// Keep messages as sent for the frame buffers.
+    /// Keep messages as sent for the frame buffers (a rule inspects them).
     pub keep_frames: bool,
     /// What files compute (hashes, type description).
     pub files: FileConfig,
+    /// HTTP request body bytes kept (`request-body-limit`).
+    pub http_request_body_limit: usize,
+    /// HTTP response body bytes kept (`response-body-limit`).
+    pub http_response_body_limit: usize,
+}
+
+impl Default for ParserConfig {
+    fn default() -> Self {
+        ParserConfig {
+            keep_frames: false,
+            files: FileConfig::default(),
+            http_request_body_limit: super::http::REQUEST_BODY_LIMIT,
+            http_response_body_limit: super::http::RESPONSE_BODY_LIMIT,
+        }
+    }
 }
 
 /// Parser state of a flow whose protocol has a parser.
@@ -219,6 +235,7 @@ impl AppState {
                 let mut h = HttpState::new();
                 h.keep_frames(keep_frames);
                 h.set_file_config(cfg.files);
+                h.set_body_limits(cfg.http_request_body_limit, cfg.http_response_body_limit);
                 AppState::Http(Box::new(h))
             }
             AppProto::Dns => {
@@ -402,7 +419,14 @@ impl AppState {
     /// from id `from` on; returns the id to continue from next time. At the
     /// flow's end (`end`), unfinished ones are logged as they are, as
     /// Suricata does.
-    pub fn loggable(&self, from: u64, end: bool, tls: &super::tls::eve::TlsLogConfig, out: &mut Vec<AppRecord>) -> u64 {
+    pub fn loggable(
+        &self,
+        from: u64,
+        end: bool,
+        http: &super::http::HttpLogConfig,
+        tls: &super::tls::eve::TlsLogConfig,
+        out: &mut Vec<AppRecord>,
+    ) -> u64 {
         let mut next = from;
         match self {
             AppState::Http(h) => {
@@ -411,7 +435,7 @@ impl AppState {
                     if !(tx.is_complete() || end && started) {
                         break;
                     }
-                    out.push(AppRecord { kind: "http", tx_id: tx.id, to_server: true, body: tx.eve() });
+                    out.push(AppRecord { kind: "http", tx_id: tx.id, to_server: true, body: tx.record(http) });
                     next = tx.id + 1;
                 }
             }

@@ -187,6 +187,11 @@ pub struct Tunnel {
     pub dport: u16,
     /// 24-bit virtual network identifier.
     pub vni: u32,
+    /// Captured bytes after the tunnel's own header (GRE: the GRE payload,
+    /// ERSPAN header included). Suricata counts a GRE or ERSPAN packet's
+    /// flow bytes from there; 0 when unknown (a datagram rebuilt from
+    /// fragments inside the tunnel, which counts from its IP header).
+    pub payload_len: u32,
 }
 
 /// IP-layer summary of the innermost IP header.
@@ -320,6 +325,11 @@ pub struct Packet<'a> {
     pub vlans: [u16; MAX_VLAN_TAGS],
     /// Number of valid entries in `vlans`.
     pub vlan_count: u8,
+    /// Offset in `data` of the innermost frame's Ethernet header, when it
+    /// has one (EVE `ether` with `ethernet: yes`). Entering a tunnel clears
+    /// it: like Suricata, a tunnelled packet's MACs are those of its own
+    /// frame, and a tunnel that carries IP directly has none.
+    pub ether: Option<usize>,
     /// The innermost IP header, if any.
     pub ip: Option<IpInfo>,
     /// The transport header of the innermost IP packet.
@@ -352,6 +362,17 @@ impl<'a> Packet<'a> {
     /// VLAN ids, outermost first.
     pub fn vlans(&self) -> &[u16] {
         &self.vlans[..self.vlan_count as usize]
+    }
+
+    /// Source and destination MAC addresses of the innermost Ethernet
+    /// header, if the frame has one.
+    pub fn macs(&self) -> Option<([u8; 6], [u8; 6])> {
+        let h = self.data.get(self.ether?..)?.get(..12)?;
+        let mut dst = [0; 6];
+        let mut src = [0; 6];
+        dst.copy_from_slice(&h[..6]);
+        src.copy_from_slice(&h[6..12]);
+        Some((src, dst))
     }
 }
 
@@ -450,6 +471,11 @@ impl Rebuilt {
         if p.tunnels.is_empty() {
             p.vlans = self.ctx.vlans;
             p.vlan_count = self.ctx.vlan_count;
+            // The datagram is a new packet: its bytes count from its IP
+            // header, not from the last fragment's tunnel payload.
+            if let Some(i) = tunnels.len().checked_sub(1) {
+                tunnels.items[i].payload_len = 0;
+            }
         }
         p.tunnels = tunnels;
         Ok(p)
@@ -472,6 +498,7 @@ impl Default for TunnelStack {
             sport: 0,
             dport: 0,
             vni: 0,
+            payload_len: 0,
         };
         TunnelStack { items: [EMPTY; MAX_TUNNEL_DEPTH], len: 0 }
     }
@@ -537,6 +564,7 @@ pub fn decode(linktype: LinkType, data: &[u8]) -> Result<Packet<'_>, DecodeError
         tunnels: TunnelStack::default(),
         vlans: [0; MAX_VLAN_TAGS],
         vlan_count: 0,
+        ether: None,
         ip: None,
         l4: L4::Other,
         payload: 0..0,
@@ -551,7 +579,11 @@ pub fn decode(linktype: LinkType, data: &[u8]) -> Result<Packet<'_>, DecodeError
     // (bounded by MAX_TUNNEL_DEPTH), so the loop ends.
     loop {
         next = match next {
-            Next::Ethernet(at) => ethernet::ethernet(data, at..end)?,
+            Next::Ethernet(at) => {
+                let next = ethernet::ethernet(data, at..end)?;
+                pkt.ether = Some(at);
+                next
+            }
             Next::EtherType(etype, at) => ethernet::ethertype(data, etype, at, end, &mut pkt)?,
             Next::NonIp(at) => {
                 pkt.payload = at..at;
@@ -653,12 +685,18 @@ fn ip_layer(pkt: &mut Packet<'_>, layer: ip::IpLayer) -> Result<Option<tunnel::D
         },
         _ => return Ok(None),
     };
-    let outer = Tunnel { kind: d.kind, src: info.src, dst: info.dst, sport, dport, vni: d.vni };
+    let payload_len = u32::try_from(d.end.saturating_sub(d.counted_from)).unwrap_or(u32::MAX);
+    let outer = Tunnel { kind: d.kind, src: info.src, dst: info.dst, sport, dport, vni: d.vni, payload_len };
     if !pkt.tunnels.push(outer) {
         return Err(DecodeError::TooManyTunnels);
     }
     pkt.vlans = [0; MAX_VLAN_TAGS];
     pkt.vlan_count = 0;
+    pkt.ether = None;
+    if let Some(vid) = d.vlan {
+        pkt.vlans[0] = vid;
+        pkt.vlan_count = 1;
+    }
     pkt.ip = None;
     pkt.l4 = L4::Other;
     pkt.truncated = false;

@@ -28,6 +28,15 @@ pub(crate) struct Decap {
     pub(crate) next: Next,
     /// End of the inner frame.
     pub(crate) end: usize,
+    /// The VLAN id an ERSPAN type II header gives the mirrored frame (the
+    /// switch port's VLAN when the copy itself is untagged); Suricata
+    /// writes it first in the inner packet's `vlan` list and keys flows on
+    /// it. `None` when 0 or for other tunnels.
+    pub(crate) vlan: Option<u16>,
+    /// Where the bytes Suricata counts for the inner packet start: the
+    /// tunnel's payload after its own header (for ERSPAN, its header and
+    /// the mirrored frame).
+    pub(crate) counted_from: usize,
 }
 
 /// Field offsets of the VXLAN header.
@@ -135,10 +144,16 @@ pub(crate) const GRE_PROTO: u8 = 47;
 pub(crate) const GRE_MIN_LEN: usize = 4;
 
 /// Decodes a GRE header (version 0) at `data[payload]`: IPv4, IPv6,
-/// transparent Ethernet, and ERSPAN type II (0x88BE) and III (0x22EB)
-/// around Ethernet. The key (or the ERSPAN session id) goes where VXLAN
-/// keeps its VNI. Returns `None` for anything else (PPTP's enhanced GRE,
-/// unknown payloads): the packet then stays plain GRE.
+/// transparent Ethernet, and ERSPAN type I and II (0x88BE) and III
+/// (0x22EB) around Ethernet. The key (or the ERSPAN session id) goes where
+/// VXLAN keeps its VNI. Returns `None` for anything else (PPTP's enhanced
+/// GRE, unknown payloads): the packet then stays plain GRE.
+///
+/// ERSPAN type I and II share the protocol type; only type II sets the
+/// GRE sequence bit, and type I has no ERSPAN header at all (the frame
+/// follows GRE). Suricata 7 always decodes type I (its
+/// `decoder.erspan.typeI.enabled` setting no longer gates it), so this
+/// does too.
 pub(crate) fn gre(data: &[u8], payload: Range<usize>) -> Option<Decap> {
     let b = data.get(payload.clone())?;
     if b.len() < GRE_MIN_LEN {
@@ -163,14 +178,20 @@ pub(crate) fn gre(data: &[u8], payload: Range<usize>) -> Option<Decap> {
         off += 4; // sequence number
     }
     let inner = payload.start + off;
+    let mut vlan = None;
     let (kind, vni, next) = match proto {
         0x0800 => (TunnelKind::Gre, key, Next::Ipv4(inner)),
         0x86DD => (TunnelKind::Gre, key, Next::Ipv6(inner)),
         0x6558 => (TunnelKind::Gre, key, Next::Ethernet(inner)),
+        // ERSPAN type I: no sequence number, no header, no session id.
+        0x88BE if flags & 0x1000 == 0 => (TunnelKind::Erspan, 0, Next::Ethernet(inner)),
         0x88BE => {
-            // ERSPAN type II: 8 bytes; session id in the low 10 bits of
-            // the second 16-bit word.
+            // ERSPAN type II: 8 bytes; version (4 bits) and VLAN (12 bits)
+            // in the first 16-bit word, session id in the low 10 bits of
+            // the second.
             let h = b.get(off..off + 8)?;
+            let vid = u16::from_be_bytes([h[0], h[1]]) & 0x0fff;
+            vlan = (vid != 0).then_some(vid);
             let session = u32::from(u16::from_be_bytes([h[2], h[3]]) & 0x03ff);
             (TunnelKind::Erspan, session, Next::Ethernet(inner + 8))
         }
@@ -205,7 +226,7 @@ pub(crate) fn gre(data: &[u8], payload: Range<usize>) -> Option<Decap> {
         }
         _ => {}
     }
-    Some(Decap { kind, vni, next, end: payload.end })
+    Some(Decap { kind, vni, next, end: payload.end, vlan, counted_from: inner })
 }
 
 /// Looks for a tunnel in the UDP payload `data[payload]` sent to `dport`.
@@ -218,7 +239,14 @@ pub(crate) fn probe(data: &[u8], payload: Range<usize>, dport: u16) -> Option<De
             let inner = payload.start + VxlanView::HEADER_LEN;
             // Suricata also wants a whole inner Ethernet header.
             EthernetView::new_checked(data.get(inner..payload.end)?).ok()?;
-            Some(Decap { kind: TunnelKind::Vxlan, vni: v.vni(), next: Next::Ethernet(inner), end: payload.end })
+            Some(Decap {
+                kind: TunnelKind::Vxlan,
+                vni: v.vni(),
+                next: Next::Ethernet(inner),
+                end: payload.end,
+                vlan: None,
+                counted_from: inner,
+            })
         }
         GENEVE_PORT => {
             let v = GeneveView::new_checked(buf).ok()?;
@@ -232,7 +260,14 @@ pub(crate) fn probe(data: &[u8], payload: Range<usize>, dport: u16) -> Option<De
                 EtherType::Ipv6 => Next::Ipv6(inner),
                 _ => return None,
             };
-            Some(Decap { kind: TunnelKind::Geneve, vni: v.vni(), next, end: payload.end })
+            Some(Decap {
+                kind: TunnelKind::Geneve,
+                vni: v.vni(),
+                next,
+                end: payload.end,
+                vlan: None,
+                counted_from: inner,
+            })
         }
         _ => None,
     }
@@ -446,7 +481,8 @@ mod tests {
                 dst: v4([10, 0, 0, 9]),
                 sport: 51234,
                 dport: 4789,
-                vni: 123
+                vni: 123,
+                payload_len: 76,
             }]
         );
         assert_eq!(p.tunnel().unwrap().vni, 123);
@@ -608,8 +644,101 @@ mod gre_tests {
         let g = gre(&e, 0..e.len()).unwrap();
         assert_eq!((g.kind, g.vni), (TunnelKind::Erspan, 0x155));
         assert_eq!(g.next, Next::Ethernet(16));
+        // ERSPAN I (no sequence bit): the frame follows GRE directly.
+        let mut e1 = vec![0x00, 0x00, 0x88, 0xbe];
+        e1.extend([0u8; 14]);
+        let g = gre(&e1, 0..e1.len()).unwrap();
+        assert_eq!((g.kind, g.vni, g.vlan, g.next), (TunnelKind::Erspan, 0, None, Next::Ethernet(4)));
         // PPTP's version 1 and short headers are left alone.
         assert!(gre(&[0x30, 0x01, 0x88, 0x0b, 0, 0, 0, 0], 0..8).is_none());
         assert!(gre(&[0x20, 0x00], 0..2).is_none());
+    }
+
+    /// ERSPAN type I from a switch: Ethernet + IPv4 10.0.0.1 -> 10.0.0.2 + GRE (no
+    /// flags, protocol 0x88be) around Ethernet + 802.1Q vid 42 + IPv4 192.168.7.1 ->
+    /// 192.168.7.2 + ICMP echo id 9 seq 1 "ping". Packed field by field (Python
+    /// struct), checksums computed. (88 bytes)
+    const ERSPAN_I: &[u8] = &[
+        // ethernet: dst 02:00:00:00:00:02, src 02:00:00:00:00:01, type 0x0800
+        0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00,
+        // ipv4: ihl 5, total 74, ttl 64, proto 47, 10.0.0.1 -> 10.0.0.2
+        0x45, 0x00, 0x00, 0x4a, 0x00, 0x00, 0x00, 0x00, 0x40, 0x2f, 0x66, 0x83, 0x0a, 0x00, 0x00, 0x01, 0x0a, 0x00,
+        0x00, 0x02, // gre: flags 0, protocol 0x88be
+        0x00, 0x00, 0x88, 0xbe, // ethernet: dst 02:..:0b, src 02:..:0a, type 0x8100
+        0x02, 0x00, 0x00, 0x00, 0x00, 0x0b, 0x02, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x81, 0x00,
+        // vlan tag: vid 42, then type 0x0800
+        0x00, 0x2a, 0x08, 0x00, // ipv4: total 32, ttl 64, proto 1, 192.168.7.1 -> 192.168.7.2
+        0x45, 0x00, 0x00, 0x20, 0x00, 0x00, 0x00, 0x00, 0x40, 0x01, 0xeb, 0x89, 0xc0, 0xa8, 0x07, 0x01, 0xc0, 0xa8,
+        0x07, 0x02, // icmp: echo request, id 9, seq 1, "ping"
+        0x08, 0x00, 0x19, 0x25, 0x00, 0x09, 0x00, 0x01, 0x70, 0x69, 0x6e, 0x67,
+    ];
+
+    /// ERSPAN type II: the same outer headers, GRE with the sequence bit (seq 5),
+    /// an ERSPAN header (version 1, VLAN 23, session 100) and the mirrored frame
+    /// untagged: Ethernet + the same IPv4/ICMP. (96 bytes)
+    const ERSPAN_II: &[u8] = &[
+        // ethernet: dst 02:00:00:00:00:02, src 02:00:00:00:00:01, type 0x0800
+        0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00,
+        // ipv4: ihl 5, total 82, ttl 64, proto 47, 10.0.0.1 -> 10.0.0.2
+        0x45, 0x00, 0x00, 0x52, 0x00, 0x00, 0x00, 0x00, 0x40, 0x2f, 0x66, 0x7b, 0x0a, 0x00, 0x00, 0x01, 0x0a, 0x00,
+        0x00, 0x02, // gre: flags 0x1000 (S), protocol 0x88be, sequence 5
+        0x10, 0x00, 0x88, 0xbe, 0x00, 0x00, 0x00, 0x05, // erspan: version 1 | vlan 23, session 100, index 0
+        0x10, 0x17, 0x00, 0x64, 0x00, 0x00, 0x00, 0x00, // ethernet: dst 02:..:0b, src 02:..:0a, type 0x0800
+        0x02, 0x00, 0x00, 0x00, 0x00, 0x0b, 0x02, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x08, 0x00,
+        // ipv4: total 32, ttl 64, proto 1, 192.168.7.1 -> 192.168.7.2
+        0x45, 0x00, 0x00, 0x20, 0x00, 0x00, 0x00, 0x00, 0x40, 0x01, 0xeb, 0x89, 0xc0, 0xa8, 0x07, 0x01, 0xc0, 0xa8,
+        0x07, 0x02, // icmp: echo request, id 9, seq 1, "ping"
+        0x08, 0x00, 0x19, 0x25, 0x00, 0x09, 0x00, 0x01, 0x70, 0x69, 0x6e, 0x67,
+    ];
+
+    #[test]
+    fn erspan_type_i_is_decapsulated() {
+        use crate::decode::{decode, LinkType, L4};
+        let p = decode(LinkType::Ethernet, ERSPAN_I).unwrap();
+        let t = p.tunnel().unwrap();
+        assert_eq!((t.kind, t.vni), (TunnelKind::Erspan, 0));
+        // GRE payload: the mirrored frame, 14 + 4 + 32 bytes.
+        assert_eq!(t.payload_len, 50);
+        // The mirrored frame's own tag.
+        assert_eq!(p.vlans(), &[42]);
+        let ip = p.ip.as_ref().unwrap();
+        assert_eq!(ip.src.to_string(), "192.168.7.1");
+        assert_eq!(p.l4, L4::Icmp { itype: 8, icode: 0, id: 9, seq: 1, v6: false });
+        assert_eq!(p.payload(), b"ping");
+    }
+
+    #[test]
+    fn erspan_type_ii_vlan_comes_from_its_header() {
+        use crate::decode::{decode, LinkType, L4};
+        let p = decode(LinkType::Ethernet, ERSPAN_II).unwrap();
+        let t = p.tunnel().unwrap();
+        assert_eq!((t.kind, t.vni), (TunnelKind::Erspan, 100));
+        // ERSPAN header (8) + Ethernet (14) + IPv4 (32).
+        assert_eq!(t.payload_len, 54);
+        assert_eq!(p.vlans(), &[23]);
+        assert_eq!(p.l4, L4::Icmp { itype: 8, icode: 0, id: 9, seq: 1, v6: false });
+        assert_eq!(p.payload(), b"ping");
+
+        // A tagged copy keeps the header's VLAN first, then its own tags.
+        // (The outer IPv4 total length grows by the 4-byte tag.)
+        let mut frame = ERSPAN_II[..62].to_vec();
+        frame[16..18].copy_from_slice(&86u16.to_be_bytes());
+        frame.extend([0x81, 0x00, 0x00, 0x07, 0x08, 0x00]);
+        frame.extend(&ERSPAN_II[64..]);
+        let p = decode(LinkType::Ethernet, &frame).unwrap();
+        assert_eq!(p.vlans(), &[23, 7]);
+        assert_eq!(p.payload(), b"ping");
+
+        // VLAN 0 in the header adds no tag.
+        let mut zero = ERSPAN_II.to_vec();
+        zero[42..44].copy_from_slice(&[0x10, 0x00]);
+        assert!(decode(LinkType::Ethernet, &zero).unwrap().vlans().is_empty());
+    }
+
+    #[test]
+    fn erspan_prefixes_and_corruptions_are_handled() {
+        use crate::decode::{tests::assert_total, LinkType};
+        assert_total(LinkType::Ethernet, ERSPAN_I);
+        assert_total(LinkType::Ethernet, ERSPAN_II);
     }
 }

@@ -18,6 +18,7 @@ pub(crate) fn packet(payload: &[u8], proto: u8, sport: u16, dport: u16) -> Packe
         tunnels: TunnelStack::default(),
         vlans: [0; crate::decode::MAX_VLAN_TAGS],
         vlan_count: 0,
+        ether: None,
         ip: Some(IpInfo {
             version: 4,
             src: "10.0.0.5".parse().unwrap(),

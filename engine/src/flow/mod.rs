@@ -11,7 +11,7 @@ pub mod stream;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use crate::decode::{tcp_flags, Packet, L4};
+use crate::decode::{tcp_flags, Packet, L4, MAX_VLAN_TAGS};
 use crate::detect::FlowState;
 use crate::rules::ast::AppProto;
 use crate::source::Timestamp;
@@ -62,7 +62,10 @@ pub struct FlowKey {
     hi: (IpAddr, u16),
     proto: u8,
     vni: u32,
-    vlan: u16,
+    /// Every VLAN id of the frame, outermost first (unused slots 0): as in
+    /// Suricata, the same addresses under `[1, 10]` and `[1, 10, 100]` are
+    /// different flows.
+    vlans: [u16; MAX_VLAN_TAGS],
 }
 
 impl FlowKey {
@@ -77,8 +80,11 @@ impl FlowKey {
         let b = (ip.dst, dp);
         let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
         let vni = pkt.tunnel().map_or(0, |t| t.vni);
-        let vlan = pkt.vlans().first().copied().unwrap_or(0);
-        Some(FlowKey { lo, hi, proto: ip.proto, vni, vlan })
+        let mut vlans = [0; MAX_VLAN_TAGS];
+        for (d, s) in vlans.iter_mut().zip(pkt.vlans()) {
+            *d = *s;
+        }
+        Some(FlowKey { lo, hi, proto: ip.proto, vni, vlans })
     }
 
     /// A stable hash of the key (for sharding and flow ids); the same for
@@ -100,8 +106,55 @@ impl FlowKey {
         }
         eat(&[self.proto]);
         eat(&self.vni.to_be_bytes());
-        eat(&self.vlan.to_be_bytes());
+        // Inner tags only when present, so that untagged and single-tagged
+        // flows keep the ids (and shards) they had before inner tags were
+        // keyed.
+        eat(&self.vlans[0].to_be_bytes());
+        for v in self.vlans[1..].iter().filter(|v| **v != 0) {
+            eat(&v.to_be_bytes());
+        }
         h
+    }
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::FlowKey;
+    use crate::decode::{decode, LinkType};
+
+    /// Ethernet with the given 802.1Q ids around IPv4 192.168.0.1 ->
+    /// 192.168.0.2 + ICMP echo (id 1, seq 1, no data; IPv4 checksum left 0).
+    fn tagged(vids: &[u16]) -> Vec<u8> {
+        let mut f = vec![0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01];
+        for v in vids {
+            f.extend([0x81, 0x00]);
+            f.extend(v.to_be_bytes());
+        }
+        f.extend([0x08, 0x00]);
+        f.extend([0x45, 0x00, 0x00, 0x1c, 0x00, 0x00, 0x00, 0x00, 0x40, 0x01, 0x00, 0x00]);
+        f.extend([192, 168, 0, 1, 192, 168, 0, 2]);
+        f.extend([0x08, 0x00, 0xf7, 0xfd, 0x00, 0x01, 0x00, 0x01]);
+        f
+    }
+
+    fn key(vids: &[u16]) -> FlowKey {
+        let frame = tagged(vids);
+        let p = decode(LinkType::Ethernet, &frame).unwrap();
+        assert_eq!(p.vlans(), vids);
+        FlowKey::of(&p).unwrap()
+    }
+
+    #[test]
+    fn every_vlan_id_is_part_of_the_key() {
+        let (one, two, three) = (key(&[1]), key(&[1, 10]), key(&[1, 10, 100]));
+        assert_ne!(one, two);
+        assert_ne!(two, three);
+        assert_ne!(one, three);
+        assert_ne!(two.hash64(), three.hash64());
+        assert_eq!(three, key(&[1, 10, 100]));
+        // The order of the tags matters: QinQ [10, 1] is another network.
+        assert_ne!(two, key(&[10, 1]));
+        assert_ne!(key(&[]), one);
     }
 }
 
@@ -454,7 +507,17 @@ pub struct Flow {
     /// ICMP type and code of the first packet, [to server, to client]
     /// (EVE `icmp_type`/`icmp_code` and `response_icmp_*` of flow records).
     pub icmp: [Option<(u8, u8)>; 2],
+    /// MAC addresses seen on each side, [client, server], first seen first
+    /// (EVE `ether.src_macs`/`dest_macs` of the flow record); kept only
+    /// when [`FlowTable::track_macs`] is on, at most [`MAX_FLOW_MACS`] a
+    /// side.
+    pub macs: [Vec<[u8; 6]>; 2],
 }
+
+/// MACs kept per side of a flow. A flow normally has one per side, a few
+/// behind load-balanced routers; a bound keeps a flood of spoofed source
+/// MACs on one flow from growing it without limit.
+pub const MAX_FLOW_MACS: usize = 32;
 
 impl Flow {
     /// Established in Suricata's sense for this protocol.
@@ -532,6 +595,9 @@ pub struct FlowTable {
     pub budget: MemBudget,
     /// How TCP sessions are picked up without a (full) handshake.
     pub pickup: TcpPickup,
+    /// Record each flow's MAC addresses ([`Flow::macs`]): EVE `ethernet:
+    /// yes`. Off by default, as it costs a comparison per packet.
+    pub track_macs: bool,
     /// Flows removed by timeout or eviction, waiting for their final
     /// inspection ([`FlowTable::take_expired`]).
     expired: Vec<(Flow, bool)>,
@@ -638,6 +704,7 @@ impl FlowTable {
             counters: FlowCounters::default(),
             budget: MemBudget::default(),
             pickup: TcpPickup::default(),
+            track_macs: false,
             expired: Vec::new(),
         }
     }
@@ -759,6 +826,7 @@ impl FlowTable {
                     vlans: pkt.vlans().to_vec(),
                     encap: pkt.tunnel().map(|t| t.kind),
                     icmp: [None; 2],
+                    macs: [Vec::new(), Vec::new()],
                 },
             );
             self.counters.created += 1;
@@ -782,6 +850,17 @@ impl FlowTable {
         }
         if let L4::Icmp { itype, icode, .. } = pkt.l4 {
             f.icmp[usize::from(!to_server)].get_or_insert((itype, icode));
+        }
+        if self.track_macs {
+            if let Some((src, dst)) = pkt.macs() {
+                // Sides, not directions: a reply's destination is a client MAC.
+                let (client, server) = if to_server { (src, dst) } else { (dst, src) };
+                for (side, mac) in f.macs.iter_mut().zip([client, server]) {
+                    if side.len() < MAX_FLOW_MACS && !side.contains(&mac) {
+                        side.push(mac);
+                    }
+                }
+            }
         }
         let mut tcp_accepted = false;
         let mut inspect = f.verdict.is_none();

@@ -165,6 +165,27 @@ pub struct Endpoint {
     pub port: u16,
 }
 
+/// A MAC address as Suricata writes it: lowercase, colon-separated.
+pub fn format_mac(m: &[u8; 6]) -> String {
+    format!("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5])
+}
+
+/// `ether` object of alerts and protocol records (`ethernet: yes`).
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+pub struct EtherObj {
+    /// Source MAC.
+    pub src_mac: String,
+    /// Destination MAC.
+    pub dest_mac: String,
+}
+
+impl EtherObj {
+    /// From a (source, destination) pair.
+    pub fn new((src, dst): ([u8; 6], [u8; 6])) -> Self {
+        EtherObj { src_mac: format_mac(&src), dest_mac: format_mac(&dst) }
+    }
+}
+
 /// `tunnel` object: the outermost tunnel's outer packet.
 #[derive(Serialize)]
 pub struct TunnelObj {
@@ -251,6 +272,9 @@ pub struct EveAlert<'a> {
     pub icmp_code: Option<u8>,
     /// "wire/pcap", or the encapsulation for tunnelled packets.
     pub pkt_src: &'static str,
+    /// The packet's MAC addresses (`ethernet: yes`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ether: Option<EtherObj>,
     /// The flow's Community ID (`community-id: yes`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub community_id: Option<String>,

@@ -157,6 +157,8 @@ pub struct AlertOptions {
     pub xff: Option<Xff>,
     /// `verdict`: the packet's final action in each alert.
     pub verdict: bool,
+    /// `ethernet: yes` on the eve-log: the packet's MAC addresses.
+    pub ethernet: bool,
 }
 
 /// The eve-log alert `xff` options.
@@ -182,6 +184,7 @@ impl Default for AlertOptions {
             community_id: None,
             xff: None,
             verdict: false,
+            ethernet: false,
         }
     }
 }
@@ -241,6 +244,7 @@ pub fn render_alert(a: &AlertInput<'_>) -> String {
         icmp_type,
         icmp_code,
         pkt_src,
+        ether: if a.opts.ethernet { pkt.macs().map(eve::EtherObj::new) } else { None },
         community_id: None,
         tx_id: a.tx_id,
         alert: AlertBody {

@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 use super::community_id::community_id;
-use super::eve::{format_ip, format_ts, pkt_src_name, proto_name};
+use super::eve::{format_ip, format_mac, format_ts, pkt_src_name, proto_name, EtherObj};
 use crate::applayer::AppRecord;
 use crate::flow::{Flow, FlowVerdict};
 use crate::source::Timestamp;
@@ -38,6 +38,10 @@ pub struct EveTypes {
     /// `community-id: yes`: the seed of the Community ID written in flow and
     /// protocol records (alerts: [`crate::output::AlertOptions`]).
     pub community_id: Option<u16>,
+    /// `ethernet: yes`: MAC addresses in protocol records (`ether.src_mac`)
+    /// and flow records (`ether.src_macs`); alerts: see
+    /// [`crate::output::AlertOptions`].
+    pub ethernet: bool,
 }
 
 impl Default for EveTypes {
@@ -62,6 +66,7 @@ impl EveTypes {
         anomaly_applayer: false,
         stats: false,
         community_id: None,
+        ethernet: false,
     };
 
     /// Every type mirador writes (Suricata's default `eve-log` types that
@@ -281,16 +286,24 @@ fn add_tunnel(m: &mut Map<String, Value>, flow: &Flow) {
 /// leaves it out of protocol records), and `pkt_src` names where the packet
 /// came from.
 /// `community_id` is the seed when the Community ID is written.
+///
+/// `ether` is the logging packet's (source, destination) MACs when
+/// `ethernet: yes`, already turned to the flow's direction: Suricata writes
+/// a transaction's MACs client first, whichever packet completed it.
 pub fn render_app(
     ts: Timestamp,
     flow: &Flow,
     pcap_cnt: Option<u64>,
     rec: &AppRecord,
     community_id: Option<u16>,
+    ether: Option<([u8; 6], [u8; 6])>,
 ) -> String {
     let pkt_src = if pcap_cnt.is_none() { "stream (flow timeout)" } else { pkt_src_name(flow.encap) };
     let pcap_cnt = pcap_cnt.filter(|_| flow.encap.is_none());
     let mut m = envelope(ts, flow, pcap_cnt, rec.kind, Some(pkt_src));
+    if let Some(e) = ether {
+        m.insert("ether".into(), serde_json::to_value(EtherObj::new(e)).unwrap_or_default());
+    }
     add_community_id(&mut m, flow, community_id);
     add_tunnel(&mut m, flow);
     // Suricata writes `tx_id` in `http` records only (`dns` has it inside
@@ -318,8 +331,9 @@ fn flags_hex(f: u8) -> String {
 }
 
 /// The `flow` record of a finished flow (`community_id`: see
-/// [`render_app`]).
-pub fn render_flow(flow: &Flow, end: FlowEnd, community_id: Option<u16>) -> String {
+/// [`render_app`]). `ethernet` adds the MACs of each side
+/// ([`Flow::macs`]).
+pub fn render_flow(flow: &Flow, end: FlowEnd, community_id: Option<u16>, ethernet: bool) -> String {
     let mut m = envelope(flow.last, flow, None, "flow", None);
     add_community_id(&mut m, flow, community_id);
     if matches!(flow.proto, 1 | 58) {
@@ -393,6 +407,13 @@ pub fn render_flow(flow: &Flow, end: FlowEnd, community_id: Option<u16>) -> Stri
         f.insert("action".into(), action.into());
     }
     m.insert("flow".into(), Value::Object(f));
+    if ethernet && flow.macs.iter().any(|s| !s.is_empty()) {
+        let list = |side: &[[u8; 6]]| Value::from(side.iter().map(format_mac).collect::<Vec<_>>());
+        m.insert(
+            "ether".into(),
+            serde_json::json!({ "dest_macs": list(&flow.macs[1]), "src_macs": list(&flow.macs[0]) }),
+        );
+    }
     if flow.proto == 6 {
         // Without a session Suricata has no flags to write: zeros only.
         let all = flow.tcp_flags[0] | flow.tcp_flags[1];
@@ -425,4 +446,62 @@ pub fn render_flow(flow: &Flow, end: FlowEnd, community_id: Option<u16>) -> Stri
         m.insert("tcp".into(), Value::Object(t));
     }
     Value::Object(m).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{render_app, render_flow, FlowEnd};
+    use crate::applayer::AppRecord;
+    use crate::decode::{decode, LinkType};
+    use crate::flow::{FlowTable, Timeouts};
+    use crate::source::Timestamp;
+
+    /// Ethernet `src` -> `dst` around UDP 10.0.0.1:1024 <-> 10.0.0.2:53 (no
+    /// payload; IPv4 checksum left 0), from the client when `to_server`.
+    fn frame(src: u8, dst: u8, to_server: bool) -> Vec<u8> {
+        let mut f = vec![2, 0, 0, 0, 0, dst, 2, 0, 0, 0, 0, src, 0x08, 0x00];
+        f.extend([0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0]);
+        let (a, b, sp, dp) = if to_server { (1, 2, 1024u16, 53u16) } else { (2, 1, 53, 1024) };
+        f.extend([10, 0, 0, a, 10, 0, 0, b]);
+        f.extend(sp.to_be_bytes());
+        f.extend(dp.to_be_bytes());
+        f.extend([0, 8, 0, 0]);
+        f
+    }
+
+    #[test]
+    fn ethernet_macs_by_side_in_flow_and_tx_records() {
+        let mut table = FlowTable::new(16, Timeouts::default());
+        table.track_macs = true;
+        let ts = Timestamp { secs: 1_700_000_000, micros: 0 };
+        // Client MACs :13 and :11 behind two routers, server side :14 and :12.
+        for (src, dst, to_server) in [(0x13, 0x14, true), (0x12, 0x11, false), (0x11, 0x14, true), (0x13, 0x14, true)] {
+            let f = frame(src, dst, to_server);
+            let p = decode(LinkType::Ethernet, &f).unwrap();
+            assert_eq!(p.macs().unwrap().0[5], src);
+            table.update(&p, ts, f.len() as u64).unwrap();
+        }
+        let flow = table.drain_all().pop().unwrap();
+        assert_eq!(flow.macs[0].iter().map(|m| m[5]).collect::<Vec<_>>(), [0x13, 0x11]);
+        assert_eq!(flow.macs[1].iter().map(|m| m[5]).collect::<Vec<_>>(), [0x14, 0x12]);
+
+        let rec: serde_json::Value = serde_json::from_str(&render_flow(&flow, FlowEnd::Shutdown, None, true)).unwrap();
+        assert_eq!(rec["ether"]["src_macs"], serde_json::json!(["02:00:00:00:00:13", "02:00:00:00:00:11"]));
+        assert_eq!(rec["ether"]["dest_macs"], serde_json::json!(["02:00:00:00:00:14", "02:00:00:00:00:12"]));
+        let off: serde_json::Value = serde_json::from_str(&render_flow(&flow, FlowEnd::Shutdown, None, false)).unwrap();
+        assert!(off.get("ether").is_none());
+
+        let tx = AppRecord { kind: "dns", tx_id: 0, to_server: false, body: serde_json::json!({}) };
+        let line = render_app(ts, &flow, Some(2), &tx, None, Some(([2, 0, 0, 0, 0, 0x13], [2, 0, 0, 0, 0, 0x14])));
+        let rec: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(rec["ether"], serde_json::json!({"src_mac": "02:00:00:00:00:13", "dest_mac": "02:00:00:00:00:14"}));
+    }
+
+    #[test]
+    fn macs_are_not_kept_unless_asked() {
+        let mut table = FlowTable::new(16, Timeouts::default());
+        let f = frame(1, 2, true);
+        table.update(&decode(LinkType::Ethernet, &f).unwrap(), Timestamp { secs: 1, micros: 0 }, 42).unwrap();
+        assert!(table.drain_all()[0].macs.iter().all(Vec::is_empty));
+    }
 }

@@ -34,11 +34,74 @@ pub(super) fn eve_string(b: &[u8]) -> String {
     }
 }
 
+/// The `http` logger settings (`outputs.eve-log.types.http`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HttpLogConfig {
+    /// `extended: yes`: method, protocol, status, referer, redirect and
+    /// length too. On by default, as in the stock suricata.yaml; a
+    /// configuration that lists `- http` without it gets the basic fields
+    /// only, as Suricata writes them.
+    pub extended: bool,
+    /// `dump-all-headers: request|both`: every request header, in order.
+    pub request_headers: bool,
+    /// `dump-all-headers: response|both`: every response header.
+    pub response_headers: bool,
+}
+
+impl Default for HttpLogConfig {
+    fn default() -> Self {
+        HttpLogConfig { extended: true, request_headers: false, response_headers: false }
+    }
+}
+
+impl HttpLogConfig {
+    /// Applies a `dump-all-headers` value (`both`, `request`, `response`;
+    /// anything else logs none, as Suricata ignores it).
+    pub fn set_dump_all_headers(&mut self, v: &str) {
+        self.request_headers = matches!(v, "both" | "request");
+        self.response_headers = matches!(v, "both" | "response");
+    }
+}
+
 impl HttpTx {
-    /// The EVE `http` object of this transaction (what is known so far).
+    /// The EVE `http` object of this transaction (what is known so far),
+    /// extended, as alerts carry it.
     pub fn eve(&self) -> Value {
-        let (req, res) = (&self.req, &self.res);
         let mut m = Map::new();
+        self.basic(&mut m);
+        self.extended(&mut m);
+        Value::Object(m)
+    }
+
+    /// The `http` object of an `http` record with the logger's settings.
+    /// Headers are written as libhtp keeps them (Suricata logs its table):
+    /// wire order, original spelling, repeated names merged into the first.
+    pub fn record(&self, cfg: &HttpLogConfig) -> Value {
+        let mut m = Map::new();
+        self.basic(&mut m);
+        if cfg.extended {
+            self.extended(&mut m);
+        }
+        for (on, key, head) in [
+            (cfg.request_headers, "request_headers", &self.req.head),
+            (cfg.response_headers, "response_headers", &self.res.head),
+        ] {
+            // An empty list is left out, as Suricata does.
+            if on && !head.headers.is_empty() {
+                let list: Vec<Value> = head
+                    .headers
+                    .iter()
+                    .map(|h| serde_json::json!({ "name": header_text(&h.name, MAX_NAME), "value": header_text(&h.value, MAX_VALUE) }))
+                    .collect();
+                m.insert(key.into(), Value::Array(list));
+            }
+        }
+        Value::Object(m)
+    }
+
+    /// The fields every `http` record has.
+    fn basic(&self, m: &mut Map<String, Value>) {
+        let (req, res) = (&self.req, &self.res);
         let s = |b: &[u8]| Value::String(eve_string(b));
         if let Some(h) = &req.hostname {
             m.insert("hostname".into(), s(h));
@@ -85,6 +148,12 @@ impl HttpTx {
             }
             m.insert("content_range".into(), Value::Object(cr));
         }
+    }
+
+    /// The `extended: yes` fields (alerts always have them).
+    fn extended(&self, m: &mut Map<String, Value>) {
+        let (req, res) = (&self.req, &self.res);
+        let s = |b: &[u8]| Value::String(eve_string(b));
         if let Some(v) = req.head.get(b"referer") {
             m.insert("http_refer".into(), s(v));
         }
@@ -102,8 +171,20 @@ impl HttpTx {
         }
         let length = res.body.as_ref().map_or(0, |b| b.wire_len());
         m.insert("length".into(), length.into());
-        Value::Object(m)
     }
+}
+
+/// Suricata copies a dumped header's name into a 256-byte C buffer and its
+/// value into a 2048-byte one: longer ones are cut to 255 and 2047 bytes,
+/// and a NUL ends them early.
+const MAX_NAME: usize = 255;
+/// See [`MAX_NAME`].
+const MAX_VALUE: usize = 2047;
+
+/// A dumped header name or value, cut as Suricata cuts it.
+fn header_text(b: &[u8], max: usize) -> String {
+    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len()).min(max);
+    eve_string(&b[..end])
 }
 
 #[cfg(test)]
@@ -154,6 +235,39 @@ mod tests {
         for (req, res, want) in cases {
             assert_eq!(&eve_of(req, res), want);
         }
+    }
+
+    #[test]
+    fn record_with_logger_settings() {
+        let mut s = HttpState::new();
+        s.parse(true, b"GET /x HTTP/1.1\r\nHost: h\r\nX-Dup: a\r\nReferer: r\r\nx-dup: b\r\n\r\n");
+        s.parse(false, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nServer: s\x00hidden\r\n\r\nhi");
+        s.close();
+        let tx = s.tx(0).unwrap();
+        // Basic fields only: what Suricata writes for `- http`.
+        let basic = HttpLogConfig { extended: false, ..HttpLogConfig::default() };
+        assert_eq!(tx.record(&basic), json!({"hostname": "h", "url": "/x"}));
+        // The default (the stock yaml's extended: yes) is the alert object.
+        assert_eq!(tx.record(&HttpLogConfig::default()), tx.eve());
+
+        let mut cfg = basic;
+        cfg.set_dump_all_headers("both");
+        let v = tx.record(&cfg);
+        // Wire order and spelling, repeated names merged into the first.
+        assert_eq!(
+            v["request_headers"],
+            json!([{"name": "Host", "value": "h"}, {"name": "X-Dup", "value": "a, b"}, {"name": "Referer", "value": "r"}])
+        );
+        // A NUL ends a value, as in Suricata's C copy.
+        assert_eq!(
+            v["response_headers"],
+            json!([{"name": "Content-Length", "value": "2"}, {"name": "Server", "value": "s"}])
+        );
+        cfg.set_dump_all_headers("request");
+        let v = tx.record(&cfg);
+        assert!(v.get("request_headers").is_some() && v.get("response_headers").is_none());
+        cfg.set_dump_all_headers("nonsense");
+        assert_eq!(tx.record(&cfg), tx.record(&basic));
     }
 
     #[test]

@@ -42,16 +42,21 @@ pub const MAX_HEADERS: usize = 1024;
 /// (libhtp `HTP_MAX_HEADERS_REPETITIONS`); further repeats are dropped.
 pub const MAX_HEADER_REPETITIONS: usize = 64;
 
-/// Request body bytes kept for inspection: Suricata's default
-/// `request-body-limit` (100 KiB). The rest is counted, not kept, and raises
+/// Request body bytes kept for inspection by default: Suricata's default
+/// `request-body-limit` (100 KiB; see [`HttpState::set_body_limits`]). The rest is counted, not kept, and raises
 /// [`HttpAnomaly::RequestBodyLimit`].
 pub const REQUEST_BODY_LIMIT: usize = 100 * 1024;
 
-/// Response body bytes kept for inspection, after decompression: Suricata's
-/// default `response-body-limit` (100 KiB). Decompression stops there too,
+/// Response body bytes kept for inspection by default, after
+/// decompression: Suricata's default `response-body-limit` (100 KiB). Decompression stops there too,
 /// so a compressed body never inflates beyond this
 /// ([`HttpAnomaly::ResponseBodyLimit`]).
 pub const RESPONSE_BODY_LIMIT: usize = 100 * 1024;
+
+/// Largest body limit a configuration can set. Suricata takes 0 as
+/// "unlimited"; mirador keeps every body in memory for inspection, so a
+/// configured limit (0 included) is capped here.
+pub const MAX_BODY_LIMIT: usize = 64 << 20;
 
 /// Live transactions per connection: Suricata 7's libhtp `max-tx` default.
 /// A new transaction beyond this drops the oldest one that neither
@@ -625,6 +630,9 @@ pub struct HttpState {
     keep_frames: bool,
     /// What files compute (hashes, type description).
     file_cfg: FileConfig,
+    /// Body bytes kept per message: request, response
+    /// ([`HttpState::set_body_limits`]).
+    body_limits: [usize; 2],
     /// Bytes of a message not yet tied to its transaction (a start line
     /// still being read), per direction: request, response.
     frame_pending: [Vec<u8>; 2],
@@ -661,6 +669,7 @@ impl HttpState {
             release_stash: false,
             keep_frames: false,
             file_cfg: FileConfig::default(),
+            body_limits: [REQUEST_BODY_LIMIT, RESPONSE_BODY_LIMIT],
             frame_pending: [Vec::new(), Vec::new()],
         }
     }
@@ -674,6 +683,14 @@ impl HttpState {
     /// `frame:http1.response` (off by default: it copies the stream).
     pub fn keep_frames(&mut self, on: bool) {
         self.keep_frames = on;
+    }
+
+    /// Sets how many body bytes of each request and response are kept
+    /// (libhtp's `request-body-limit` and `response-body-limit`; 0 or more
+    /// than [`MAX_BODY_LIMIT`] gives [`MAX_BODY_LIMIT`]).
+    pub fn set_body_limits(&mut self, request: usize, response: usize) {
+        let cap = |l: usize| if l == 0 { MAX_BODY_LIMIT } else { l.min(MAX_BODY_LIMIT) };
+        self.body_limits = [cap(request), cap(response)];
     }
 
     /// Ties bytes a parser step consumed to their message's frame: the
@@ -1309,7 +1326,7 @@ impl HttpState {
     }
 
     fn start_body(&mut self, request: bool, id: u64, coding: Coding) {
-        let limit = if request { REQUEST_BODY_LIMIT } else { RESPONSE_BODY_LIMIT };
+        let limit = self.body_limits[usize::from(!request)];
         let cfg = self.file_cfg;
         if let Some(tx) = self.get(Some(id)) {
             let body = Body::new(limit, coding);
@@ -1991,6 +2008,20 @@ mod tests {
         let s = run(&req, b"");
         assert_eq!(buf(&s, 0, Buffer::HttpRequestBody, true).map(<[u8]>::len), Some(REQUEST_BODY_LIMIT));
         assert!(s.tx(0).unwrap().anomalies().contains(&HttpAnomaly::RequestBodyLimit));
+        // A configured limit keeps more (and 0, Suricata's "unlimited", is
+        // capped), in each direction on its own.
+        let mut s = HttpState::new();
+        s.set_body_limits(REQUEST_BODY_LIMIT + 5, 0);
+        assert_eq!(s.body_limits, [REQUEST_BODY_LIMIT + 5, MAX_BODY_LIMIT]);
+        s.parse(true, &req);
+        assert_eq!(buf(&s, 0, Buffer::HttpRequestBody, true).map(<[u8]>::len), Some(REQUEST_BODY_LIMIT + 5));
+        let mut s = HttpState::new();
+        s.set_body_limits(usize::MAX, 16);
+        assert_eq!(s.body_limits, [MAX_BODY_LIMIT, 16]);
+        s.parse(true, &req);
+        assert_eq!(buf(&s, 0, Buffer::HttpRequestBody, true).map(<[u8]>::len), Some(body.len()));
+        s.parse(false, b"HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n0123456789abcdefghij");
+        assert_eq!(buf(&s, 0, Buffer::HttpResponseBody, false), Some(&b"0123456789abcdef"[..]));
         // Gzip bomb: 20 MiB of zeros, inflated only up to the limit.
         let gz = gzip(&vec![0u8; 20 << 20]);
         let mut res =

@@ -12,7 +12,10 @@
 //! (`UNDETERMINED` before a ServerHello).
 //!
 //! * [`record`]: body of an `event_type: "tls"` record; with
-//!   `extended: no` only subject, issuerdn and session_resumed.
+//!   `extended: no` only subject, issuerdn and session_resumed; with a
+//!   `custom` list only its fields, in the order above, with `certificate`
+//!   and `chain` (base64 DER) after `notafter`, and the client's
+//!   `certificate` and `chain` inside `client`.
 //! * [`alert_object`]: the `tls` object of an alert, always extended. Suricata
 //!   7.0.10 adds `ja4` to an alert only when the alerting rule inspects
 //!   `ja4.hash` (observed), hence the parameter.
@@ -40,11 +43,78 @@ pub struct TlsLogConfig {
     /// Log flows that look resumed even without a certificate (what
     /// Suricata 7.0.10 does by default).
     pub session_resumption: bool,
+    /// `custom: [...]`: exactly these fields ([`fields`] bits), which
+    /// replaces `extended`; None without a custom list.
+    pub custom: Option<u32>,
 }
 
 impl Default for TlsLogConfig {
     fn default() -> Self {
-        TlsLogConfig { extended: true, ja3: false, ja4: false, session_resumption: true }
+        TlsLogConfig { extended: true, ja3: false, ja4: false, session_resumption: true, custom: None }
+    }
+}
+
+/// The field names a tls logger's `custom` list takes, as bits.
+pub mod fields {
+    /// `subject`.
+    pub const SUBJECT: u32 = 1 << 0;
+    /// `issuer` (written as `issuerdn`).
+    pub const ISSUER: u32 = 1 << 1;
+    /// `session_resumed`.
+    pub const SESSION_RESUMED: u32 = 1 << 2;
+    /// `serial`.
+    pub const SERIAL: u32 = 1 << 3;
+    /// `fingerprint`.
+    pub const FINGERPRINT: u32 = 1 << 4;
+    /// `sni`.
+    pub const SNI: u32 = 1 << 5;
+    /// `version`.
+    pub const VERSION: u32 = 1 << 6;
+    /// `not_before` (written as `notbefore`).
+    pub const NOT_BEFORE: u32 = 1 << 7;
+    /// `not_after` (written as `notafter`).
+    pub const NOT_AFTER: u32 = 1 << 8;
+    /// `certificate`: the server's leaf certificate, base64 DER.
+    pub const CERTIFICATE: u32 = 1 << 9;
+    /// `chain`: the server's certificates as sent, base64 DER each.
+    pub const CHAIN: u32 = 1 << 10;
+    /// `ja3`.
+    pub const JA3: u32 = 1 << 11;
+    /// `ja3s`.
+    pub const JA3S: u32 = 1 << 12;
+    /// `ja4`: accepted, but Suricata 7.0.10 writes nothing for it in a
+    /// custom list (observed, even with the logger's `ja4: on`), so
+    /// neither does mirador.
+    pub const JA4: u32 = 1 << 13;
+    /// `client`: the client certificate's fields.
+    pub const CLIENT: u32 = 1 << 14;
+    /// `client_certificate`: with `client`, its certificate too.
+    pub const CLIENT_CERTIFICATE: u32 = 1 << 15;
+    /// `client_chain`: with `client`, its chain too.
+    pub const CLIENT_CHAIN: u32 = 1 << 16;
+
+    /// The bit of a `custom` name (None: not a tls field).
+    pub fn by_name(name: &str) -> Option<u32> {
+        Some(match name {
+            "subject" => SUBJECT,
+            "issuer" => ISSUER,
+            "session_resumed" => SESSION_RESUMED,
+            "serial" => SERIAL,
+            "fingerprint" => FINGERPRINT,
+            "sni" => SNI,
+            "version" => VERSION,
+            "not_before" => NOT_BEFORE,
+            "not_after" => NOT_AFTER,
+            "certificate" => CERTIFICATE,
+            "chain" => CHAIN,
+            "ja3" => JA3,
+            "ja3s" => JA3S,
+            "ja4" => JA4,
+            "client" => CLIENT,
+            "client_certificate" => CLIENT_CERTIFICATE,
+            "client_chain" => CLIENT_CHAIN,
+            _ => return None,
+        })
     }
 }
 
@@ -65,6 +135,10 @@ fn basic(o: &mut Map<String, Value>, s: &TlsState) {
         o.insert("subject".into(), json!(c.subject));
         o.insert("issuerdn".into(), json!(c.issuer));
     }
+    session_resumed(o, s);
+}
+
+fn session_resumed(o: &mut Map<String, Value>, s: &TlsState) {
     if s.session_resumed()
         && s.server_cert().is_none()
         && s.states_seen().contains(SslStates::SERVER_HELLO)
@@ -72,6 +146,93 @@ fn basic(o: &mut Map<String, Value>, s: &TlsState) {
     {
         o.insert("session_resumed".into(), json!(true));
     }
+}
+
+/// Certificates in base64 (standard alphabet, padded), as Suricata writes
+/// `certificate` and `chain`.
+fn b64(der: &[u8]) -> Value {
+    use base64::Engine as _;
+    Value::String(base64::engine::general_purpose::STANDARD.encode(der))
+}
+
+/// The `custom` field list: only the listed fields, in Suricata's order
+/// (the order of the list does not matter), each when its data exists.
+fn custom(o: &mut Map<String, Value>, s: &TlsState, f: u32, ja3: bool) {
+    use fields::*;
+    let on = |bit: u32| f & bit != 0;
+    let cert = s.server_cert();
+    if let Some(c) = cert {
+        if on(SUBJECT) {
+            o.insert("subject".into(), json!(c.subject));
+        }
+        if on(ISSUER) {
+            o.insert("issuerdn".into(), json!(c.issuer));
+        }
+    }
+    if on(SESSION_RESUMED) {
+        session_resumed(o, s);
+    }
+    if let Some(c) = cert {
+        if on(SERIAL) {
+            o.insert("serial".into(), json!(c.serial));
+        }
+        if on(FINGERPRINT) {
+            o.insert("fingerprint".into(), json!(c.fingerprint));
+        }
+    }
+    if let Some(sni) = s.sni().filter(|_| on(SNI)) {
+        o.insert("sni".into(), json!(lossy(sni)));
+    }
+    if on(VERSION) {
+        o.insert("version".into(), json!(s.version_name()));
+    }
+    if let Some(c) = cert {
+        if on(NOT_BEFORE) {
+            o.insert("notbefore".into(), json!(format_time(c.not_before)));
+        }
+        if on(NOT_AFTER) {
+            o.insert("notafter".into(), json!(format_time(c.not_after)));
+        }
+    }
+    let chain = s.server_chain();
+    if let Some(leaf) = chain.first().filter(|_| on(CERTIFICATE)) {
+        o.insert("certificate".into(), b64(leaf));
+    }
+    if on(CHAIN) && !chain.is_empty() {
+        o.insert("chain".into(), Value::Array(chain.iter().map(|c| b64(c)).collect()));
+    }
+    if ja3 && on(JA3) {
+        if let (Some(h), Some(st)) = (s.ja3_hash(), s.ja3_string()) {
+            o.insert("ja3".into(), json!({"hash": h, "string": st}));
+        }
+    }
+    if ja3 && on(JA3S) {
+        if let (Some(h), Some(st)) = (s.ja3s_hash(), s.ja3s_string()) {
+            o.insert("ja3s".into(), json!({"hash": h, "string": st}));
+        }
+    }
+    if let Some(c) = s.client_cert().filter(|_| on(CLIENT)) {
+        let mut cl = client_fields(c);
+        let chain = s.client_chain();
+        if let Some(leaf) = chain.first().filter(|_| on(CLIENT_CERTIFICATE)) {
+            cl.insert("certificate".into(), b64(leaf));
+        }
+        if on(CLIENT_CHAIN) && !chain.is_empty() {
+            cl.insert("chain".into(), Value::Array(chain.iter().map(|c| b64(c)).collect()));
+        }
+        o.insert("client".into(), Value::Object(cl));
+    }
+}
+
+/// The client certificate's fields, as `extended` writes them.
+fn client_fields(c: &CertInfo) -> Map<String, Value> {
+    let mut cl = Map::new();
+    cl.insert("subject".into(), json!(c.subject));
+    cl.insert("issuerdn".into(), json!(c.issuer));
+    cl.insert("fingerprint".into(), json!(c.fingerprint));
+    cl.insert("serial".into(), json!(c.serial));
+    cert_time(&mut cl, c);
+    cl
 }
 
 fn cert_time(o: &mut Map<String, Value>, c: &CertInfo) {
@@ -108,20 +269,16 @@ fn extended(o: &mut Map<String, Value>, s: &TlsState, ja3: bool, ja4: bool) {
         }
     }
     if let Some(c) = s.client_cert() {
-        let mut cl = Map::new();
-        cl.insert("subject".into(), json!(c.subject));
-        cl.insert("issuerdn".into(), json!(c.issuer));
-        cl.insert("fingerprint".into(), json!(c.fingerprint));
-        cl.insert("serial".into(), json!(c.serial));
-        cert_time(&mut cl, c);
-        o.insert("client".into(), Value::Object(cl));
+        o.insert("client".into(), Value::Object(client_fields(c)));
     }
 }
 
 /// Body of the `event_type: "tls"` record of a flow.
 pub fn record(s: &TlsState, cfg: &TlsLogConfig) -> Value {
     let mut o = Map::new();
-    if cfg.extended {
+    if let Some(f) = cfg.custom {
+        custom(&mut o, s, f, cfg.ja3);
+    } else if cfg.extended {
         extended(&mut o, s, cfg.ja3, cfg.ja4);
     } else {
         basic(&mut o, s);
@@ -160,7 +317,8 @@ mod tests {
     const TLS13_S: &[u8] = include_bytes!("testdata/tls13-server.bin");
     const CHROME: &[u8] = include_bytes!("testdata/chrome-hello.bin");
 
-    const ALL: TlsLogConfig = TlsLogConfig { extended: true, ja3: true, ja4: true, session_resumption: true };
+    const ALL: TlsLogConfig =
+        TlsLogConfig { extended: true, ja3: true, ja4: true, session_resumption: true, custom: None };
 
     fn run(c: &[u8], s: &[u8]) -> TlsState {
         let mut st = TlsState::new();
@@ -232,6 +390,73 @@ mod tests {
         );
         assert!(should_log(&s, &ALL));
         assert!(!should_log(&TlsState::new(), &ALL));
+    }
+
+    /// A TLS 1.2 handshake record holding one message.
+    fn handshake(msg_type: u8, body: &[u8]) -> Vec<u8> {
+        let mut hs = vec![msg_type];
+        hs.extend(&(body.len() as u32).to_be_bytes()[1..]);
+        hs.extend(body);
+        let mut rec = vec![0x16, 0x03, 0x03];
+        rec.extend((hs.len() as u16).to_be_bytes());
+        rec.extend(hs);
+        rec
+    }
+
+    /// A Certificate message body: 24-bit list length, then each DER with
+    /// its 24-bit length.
+    fn cert_list(certs: &[&[u8]]) -> Vec<u8> {
+        let mut list: Vec<u8> = Vec::new();
+        for c in certs {
+            list.extend(&(c.len() as u32).to_be_bytes()[1..]);
+            list.extend(*c);
+        }
+        let mut body = (list.len() as u32).to_be_bytes()[1..].to_vec();
+        body.extend(list);
+        body
+    }
+
+    const LEAF: &[u8] = include_bytes!("testdata/leaf.der");
+    const CA: &[u8] = include_bytes!("testdata/ca.der");
+
+    #[test]
+    fn custom_fields_with_client_certificate() {
+        use base64::Engine as _;
+        let b64 = |d: &[u8]| base64::engine::general_purpose::STANDARD.encode(d);
+        let mut s = TlsState::new();
+        // Server: Certificate (leaf, CA), then CertificateRequest (types
+        // [rsa_sign], signature algorithms [rsa_pkcs1_sha256], no CA names).
+        s.parse(false, &handshake(11, &cert_list(&[LEAF, CA])));
+        assert!(s.record_ready());
+        s.parse(false, &handshake(13, &[1, 1, 0, 2, 4, 1, 0, 0]));
+        // The record waits for the client's certificate.
+        assert!(!s.record_ready());
+        s.parse(true, &handshake(11, &cert_list(&[LEAF])));
+        assert!(s.record_ready());
+        assert_eq!(s.client_chain().len(), 1);
+
+        let f = ["subject", "certificate", "chain", "client", "client_certificate", "client_chain", "ja4"]
+            .into_iter()
+            .map(|n| fields::by_name(n).unwrap())
+            .fold(0, |a, b| a | b);
+        let cfg = TlsLogConfig { custom: Some(f), ..ALL };
+        let rec = record(&s, &cfg);
+        let keys: Vec<&str> = rec.as_object().unwrap().keys().map(String::as_str).collect();
+        // Suricata's order; no ja4 (Suricata 7.0.10 writes none from a
+        // custom list) and nothing that is not listed.
+        assert_eq!(keys, ["subject", "certificate", "chain", "client"]);
+        assert_eq!(rec["certificate"], b64(LEAF));
+        assert_eq!(rec["chain"], json!([b64(LEAF), b64(CA)]));
+        assert_eq!(rec["client"]["certificate"], b64(LEAF));
+        assert_eq!(rec["client"]["chain"], json!([b64(LEAF)]));
+        assert_eq!(rec["client"]["subject"], "C=US, ST=Oregon, O=Mirador Test, CN=test.mirador.example");
+
+        // `client` alone: the client's fields without its DER.
+        let cfg = TlsLogConfig { custom: fields::by_name("client"), ..ALL };
+        let client = &record(&s, &cfg)["client"];
+        assert!(client.get("certificate").is_none() && client.get("chain").is_none());
+        assert!(client.get("serial").is_some());
+        assert_eq!(fields::by_name("subjectaltname"), None);
     }
 
     #[test]

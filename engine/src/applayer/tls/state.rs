@@ -193,6 +193,11 @@ pub struct TlsState {
     server_cert: Option<CertInfo>,
     server_chain: Vec<Vec<u8>>,
     client_cert: Option<CertInfo>,
+    client_chain: Vec<Vec<u8>>,
+    /// The server asked for a client certificate (CertificateRequest).
+    client_cert_requested: bool,
+    /// The client sent its Certificate message (possibly empty).
+    client_cert_sent: bool,
     ja3: Option<(String, String)>,
     ja3s: Option<(String, String)>,
     ja4: Option<String>,
@@ -476,13 +481,17 @@ impl TlsState {
                     }
                 }
             }
+            TlsHandshakeType::CertificateRequest if !to_server => self.client_cert_requested = true,
             TlsHandshakeType::Certificate => {
+                if to_server {
+                    self.client_cert_sent = true;
+                }
                 let (certs, anomalies) = parser::parse_certificate_list(body);
                 for a in anomalies {
                     self.note(a);
                 }
                 let slot_empty = if to_server {
-                    self.client_cert.is_none()
+                    self.client_cert.is_none() && self.client_chain.is_empty()
                 } else {
                     self.server_cert.is_none() && self.server_chain.is_empty()
                 };
@@ -494,8 +503,11 @@ impl TlsState {
                             Err(a) => self.note(a),
                         }
                     }
-                    if !to_server {
-                        self.server_chain = certs.iter().map(|c| c.to_vec()).collect();
+                    let chain = certs.iter().map(|c| c.to_vec()).collect();
+                    if to_server {
+                        self.client_chain = chain;
+                    } else {
+                        self.server_chain = chain;
                     }
                 }
             }
@@ -646,6 +658,12 @@ impl TlsState {
         self.client_cert.as_ref()
     }
 
+    /// The client's certificate chain as sent (DER, mutual TLS; EVE
+    /// `tls.client.chain`).
+    pub fn client_chain(&self) -> &[Vec<u8>] {
+        &self.client_chain
+    }
+
     /// SNI host name of the ClientHello.
     pub fn sni(&self) -> Option<&[u8]> {
         self.client_hello.as_ref()?.sni.as_deref()
@@ -708,14 +726,19 @@ impl TlsState {
     }
 
     /// The handshake went far enough for the flow's `tls` record: the
-    /// server's certificate was parsed, or encrypted records followed the
+    /// server's certificate was parsed (and the client's answer to a
+    /// certificate request), or encrypted records followed the
     /// ServerHello (TLS 1.3 encrypts the certificate; a resumed session
     /// sends none), or both sides switched to encrypted traffic. Suricata
     /// writes the record at that point, not at the end of the handshake.
     pub fn record_ready(&self) -> bool {
         let encrypted_after_hello =
             self.server_hello.is_some() && (self.dirs[0].application_data || self.dirs[1].application_data);
-        self.server_cert.is_some() || encrypted_after_hello || self.handshake_done()
+        // When the server asked for a client certificate, Suricata 7.0.10
+        // waits for the client's answer, so that the record can hold it
+        // (observed: the record comes with the client's flight).
+        let cert_flights_done = self.server_cert.is_some() && (!self.client_cert_requested || self.client_cert_sent);
+        cert_flights_done || encrypted_after_hello || self.handshake_done()
     }
 
     /// The session looks resumed: a session ticket was offered, or the
