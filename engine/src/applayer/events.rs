@@ -131,6 +131,31 @@ pub const TLS_EVENTS: &[&str] = &[
     "certificate_invalid_validity",
 ];
 
+/// Suricata 7.0.10's SMB event names (its `smb-events.rules` and the
+/// parser's event enum).
+pub const SMB_EVENTS: &[&str] = &[
+    "internal_error",
+    "malformed_data",
+    "record_overflow",
+    "malformed_ntlmssp_request",
+    "malformed_ntlmssp_response",
+    "duplicate_negotiate",
+    "negotiate_malformed_dialects",
+    "file_overlap",
+    "request_to_client",
+    "response_to_server",
+    "negotiate_max_read_size_too_large",
+    "negotiate_max_write_size_too_large",
+    "write_request_too_large",
+    "read_response_too_large",
+    "read_request_too_large",
+    "read_queue_size_exceeded",
+    "read_queue_cnt_exceeded",
+    "write_queue_size_exceeded",
+    "write_queue_cnt_exceeded",
+    "too_many_transactions",
+];
+
 /// TLS events of older Suricata versions that 7 no longer has (it skips
 /// their rules with a warning; older ET `tls-events.rules` still name them).
 pub const TLS_RETIRED_EVENTS: &[&str] =
@@ -153,6 +178,7 @@ fn table(p: AppProto) -> Option<&'static [&'static str]> {
         AppProto::Dns => Some(DNS_EVENTS),
         AppProto::Tls => Some(TLS_EVENTS),
         AppProto::Mqtt => Some(super::mqtt::MQTT_EVENTS),
+        AppProto::Smb => Some(SMB_EVENTS),
         _ => None,
     }
 }

@@ -14,6 +14,7 @@ pub mod http;
 pub mod magic;
 pub mod mqtt;
 pub mod sip;
+pub mod smb;
 pub mod ssh;
 mod state;
 pub mod tls;

@@ -8,6 +8,7 @@ use super::file::{File, FileConfig};
 use super::http::{HttpState, HttpTx};
 use super::mqtt::{MqttState, MqttTx};
 use super::sip::{SipState, SipTx};
+use super::smb::{SmbState, SmbTx};
 use super::ssh::SshState;
 use super::tls::TlsState;
 use crate::detect::Buffers;
@@ -60,6 +61,8 @@ pub enum AppState {
     Mqtt(Box<MqttState>),
     /// DCERPC over TCP.
     Dcerpc(Box<DcerpcState>),
+    /// SMB1 and SMB2/3 over NBSS.
+    Smb(Box<SmbState>),
 }
 
 /// A transaction seen from one direction (buffers that exist in both
@@ -83,6 +86,7 @@ enum TxInner<'a> {
     /// A DCERPC call, with its flow's state (the interface of its context
     /// lives there).
     Dcerpc(&'a DceTx, &'a DcerpcState),
+    Smb(&'a SmbTx),
 }
 
 impl<'a> TxView<'a> {
@@ -110,6 +114,7 @@ impl Buffers for TxView<'_> {
             TxInner::Mqtt(tx) => tx.buffer_dir(b, self.to_server),
             TxInner::Dcerpc(tx, _) if b == Buffer::DceStubData => tx.stub(self.to_server),
             TxInner::Dcerpc(..) => None,
+            TxInner::Smb(tx) => tx.buffer_dir(b, self.to_server),
         }
     }
 
@@ -139,6 +144,7 @@ impl Buffers for TxView<'_> {
             (TxInner::Mqtt(tx), AppProto::Mqtt) => {
                 tx.inspect_to_server == self.to_server && tx.events.iter().any(|e| e.name() == *name)
             }
+            (TxInner::Smb(tx), AppProto::Smb) => tx.events.contains(name),
             _ => false,
         }
     }
@@ -252,6 +258,7 @@ impl AppState {
                 AppState::Mqtt(Box::new(m))
             }
             AppProto::Dcerpc => AppState::Dcerpc(Box::default()),
+            AppProto::Smb => AppState::Smb(Box::default()),
             _ => return None,
         })
     }
@@ -271,6 +278,11 @@ impl AppState {
             AppState::Mqtt(m) => m.parse(to_server, data),
             // DCERPC is only detected on TCP.
             AppState::Dcerpc(d) => d.parse(to_server, data),
+            AppState::Smb(s) => {
+                if tcp {
+                    s.parse(to_server, data);
+                }
+            }
         }
     }
 
@@ -283,6 +295,7 @@ impl AppState {
             AppState::Sip(s) => s.gap(to_server),
             AppState::Mqtt(m) => m.gap(to_server),
             AppState::Dcerpc(d) => d.gap(to_server),
+            AppState::Smb(s) => s.gap(to_server),
             AppState::Ssh(_) => {}
         }
     }
@@ -326,6 +339,7 @@ impl AppState {
             AppState::Dcerpc(d) => {
                 out.extend(d.txs().map(|tx| TxView { id: tx.id, inner: TxInner::Dcerpc(tx, d), to_server }))
             }
+            AppState::Smb(s) => out.extend(s.txs().map(|tx| TxView { id: tx.id, inner: TxInner::Smb(tx), to_server })),
             AppState::Ssh(_) => {}
         }
     }
@@ -344,6 +358,7 @@ impl AppState {
     pub fn files_eve(&self, tx: u64, to_server: bool) -> Option<serde_json::Value> {
         let files: Vec<serde_json::Value> = match self {
             AppState::Http(h) => h.tx(tx)?.file(to_server).map(|f| f.eve(tx)).into_iter().collect(),
+            AppState::Smb(s) => s.tx(tx)?.fileinfo().into_iter().collect(),
             _ => Vec::new(),
         };
         (!files.is_empty()).then_some(serde_json::Value::Array(files))
@@ -385,6 +400,13 @@ impl AppState {
                     None => m.txs().last(),
                 }?;
                 Some(("mqtt", t.eve()))
+            }
+            AppState::Smb(s) => {
+                let t = match tx {
+                    Some(id) => s.tx(id),
+                    None => s.txs().last(),
+                }?;
+                Some(("smb", t.eve(s.dialect())))
             }
             // Suricata 7.0.10 writes no `dcerpc` object in alerts.
             AppState::Ssh(_) | AppState::Dcerpc(_) => None,
@@ -483,6 +505,19 @@ impl AppState {
                     next = tx.id + 1;
                 }
             }
+            AppState::Smb(s) => {
+                // In id order, as Suricata's logger walks transactions: one
+                // still waiting for its response holds back the later ones.
+                // A transaction about to be freed (see `collect`) is logged
+                // as it is, so that none is lost to one that never ends.
+                for tx in s.txs().filter(|t| t.id >= from) {
+                    if !(tx.is_loggable() || end || tx.id + KEEP_DONE_TXS < s.next_tx_id()) {
+                        break;
+                    }
+                    out.push(AppRecord { kind: "smb", tx_id: tx.id, to_server: true, body: tx.eve(s.dialect()) });
+                    next = tx.id + 1;
+                }
+            }
             AppState::Ssh(_) => {}
         }
         next
@@ -509,6 +544,11 @@ impl AppState {
             AppState::Mqtt(m) => {
                 for tx in m.txs() {
                     out.extend(tx.events.iter().map(|e| (tx.id, e.name())));
+                }
+            }
+            AppState::Smb(s) => {
+                for tx in s.txs() {
+                    out.extend(tx.events.iter().map(|&n| (tx.id, n)));
                 }
             }
             AppState::Ssh(_) | AppState::Sip(_) | AppState::Dcerpc(_) => {}
@@ -562,6 +602,11 @@ impl AppState {
                 let next = d.next_tx_id();
                 d.remove_done(next.saturating_sub(KEEP_DONE_TXS));
                 d.txs().next().map_or(next, |t| t.id)
+            }
+            AppState::Smb(s) => {
+                let next = s.next_tx_id();
+                s.remove_done(next.saturating_sub(KEEP_DONE_TXS));
+                s.txs().next().map_or(next, |t| t.id)
             }
             AppState::Tls(_) | AppState::Ssh(_) => 0,
         }

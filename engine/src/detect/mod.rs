@@ -178,10 +178,9 @@ const MAX_TX_MATCHES: usize = 1024;
 #[derive(Clone, Debug, Default)]
 pub struct FlowState {
     bits: Vec<u32>,
-    /// (transaction, signature, direction): a signature alerts once per
-    /// transaction, or once per transaction and direction (1 to server, 2
-    /// to client; 0 either) when it is [`Signature::per_direction`].
-    tx_matches: std::collections::VecDeque<(u64, u32, u8)>,
+    /// (transaction, signature, side): a signature alerts once per
+    /// transaction, or once per transaction and direction (see [`TxSide`]).
+    tx_matches: std::collections::VecDeque<(u64, u32, TxSide)>,
     /// flowint variables set on the flow: (interned id, value), by id.
     ints: Vec<(u32, u32)>,
     /// What the prefilter found so far in each growing body buffer.
@@ -209,6 +208,30 @@ struct BodyScan {
     pids: Vec<u32>,
 }
 
+/// Which inspection of a transaction a match used up. Suricata keeps a
+/// detection state per transaction and direction: a rule bound to neither
+/// direction can alert once in each. mirador does so for SMB, whose
+/// transactions carry events and file data seen from both sides
+/// (Suricata 7 alerts `smb.file_overlap` on the request and on the
+/// response), and for the DCERPC keywords ([`Signature::per_direction`]).
+/// Other protocols keep one alert per transaction until each is checked
+/// against Suricata on this point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TxSide {
+    /// The transaction as a whole.
+    Any,
+    /// Its inspection in one direction (true: to the server).
+    Dir(bool),
+}
+
+fn tx_side(s: &Signature, flow: &FlowView) -> TxSide {
+    if s.per_direction || s.tx_dir.is_none() && flow.app_proto == Some(AppProto::Smb) {
+        TxSide::Dir(flow.to_server)
+    } else {
+        TxSide::Any
+    }
+}
+
 /// Below this size a body is scanned whole: bookkeeping would cost more.
 const INCREMENTAL_MIN: usize = 4096;
 
@@ -219,15 +242,15 @@ fn head_hash(b: &[u8]) -> u64 {
 }
 
 impl FlowState {
-    fn tx_matched(&self, tx: u64, sig: u32, dir: u8) -> bool {
-        self.tx_matches.contains(&(tx, sig, dir))
+    fn tx_matched(&self, tx: u64, sig: u32, side: TxSide) -> bool {
+        self.tx_matches.contains(&(tx, sig, side))
     }
 
-    fn set_tx_matched(&mut self, tx: u64, sig: u32, dir: u8) {
+    fn set_tx_matched(&mut self, tx: u64, sig: u32, side: TxSide) {
         if self.tx_matches.len() >= MAX_TX_MATCHES {
             self.tx_matches.pop_front();
         }
-        self.tx_matches.push_back((tx, sig, dir));
+        self.tx_matches.push_back((tx, sig, side));
     }
 
     /// True once a `pass` rule matched the flow: Suricata's `flow.action`
@@ -728,20 +751,16 @@ impl Ruleset {
                     continue;
                 }
                 // Every transaction it matches alerts, once per transaction
-                // (and direction, for some).
-                let dir = match (s.per_direction, flow.to_server) {
-                    (false, _) => 0,
-                    (true, true) => 1,
-                    (true, false) => 2,
-                };
+                // (and direction, see [`TxSide`]).
+                let side = tx_side(s, flow);
                 let mut last = None;
                 for tx in input.txs {
-                    if last == Some(tx.id) || state.tx_matched(tx.id, idx, dir) {
+                    if last == Some(tx.id) || state.tx_matched(tx.id, idx, side) {
                         continue;
                     }
                     if header::tx_checks(s, tx.bufs) && payload_matches(s, pkt, payload, tx.bufs) {
                         last = Some(tx.id);
-                        state.set_tx_matched(tx.id, idx, dir);
+                        state.set_tx_matched(tx.id, idx, side);
                         apply_flowbits(s, state);
                         if s.action == crate::rules::ast::Action::Pass {
                             // Pass rules come first in evaluation order: the

@@ -27,6 +27,8 @@ pub struct EveTypes {
     pub sip: bool,
     /// `dcerpc`.
     pub dcerpc: bool,
+    /// `smb`.
+    pub smb: bool,
     /// `anomaly` with decoder events (Suricata's `anomaly: types: decode`).
     pub anomaly_decode: bool,
     /// `anomaly` with app-layer parser events (Suricata's `anomaly: types:
@@ -62,6 +64,7 @@ impl EveTypes {
         tls: false,
         sip: false,
         dcerpc: false,
+        smb: false,
         anomaly_decode: false,
         anomaly_applayer: false,
         stats: false,
@@ -82,6 +85,7 @@ impl EveTypes {
             tls: true,
             sip: true,
             dcerpc: true,
+            smb: true,
             anomaly_applayer: true,
             stats: true,
             ..EveTypes::NONE
@@ -112,6 +116,7 @@ impl EveTypes {
             "tls" => self.tls = true,
             "sip" => self.sip = true,
             "dcerpc" => self.dcerpc = true,
+            "smb" => self.smb = true,
             "anomaly" => {
                 self.anomaly_decode = true;
                 self.anomaly_applayer = true;
@@ -132,6 +137,7 @@ impl EveTypes {
             "tls" => self.tls,
             "sip" => self.sip,
             "dcerpc" => self.dcerpc,
+            "smb" => self.smb,
             "flow" => self.flow,
             "alert" => self.alert,
             _ => false,

@@ -372,6 +372,16 @@ pub enum Buffer {
     /// `dcerpc.stub_data` / `dce_stub_data`: a DCERPC REQUEST's stub data
     /// (to server) or a RESPONSE's (to client), fragments reassembled.
     DceStubData,
+    /// `smb.share`: the share path of a tree connect that is not a named
+    /// pipe (as far as the parser knows yet).
+    SmbShare,
+    /// `smb.named_pipe`: the share path of a tree connect the server marked
+    /// as a named pipe (IPC).
+    SmbNamedPipe,
+    /// `smb.ntlmssp_user`: the user name of an NTLMSSP AUTHENTICATE message.
+    SmbNtlmsspUser,
+    /// `smb.ntlmssp_domain`: its domain name.
+    SmbNtlmsspDomain,
     /// `frame:http1.request`: a request as sent (start line, headers and
     /// body, chunk framing included).
     FrameHttp1Request,
@@ -469,6 +479,10 @@ impl Buffer {
         Buffer::SipStatMsg,
         Buffer::SipResponseLine,
         Buffer::DceStubData,
+        Buffer::SmbShare,
+        Buffer::SmbNamedPipe,
+        Buffer::SmbNtlmsspUser,
+        Buffer::SmbNtlmsspDomain,
         Buffer::FrameHttp1Request,
         Buffer::FrameHttp1Response,
         Buffer::FrameDnsPdu,
@@ -602,6 +616,10 @@ impl Buffer {
             "sip.stat_msg" => Buffer::SipStatMsg,
             "sip.response_line" => Buffer::SipResponseLine,
             "dcerpc.stub_data" | "dce_stub_data" => Buffer::DceStubData,
+            "smb.share" | "smb_share" => Buffer::SmbShare,
+            "smb.named_pipe" | "smb_named_pipe" => Buffer::SmbNamedPipe,
+            "smb.ntlmssp_user" => Buffer::SmbNtlmsspUser,
+            "smb.ntlmssp_domain" => Buffer::SmbNtlmsspDomain,
             "base64_data" => Buffer::Base64Data,
             "ipv4.hdr" => Buffer::Ipv4Hdr,
             "ipv6.hdr" => Buffer::Ipv6Hdr,
@@ -642,7 +660,9 @@ impl Buffer {
             | "ja3_string"
             | "ssh_proto"
             | "ssh_software"
-            | "dce_stub_data" => Buffer::from_sticky(kw),
+            | "dce_stub_data"
+            | "smb_share"
+            | "smb_named_pipe" => Buffer::from_sticky(kw),
             _ => None,
         }
     }
@@ -681,7 +701,7 @@ impl Buffer {
             HttpUri | HttpUriRaw | HttpMethod | HttpUserAgent | HttpHost | HttpHostRaw | HttpRequestBody
             | HttpRequestLine | HttpAccept | HttpAcceptEnc | HttpAcceptLang | HttpReferer | DnsQuery | TlsSni
             | Ja3Hash | Ja3String | Ja4Hash | HttpRequestHeader | SipMethod | SipUri | SipRequestLine
-            | FrameHttp1Request => Some(true),
+            | FrameHttp1Request | SmbShare | SmbNamedPipe | SmbNtlmsspUser | SmbNtlmsspDomain => Some(true),
             HttpStatCode | HttpStatMsg | HttpResponseBody | HttpResponseLine | HttpServer | HttpLocation
             | HttpResponseHeader | TlsCertSubject | TlsCertIssuer | TlsCertSerial | TlsCertFingerprint | TlsCerts
             | Ja3sHash | Ja3sString | SipStatCode | SipStatMsg | SipResponseLine | FrameHttp1Response => Some(false),
@@ -707,6 +727,7 @@ impl Buffer {
             }
             FrameMqttPdu | FrameMqttHeader | FrameMqttData => Some(AppProto::Mqtt),
             DceStubData => Some(AppProto::Dcerpc),
+            SmbShare | SmbNamedPipe | SmbNtlmsspUser | SmbNtlmsspDomain => Some(AppProto::Smb),
             _ => Some(AppProto::Http),
         }
     }
@@ -773,6 +794,10 @@ impl Buffer {
             SipStatMsg => "sip.stat_msg",
             SipResponseLine => "sip.response_line",
             DceStubData => "dcerpc.stub_data",
+            SmbShare => "smb.share",
+            SmbNamedPipe => "smb.named_pipe",
+            SmbNtlmsspUser => "smb.ntlmssp_user",
+            SmbNtlmsspDomain => "smb.ntlmssp_domain",
             FrameHttp1Request => "frame:http1.request",
             FrameHttp1Response => "frame:http1.response",
             FrameDnsPdu => "frame:dns.pdu",
