@@ -28,6 +28,8 @@ const USED_KEYS: &[&str] = &[
     // `app-layer.protocols.tls.ja3-fingerprints` and libhtp's default
     // `request-body-limit`/`response-body-limit`; the rest is not read.
     "app-layer",
+    // Suppressions, thresholds and rate filters (`threshold.config`).
+    "threshold-file",
 ];
 /// Nested includes beyond this are refused (a cycle).
 const MAX_INCLUDE_DEPTH: usize = 8;

@@ -109,7 +109,30 @@ pub(crate) fn load_rules(opts: &RuleOpts, cfg: Option<&SuricataConfig>) -> Resul
     for p in &opts.rules {
         report.add_path(p);
     }
-    Ok(Ruleset::from_report_in(report, &vars, &classes, opts.data_dir.as_deref().unwrap_or(Path::new("."))))
+    let mut built =
+        Ruleset::from_report_in(report, &vars, &classes, opts.data_dir.as_deref().unwrap_or(Path::new(".")));
+    if let Some(path) = cfg.and_then(|c| c.get_path("threshold-file")) {
+        apply_threshold_file(&mut built.ruleset, &path, &vars);
+    }
+    Ok(built)
+}
+
+/// Reads Suricata's `threshold-file` and attaches its lines to the rules.
+/// Like Suricata, a missing file or a bad line is reported and skipped:
+/// the rules still load.
+fn apply_threshold_file(rules: &mut Ruleset, path: &Path, vars: &mirador_engine::rules::netset::Vars) {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("mirador: threshold file {}: {e}; no thresholds applied", path.display());
+            return;
+        }
+    };
+    let (lines, errors) = mirador_engine::detect::threshold_file::parse_with(&text, vars);
+    for e in errors {
+        eprintln!("mirador: threshold file {}: {e}; skipped", path.display());
+    }
+    rules.apply_threshold_file(&lines);
 }
 
 pub(crate) fn print_rejections(errors: &[RuleError], limit: usize) {

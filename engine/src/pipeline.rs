@@ -1135,8 +1135,12 @@ fn detect_app_proto(
     false
 }
 
-/// Applies a signature's detection_filter, then its threshold, to a hit.
+/// Applies a signature's suppressions, detection_filter, threshold and rate
+/// filter (the last three in Suricata's order) to a hit.
 pub(crate) fn thresholds_allow(t: &mut Thresholds, sig: &crate::detect::Signature, hit: &Hit) -> bool {
+    if sig.suppress.iter().any(|s| s.suppresses(hit.src, hit.dst)) {
+        return false;
+    }
     let mut ok = true;
     if let Some(th) = &sig.detection_filter {
         ok &= t.allow(hit, 1, th);
@@ -1144,6 +1148,12 @@ pub(crate) fn thresholds_allow(t: &mut Thresholds, sig: &crate::detect::Signatur
     if ok {
         if let Some(th) = &sig.threshold {
             ok &= t.allow(hit, 0, th);
+        }
+    }
+    if ok {
+        if let Some(rf) = &sig.rate_filter {
+            // A passive sensor only acts on `pass`: the alert is not written.
+            ok &= t.rate_action(hit, rf).is_none_or(|a| a != crate::rules::ast::Action::Pass);
         }
     }
     ok

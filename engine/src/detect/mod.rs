@@ -17,6 +17,7 @@ pub mod pktbuf;
 pub mod regex;
 mod signature;
 pub mod threshold;
+pub mod threshold_file;
 pub mod transform;
 
 use std::collections::HashMap;
@@ -647,6 +648,24 @@ impl Ruleset {
     /// Signature by index.
     pub fn sig(&self, idx: u32) -> &Signature {
         &self.sigs[idx as usize]
+    }
+
+    /// Attaches the lines of a `threshold.config` to the signatures they
+    /// name. A `threshold`/`event_filter` line for one signature replaces
+    /// the rule's own `threshold`; one for every signature (`sig_id 0`)
+    /// only fills in where the rule has none.
+    pub fn apply_threshold_file(&mut self, lines: &[(threshold_file::Entry, threshold_file::Line)]) {
+        use threshold_file::Line;
+        for s in &mut self.sigs {
+            for (entry, line) in lines.iter().filter(|(e, _)| e.names(s.gid, s.sid)) {
+                match line {
+                    Line::Suppress(x) => s.suppress.push(x.clone()),
+                    Line::Threshold(t) if entry.sid != 0 || s.threshold.is_none() => s.threshold = Some(*t),
+                    Line::Threshold(_) => {}
+                    Line::RateFilter(r) => s.rate_filter = Some(*r),
+                }
+            }
+        }
     }
 
     /// All signatures in evaluation order.

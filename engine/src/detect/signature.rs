@@ -99,6 +99,10 @@ pub struct Signature {
     pub fast: Option<FastPat>,
     /// `target` keyword.
     pub target: Option<String>,
+    /// `suppress` lines of the threshold file that name this signature.
+    pub suppress: Vec<super::threshold_file::Suppress>,
+    /// Its `rate_filter` line of the threshold file.
+    pub rate_filter: Option<super::threshold_file::RateFilter>,
     /// What the signature inspects.
     pub kind: InspectKind,
     /// Header-only rule: evaluated on the first packet of each flow
@@ -541,6 +545,8 @@ impl Compiler<'_> {
                 detection_filter: rule.detection_filter,
                 fast,
                 target: rule.meta.target.clone(),
+                suppress: Vec::new(),
+                rate_filter: None,
                 kind: inspect_kind(rule),
                 ip_only: is_ip_only(rule),
                 tx_dir: tx_direction(rule),
