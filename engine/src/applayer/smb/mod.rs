@@ -43,6 +43,9 @@ pub const MAX_NBSS_MESSAGE: usize = (8 << 20) + 4096;
 /// client opening files forever must not grow them without bound.
 const MAX_MAP: usize = 4096;
 
+/// A tree by (session or user id, tree id).
+type TreeKey = (u64, u32);
+
 /// NTSTATUS codes Suricata names in EVE (the common ones).
 const STATUS_NAMES: &[(u32, &str)] = &[
     (0x0000_0000, "STATUS_SUCCESS"),
@@ -601,6 +604,26 @@ impl SmbState {
             }
         }
         self.files.remove(fuid);
+    }
+
+    /// Keeps what a response taught (both dialects): the negotiated
+    /// dialect, a connected tree, an opened file (by the tree it was
+    /// opened in).
+    fn learn(
+        &mut self,
+        dialect: Option<String>,
+        tree: Option<(TreeKey, Tree)>,
+        file: Option<(Vec<u8>, TreeKey, Vec<u8>)>,
+    ) {
+        if let Some(d) = dialect {
+            self.dialect = Some(d);
+        }
+        if let Some((key, t)) = tree {
+            self.remember_tree(key, t);
+        }
+        if let Some((fuid, tree, name)) = file {
+            self.remember_file(fuid, tree, name);
+        }
     }
 
     fn remember_tree(&mut self, key: (u64, u32), tree: Tree) {

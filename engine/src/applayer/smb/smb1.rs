@@ -286,14 +286,6 @@ impl SmbState {
             }
             _ => {}
         }
-        if let Some(d) = dialect {
-            self.dialect = Some(d);
-        }
-        if let Some(t) = new_tree {
-            self.remember_tree(tree_key, t);
-        }
-        if let Some((fid, name)) = new_file {
-            self.remember_file(fid, tree_key, name);
-        }
+        self.learn(dialect, new_tree.map(|t| (tree_key, t)), new_file.map(|(fid, name)| (fid, tree_key, name)));
     }
 }

@@ -236,14 +236,6 @@ impl SmbState {
             }
             _ => {}
         }
-        if let Some(d) = dialect {
-            self.dialect = Some(d);
-        }
-        if let Some(t) = new_tree {
-            self.remember_tree(tree_key, t);
-        }
-        if let Some((fid, name)) = new_file {
-            self.remember_file(fid, create_tree, name);
-        }
+        self.learn(dialect, new_tree.map(|t| (tree_key, t)), new_file.map(|(fid, name)| (fid, create_tree, name)));
     }
 }
