@@ -335,6 +335,9 @@ pub(crate) fn engine_config(config: Option<&SuricataConfig>, ips: bool) -> Resul
         if let Some(m) = c.get_size("stream.reassembly.memcap") {
             cfg.stream_memcap = m;
         }
+        if let Some(g) = c.get_str("detect.guess-applayer-tx") {
+            cfg.guess_applayer_tx = matches!(g.as_str(), "yes" | "true" | "1" | "on");
+        }
         // As Suricata: 0 or more than 255 keeps the default (15).
         if let Some(m) = c.get_size("packet-alert-max").filter(|m| (1..=255).contains(m)) {
             cfg.packet_alert_max = m as usize;

@@ -44,6 +44,9 @@ pub struct EngineConfig {
     pub stream_memcap: u64,
     /// Alerts kept per packet (`packet-alert-max`).
     pub packet_alert_max: usize,
+    /// `detect.guess-applayer-tx`: a stream match's alert names the
+    /// transaction the stream data most likely belongs to.
+    pub guess_applayer_tx: bool,
     /// EVE event types written.
     pub eve_types: EveTypes,
     /// Optional fields of alert records (payload, packet).
@@ -77,6 +80,7 @@ impl Default for EngineConfig {
             host_os: HostOsPolicy::default(),
             stream_memcap: crate::flow::stream::DEFAULT_MEMCAP,
             packet_alert_max: crate::detect::PACKET_ALERT_MAX,
+            guess_applayer_tx: false,
             eve_types: EveTypes::default(),
             alert: AlertOptions::default(),
             behaviour: None,
@@ -192,6 +196,8 @@ struct Detector<'r> {
     /// Scratch list of a flow's app-layer events.
     events: Vec<(u64, &'static str)>,
     alert_max: usize,
+    /// `detect.guess-applayer-tx` (see [`EngineConfig::guess_applayer_tx`]).
+    guess_tx: bool,
     /// What parsers keep (frames) and compute (file hashes, types).
     parsers: applayer::ParserConfig,
     /// The file-store output is on: `filestore` rules mark files stored.
@@ -246,6 +252,7 @@ impl<'r> Replay<'r> {
                 matches: Vec::new(),
                 events: Vec::new(),
                 alert_max: cfg.packet_alert_max,
+                guess_tx: cfg.guess_applayer_tx,
                 parsers: applayer::ParserConfig {
                     keep_frames: ast::Buffer::APP_LAYER.iter().any(|&b| b.is_frame() && rules.uses_buffer(b)),
                     files: {
@@ -426,9 +433,9 @@ impl<'r> Replay<'r> {
             }
         } else {
             // UDP is detected and parsed on the packet itself.
-            detect_app_proto(flow, pkt.payload(), pkt, up.to_server, self.det.parsers);
+            reversed = detect_app_proto(flow, pkt.payload(), pkt, up.to_server, self.det.parsers);
             if let Some(app) = flow.app.as_mut() {
-                app.parse(up.to_server, pkt.payload(), false);
+                app.parse(up.to_server != reversed, pkt.payload(), false);
             }
         }
         let pkt_dir = PacketDir {
@@ -514,11 +521,18 @@ impl Detector<'_> {
         };
         self.matches.clear();
         let mut views = Vec::new();
+        let guess = flow.tx_guess[dir];
         if let Some(app) = flow.app.as_ref() {
             app.tx_views(to_server, &mut views);
             // Everything complete now is inspected complete in this direction.
             flow.tx_inspected[dir] = app.complete_prefix();
+            if let Some(next) = views.iter().map(|v| v.id + 1).max() {
+                flow.tx_guess[dir] = next.min(flow.tx_inspected[dir]);
+            }
         }
+        // Suricata attributes a stream match to the first transaction this
+        // direction had not finished inspecting, if it still exists.
+        let guess = (self.guess_tx && views.iter().any(|v| v.id == guess)).then_some(guess);
         let txs: Vec<TxRef<'_>> = views.iter().map(|v| TxRef { id: v.id, bufs: v }).collect();
         let facts = AppFacts { state: flow.app.as_ref(), to_server };
         let input = Input { pkt, flow: view, stream, txs: &txs, app: &facts };
@@ -533,6 +547,13 @@ impl Detector<'_> {
         // packet-alert-max of them.
         self.matches.sort_by(|a, b| a.sig.cmp(&b.sig).then(b.tx.cmp(&a.tx)));
         self.matches.truncate(self.alert_max);
+        if let Some(g) = guess {
+            for m in self.matches.iter_mut().filter(|m| m.stream && m.tx.is_none()) {
+                m.tx = Some(g);
+                m.guessed = true;
+            }
+        }
+        self.proto_detect_events(flow, ts, origin, to_server, stats, sink);
         self.app_events(flow, ts, origin, to_server, stats, sink);
         // Transaction records carry the packet's MACs in the flow's
         // direction (client first), as Suricata writes them.
@@ -653,6 +674,7 @@ impl Detector<'_> {
                 frame_obj,
                 to_server,
                 tx_id: m.tx,
+                tx_guessed: m.guessed,
                 stream: stream_payload.as_deref(),
                 opts: &self.alert_opts,
                 xff: match (&self.alert_opts.xff, &flow) {
@@ -732,6 +754,42 @@ impl Detector<'_> {
                 stats.output_errors += 1;
             }
         }
+    }
+
+    /// Writes the protocol-detection events waiting for a packet of this
+    /// direction (see [`Flow::proto_events`]) as `anomaly` records, when
+    /// enabled; they are dropped otherwise.
+    fn proto_detect_events(
+        &mut self,
+        flow: &mut Flow,
+        ts: crate::source::Timestamp,
+        origin: Origin,
+        to_server: bool,
+        stats: &mut Stats,
+        sink: &mut dyn Sink,
+    ) {
+        if flow.proto_events.is_empty() {
+            return;
+        }
+        let pcap_cnt = match origin {
+            Origin::Wire(n) => Some(n),
+            Origin::FlowEnd => None,
+        };
+        let mut events = std::mem::take(&mut flow.proto_events);
+        events.retain(|&(dir, event)| {
+            if dir.is_some_and(|d| d != to_server) {
+                return true;
+            }
+            if self.types.anomaly_applayer {
+                let line =
+                    records::render_proto_detect_anomaly(ts, flow, pcap_cnt, to_server, event, self.types.community_id);
+                if sink.write_record(&line).is_err() {
+                    stats.output_errors += 1;
+                }
+            }
+            false
+        });
+        flow.proto_events = events;
     }
 
     /// Writes an `anomaly` record per app-layer event raised since the
@@ -885,6 +943,18 @@ impl Detector<'_> {
         }
         let last = flow.last;
         self.app_records(flow, last, Origin::FlowEnd, true, None, stats, sink);
+        // A TCP direction whose first data named no protocol while the
+        // other did is reported when the flow ends, on that direction's
+        // pseudo packet (Suricata's detection gives up on it at the end of
+        // the stream).
+        if flow.proto == 6 && flow.app_proto.is_some_and(|p| p != AppProto::Failed) {
+            for (to_server, bit) in [(true, 1), (false, 2)] {
+                let named_other = flow.app_proto_other.is_some_and(|(d, _)| d == to_server);
+                if flow.app_unknown & bit != 0 && !named_other {
+                    flow.proto_events.push((Some(to_server), "APPLAYER_DETECT_PROTOCOL_ONLY_ONE_DIRECTION"));
+                }
+            }
+        }
         if !any_pending && flow.app.is_none() {
             return;
         }
@@ -1077,15 +1147,24 @@ struct Delivered {
 }
 
 /// Names the flow's protocol from the first payload of a direction, once.
-/// Returns true when that reversed the flow: in a session picked up
-/// midstream the first packet may have come from the server, and Suricata
-/// swaps the sides when the payload in the "to server" direction is what a
-/// server sends (or the other way round).
+/// Returns true when that reversed the flow: the first packet may have
+/// come from the server (a UDP flow whose first datagram is a DNS answer,
+/// a TCP session picked up midstream), and Suricata swaps the sides when
+/// the payload in the "to server" direction is what a server sends (or the
+/// other way round), as long as the other direction has not been detected.
 ///
-/// Over TCP the other direction's first payload is probed too, once the
-/// flow has a protocol: when it names a different one (a DCERPC request
-/// answered by HTTP), the flow keeps the first and records the other for
-/// the flow record's `app_proto_tc` / `app_proto_ts`, as Suricata does.
+/// Each direction is detected on its own first payload:
+/// - once the flow has a protocol, the other direction's first payload
+///   naming a different one (a DCERPC request answered by HTTP) keeps the
+///   first and records the other for the flow record's `app_proto_tc` /
+///   `app_proto_ts`, with an `APPLAYER_MISMATCH_PROTOCOL_BOTH_DIRECTIONS`
+///   event; naming nothing leaves that direction undetected, which the
+///   flow's end reports (`APPLAYER_DETECT_PROTOCOL_ONLY_ONE_DIRECTION`);
+/// - UDP fails a flow whose first datagram is unrecognisable, but the
+///   other direction still gets its chance: a junk request answered by DNS
+///   makes a DNS flow with `app_proto_ts: failed`, and the client's next
+///   queries are parsed as DNS. TCP gives up once both directions sent
+///   something unrecognisable.
 fn detect_app_proto(
     flow: &mut Flow,
     data: &[u8],
@@ -1100,13 +1179,20 @@ fn detect_app_proto(
     let (sp, dp) = pkt.l4.ports();
     let tcp = matches!(pkt.l4, L4::Tcp { .. });
     let bit = if to_server { 1 } else { 2 };
-    if let Some(known) = flow.app_proto {
+    let other_bit = 3 ^ bit;
+    // A UDP flow failed by one direction is still detected in the other.
+    let udp_retry = !tcp && flow.app_proto == Some(AppProto::Failed) && flow.app_probed & bit == 0;
+    if let Some(known) = flow.app_proto.filter(|_| !udp_retry) {
         if tcp && known != AppProto::Failed && flow.app_probed & bit == 0 {
             flow.app_probed |= bit;
-            if let Probe::Found(p) = applayer::probe(data, tcp, sp, dp) {
-                if p != known {
+            match applayer::probe(data, tcp, sp, dp) {
+                Probe::Found(p) if applayer::undetected_banner(p, data) => flow.app_unknown |= bit,
+                Probe::Found(p) if p != known => {
                     flow.app_proto_other = Some((to_server, p));
+                    flow.proto_events.push((None, "APPLAYER_MISMATCH_PROTOCOL_BOTH_DIRECTIONS"));
                 }
+                Probe::Unknown => flow.app_unknown |= bit,
+                _ => {}
             }
         }
         return false;
@@ -1116,7 +1202,12 @@ fn detect_app_proto(
             flow.app_probed |= bit;
             flow.app_proto = Some(p);
             flow.app = AppState::for_proto(p, parsers);
-            if flow.picked_up && applayer::sent_by_client(p, data) == Some(!to_server) {
+            if udp_retry {
+                // The direction that failed shows as such in the flow record.
+                flow.app_proto_other = Some((!to_server, AppProto::Failed));
+            }
+            let may_reverse = if tcp { flow.picked_up } else { flow.app_probed & other_bit == 0 };
+            if may_reverse && applayer::sent_by_client(p, data, tcp) == Some(!to_server) {
                 flow.reverse();
                 return true;
             }
@@ -1125,8 +1216,9 @@ fn detect_app_proto(
         Probe::Unknown => {
             flow.app_probed |= bit;
             flow.app_unknown |= bit;
-            // UDP gives up on the first unknown payload; TCP once both
-            // directions sent something unrecognisable.
+            // UDP gives up on the first unknown payload (until the other
+            // direction says otherwise); TCP once both directions sent
+            // something unrecognisable.
             if !tcp || flow.app_unknown == 3 {
                 flow.app_proto = Some(AppProto::Failed);
             }

@@ -19,5 +19,5 @@ pub mod ssh;
 mod state;
 pub mod tls;
 
-pub use detect::{probe, sent_by_client, Probe};
+pub use detect::{probe, sent_by_client, undetected_banner, Probe};
 pub use state::{AppFacts, AppRecord, AppState, ParserConfig, TxView};

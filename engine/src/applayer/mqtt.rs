@@ -230,6 +230,17 @@ fn varint(p: &[u8]) -> Option<(u64, usize)> {
     }
 }
 
+/// True when `p` starts with a well-formed MQTT fixed header: an assigned
+/// packet type, a QoS below 3 and a complete remaining length (what
+/// Suricata's port-bound MQTT probe checks).
+pub fn fixed_header_ok(p: &[u8]) -> bool {
+    let Some(&first) = p.first() else { return false };
+    if first >> 4 == 0 || (first >> 1) & 3 == 3 {
+        return false;
+    }
+    matches!(varint(&p[1..]), Some((len, _)) if len != u64::MAX)
+}
+
 /// True when `p` starts like a client's CONNECT: type 1 with no flags, a
 /// valid remaining length, and the protocol name `MQTT` or `MQIsdp`.
 pub fn looks_like_mqtt(p: &[u8]) -> bool {

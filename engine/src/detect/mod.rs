@@ -307,6 +307,9 @@ pub struct Match {
     /// For file rules: the file (its index in the transaction's files of
     /// the packet's direction).
     pub file: Option<u32>,
+    /// `tx` was guessed for a stream match (`detect.guess-applayer-tx`),
+    /// not matched in.
+    pub guessed: bool,
 }
 
 struct Prefilter {
@@ -763,7 +766,13 @@ impl Ruleset {
                                 return;
                             }
                             if !s.noalert {
-                                out.push(Match { sig: idx, tx: Some(tx.id), stream: false, file: Some(i) });
+                                out.push(Match {
+                                    sig: idx,
+                                    tx: Some(tx.id),
+                                    stream: false,
+                                    file: Some(i),
+                                    guessed: false,
+                                });
                             }
                         }
                     }
@@ -789,7 +798,7 @@ impl Ruleset {
                             return;
                         }
                         if !s.noalert {
-                            out.push(Match { sig: idx, tx: Some(tx.id), stream: false, file: None });
+                            out.push(Match { sig: idx, tx: Some(tx.id), stream: false, file: None, guessed: false });
                         }
                     }
                 }
@@ -816,7 +825,7 @@ impl Ruleset {
                 return;
             }
             if !s.noalert {
-                out.push(Match { sig: idx, tx: None, stream: via_stream, file: None });
+                out.push(Match { sig: idx, tx: None, stream: via_stream, file: None, guessed: false });
             }
         }
     }

@@ -462,6 +462,11 @@ pub struct Flow {
     /// `app_proto`: (that direction is to server, its protocol). The flow
     /// keeps the first protocol, as in Suricata.
     pub app_proto_other: Option<(bool, AppProto)>,
+    /// Protocol-detection events not written yet: (the direction of the
+    /// packet that must log them, `None` for the next packet whichever its
+    /// direction; the event's EVE name). Suricata raises them on a packet,
+    /// and its anomaly logger writes them with that packet.
+    pub proto_events: Vec<(Option<bool>, &'static str)>,
     /// App-layer parser state, once the protocol is known and has a parser.
     pub app: Option<crate::applayer::AppState>,
     /// What an exception policy decided for the flow, if anything.
@@ -499,6 +504,11 @@ pub struct Flow {
     /// were complete when detection last ran in that direction, so they
     /// may be freed once both say so.
     pub tx_inspected: [u64; 2],
+    /// Per direction (to server, to client): the first transaction that
+    /// was not yet complete, or did not exist, when detection last ran in
+    /// that direction: the one a stream match is attributed to under
+    /// `detect.guess-applayer-tx`.
+    pub tx_guess: [u64; 2],
     /// VLAN ids of the flow's first packet (EVE `vlan` of its records).
     pub vlans: Vec<u16>,
     /// Encapsulation of the innermost tunnel the flow came through (EVE
@@ -530,19 +540,24 @@ impl Flow {
     }
 
     /// Swaps the flow's sides, and everything kept per direction with them.
-    /// Suricata does so when protocol detection finds that a session picked
-    /// up midstream was first seen from its server; the TCP state keeps its
-    /// name, as there.
+    /// Suricata does so when protocol detection finds that a flow was first
+    /// seen from its server (a UDP DNS answer, a TCP session picked up
+    /// midstream); the TCP state keeps its name, as there.
     pub fn reverse(&mut self) {
         std::mem::swap(&mut self.client, &mut self.server);
         std::mem::swap(&mut self.pkts_toserver, &mut self.pkts_toclient);
         std::mem::swap(&mut self.bytes_toserver, &mut self.bytes_toclient);
         self.tcp_flags.swap(0, 1);
         self.tx_inspected.swap(0, 1);
+        self.tx_guess.swap(0, 1);
         self.icmp.swap(0, 1);
         let swap_bits = |b: u8| (b & !3) | ((b & 1) << 1) | ((b >> 1) & 1);
         self.seen_dirs = swap_bits(self.seen_dirs);
         self.app_unknown = swap_bits(self.app_unknown);
+        self.app_probed = swap_bits(self.app_probed);
+        if let Some((to_server, _)) = self.app_proto_other.as_mut() {
+            *to_server = !*to_server;
+        }
         if let Some(st) = self.streams.as_deref_mut() {
             st.dir.swap(0, 1);
             st.pending.swap(0, 1);
@@ -808,6 +823,7 @@ impl FlowTable {
                     app_unknown: 0,
                     app_probed: 0,
                     app_proto_other: None,
+                    proto_events: Vec::new(),
                     app: None,
                     verdict: None,
                     picked_up: false,
@@ -823,6 +839,7 @@ impl FlowTable {
                     app_logged: 0,
                     events_logged: Vec::new(),
                     tx_inspected: [0; 2],
+                    tx_guess: [0; 2],
                     vlans: pkt.vlans().to_vec(),
                     encap: pkt.tunnel().map(|t| t.kind),
                     icmp: [None; 2],

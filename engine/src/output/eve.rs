@@ -281,6 +281,9 @@ pub struct EveAlert<'a> {
     /// The transaction the alert matched in (app-layer matches only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tx_id: Option<u64>,
+    /// `tx_id` was guessed (a stream match, `detect.guess-applayer-tx`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tx_guessed: Option<bool>,
     /// Alert.
     pub alert: AlertBody<'a>,
     /// Tunnel.

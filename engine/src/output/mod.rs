@@ -130,6 +130,8 @@ pub struct AlertInput<'a> {
     pub to_server: bool,
     /// The transaction it matched in, for app-layer matches.
     pub tx_id: Option<u64>,
+    /// `tx_id` was guessed for a stream match.
+    pub tx_guessed: bool,
     /// The data the signature inspected when it matched on the stream
     /// (None: the packet's payload).
     pub stream: Option<&'a [u8]>,
@@ -247,6 +249,7 @@ pub fn render_alert(a: &AlertInput<'_>) -> String {
         ether: if a.opts.ethernet { pkt.macs().map(eve::EtherObj::new) } else { None },
         community_id: None,
         tx_id: a.tx_id,
+        tx_guessed: a.tx_guessed.then_some(true),
         alert: AlertBody {
             action: s.action.eve_name(),
             gid: s.gid,

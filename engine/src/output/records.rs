@@ -245,16 +245,46 @@ pub fn render_app_anomaly(
     event: &str,
     community_id: Option<u16>,
 ) -> String {
+    applayer_anomaly(ts, flow, pcap_cnt, to_server, Some(tx_id), event, "proto_parser", community_id)
+}
+
+/// An `anomaly` record for a protocol-detection event (`layer:
+/// proto_detect`): raised on a packet rather than by a transaction, so
+/// without `tx_id`. Arguments as for [`render_app_anomaly`].
+pub fn render_proto_detect_anomaly(
+    ts: Timestamp,
+    flow: &Flow,
+    pcap_cnt: Option<u64>,
+    to_server: bool,
+    event: &str,
+    community_id: Option<u16>,
+) -> String {
+    applayer_anomaly(ts, flow, pcap_cnt, to_server, None, event, "proto_detect", community_id)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn applayer_anomaly(
+    ts: Timestamp,
+    flow: &Flow,
+    pcap_cnt: Option<u64>,
+    to_server: bool,
+    tx_id: Option<u64>,
+    event: &str,
+    layer: &str,
+    community_id: Option<u16>,
+) -> String {
     let pkt_src = if pcap_cnt.is_none() { "stream (flow timeout)" } else { pkt_src_name(flow.encap) };
     let pcap_cnt = pcap_cnt.filter(|_| flow.encap.is_none());
     let mut m = envelope_dir(ts, flow, pcap_cnt, "anomaly", Some(pkt_src), to_server);
     add_community_id(&mut m, flow, community_id);
     add_tunnel(&mut m, flow);
-    m.insert("tx_id".into(), tx_id.into());
+    if let Some(tx_id) = tx_id {
+        m.insert("tx_id".into(), tx_id.into());
+    }
     let proto = flow.app_proto.map_or("unknown", |p| p.name());
     m.insert(
         "anomaly".into(),
-        serde_json::json!({ "app_proto": proto, "type": "applayer", "event": event, "layer": "proto_parser" }),
+        serde_json::json!({ "app_proto": proto, "type": "applayer", "event": event, "layer": layer }),
     );
     Value::Object(m).to_string()
 }
