@@ -25,6 +25,8 @@ const USED_KEYS: &[&str] = &[
     "flow",
     // The master switch; mirador applies it to `stream.midstream-policy`.
     "exception-policy",
+    // The order of rule actions (which of pass and drop wins).
+    "action-order",
     // `app-layer.protocols.tls.ja3-fingerprints` and libhtp's default
     // `request-body-limit`/`response-body-limit`; the rest is not read.
     "app-layer",
@@ -166,6 +168,12 @@ impl SuricataConfig {
         if !ignored.is_empty() {
             eprintln!("mirador: configuration settings not implemented, ignored: {}", ignored.join(", "));
         }
+    }
+
+    /// The `action-order` list, when the configuration gives one.
+    pub fn action_order(&self) -> Option<Vec<String>> {
+        let list = self.root.get("action-order")?.as_sequence()?;
+        Some(list.iter().filter_map(scalar).collect())
     }
 
     /// Address and port groups: (is_port, name, value).
@@ -453,6 +461,17 @@ mod tests {
         assert_eq!(o.payload_buffer_size, 2048);
         assert_eq!(parse_size("64MB"), Some(64 << 20));
         assert_eq!(parse_size("x"), None);
+    }
+
+    /// `action-order` is read as the list of action names, in order.
+    #[test]
+    fn action_order_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.yaml");
+        std::fs::write(&p, "action-order:\n  - drop\n  - pass\n  - reject\n  - alert\n").unwrap();
+        let c = SuricataConfig::load(&p, &[]).unwrap();
+        assert_eq!(c.action_order().unwrap(), ["drop", "pass", "reject", "alert"]);
+        assert_eq!(SuricataConfig::from_sets(&[]).unwrap().action_order(), None);
     }
 
     #[test]

@@ -54,7 +54,9 @@ pub struct ReplayJob {
     /// Print the human summary on stderr.
     pub summary: bool,
     /// Suricata's IPS engine mode (`--simulate-ips`): some defaults of the
-    /// exception policies depend on it. mirador drops nothing either way.
+    /// exception policies depend on it, and drop rules' alerts and verdicts
+    /// say what an inline engine would have done. mirador drops nothing
+    /// either way.
     pub ips: bool,
 }
 
@@ -103,6 +105,10 @@ pub(crate) fn load_rules(opts: &RuleOpts, cfg: Option<&SuricataConfig>) -> Resul
     let vars = build_vars(&opts.vars, cfg)?;
     let classes = load_classifications(opts.classification.as_deref(), &opts.rules)?;
     let mut report = LoadReport::default();
+    if let Some(names) = cfg.and_then(SuricataConfig::action_order) {
+        report.action_order =
+            mirador_engine::rules::ast::ActionOrder::parse(&names).map_err(|e| anyhow::anyhow!("action-order: {e}"))?;
+    }
     if opts.rules.is_empty() {
         report.add_text(BUNDLED_RULES, Some(Path::new("<bundled>/mirador.rules")));
     }
@@ -289,6 +295,7 @@ const MIN_FLOWS_PER_WORKER: usize = 1024;
 /// IPS mode.
 pub(crate) fn engine_config(config: Option<&SuricataConfig>, ips: bool) -> Result<EngineConfig> {
     let mut cfg = EngineConfig::default();
+    cfg.alert.ips = ips;
     if let Some(c) = config {
         if let Some(m) = c.get_bool("stream.midstream") {
             cfg.midstream = m;
@@ -308,6 +315,7 @@ pub(crate) fn engine_config(config: Option<&SuricataConfig>, ips: bool) -> Resul
             cfg.async_oneside = m;
         }
         cfg.alert = c.alert_options();
+        cfg.alert.ips = ips;
         cfg.file_store = c.file_store_enabled();
         cfg.http_log = c.http_log();
         // libhtp's default server config (per-server configs are not read).
@@ -569,6 +577,16 @@ pub fn rules_check(paths: &[PathBuf], vars: &[String], allow_rejects: bool, json
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `--simulate-ips` reaches the alert options (drop alerts say
+    /// `blocked`), with or without a configuration file.
+    #[test]
+    fn ips_mode_reaches_alert_options() {
+        assert!(engine_config(None, true).unwrap().alert.ips);
+        assert!(!engine_config(None, false).unwrap().alert.ips);
+        let c = SuricataConfig::from_sets(&["stream.midstream=true".into()]).unwrap();
+        assert!(engine_config(Some(&c), true).unwrap().alert.ips);
+    }
 
     #[test]
     fn ja3_follows_the_setting_else_the_rules() {

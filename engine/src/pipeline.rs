@@ -502,7 +502,7 @@ impl Detector<'_> {
         let pseudo = matches!(origin, Origin::FlowEnd);
         let view = FlowView {
             to_server,
-            established: flow.established(),
+            established: if pseudo { flow.established() } else { flow.established_for_packet() },
             app_proto: flow.app_proto,
             first_in_dir,
             pseudo,
@@ -681,6 +681,8 @@ impl Detector<'_> {
                     (Some(x), Some(f)) => f.app.as_ref().and_then(|a| a.forwarded_for(m.tx, &x.header, x.forward)),
                     _ => None,
                 },
+                // Matches come from the last inspection, whose verdict this is.
+                verdict: self.scratch.verdict(),
             });
             let written = match (&hit, self.defer_thresholds) {
                 (Some(h), true) => sink.write_alert(&line, h),

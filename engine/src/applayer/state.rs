@@ -87,6 +87,8 @@ enum TxInner<'a> {
     /// lives there).
     Dcerpc(&'a DceTx, &'a DcerpcState),
     Smb(&'a SmbTx),
+    /// The SSH session's one transaction: the banners.
+    Ssh(&'a SshState),
 }
 
 impl<'a> TxView<'a> {
@@ -115,6 +117,11 @@ impl Buffers for TxView<'_> {
             TxInner::Dcerpc(tx, _) if b == Buffer::DceStubData => tx.stub(self.to_server),
             TxInner::Dcerpc(..) => None,
             TxInner::Smb(tx) => tx.buffer_dir(b, self.to_server),
+            TxInner::Ssh(st) => match b {
+                Buffer::SshProto => st.side(self.to_server).proto.as_deref(),
+                Buffer::SshSoftware => st.side(self.to_server).software.as_deref(),
+                _ => None,
+            },
         }
     }
 
@@ -340,7 +347,9 @@ impl AppState {
                 out.extend(d.txs().map(|tx| TxView { id: tx.id, inner: TxInner::Dcerpc(tx, d), to_server }))
             }
             AppState::Smb(s) => out.extend(s.txs().map(|tx| TxView { id: tx.id, inner: TxInner::Smb(tx), to_server })),
-            AppState::Ssh(_) => {}
+            // As in Suricata, the session is one transaction (id 0), which
+            // the `ssh.proto` and `ssh.software` buffers read.
+            AppState::Ssh(s) => out.push(TxView { id: 0, inner: TxInner::Ssh(s), to_server }),
         }
     }
 

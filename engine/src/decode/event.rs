@@ -272,9 +272,14 @@ impl DecodeEvent {
     }
 }
 
-/// The decoder events of one packet.
+/// The decoder events of one packet. An event raised more than once is
+/// kept twice (Suricata writes an anomaly per occurrence, as for two bad
+/// IPv4 options); further repeats are not counted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Events(u128);
+pub struct Events {
+    bits: u128,
+    twice: u128,
+}
 
 // Every event must have a bit.
 const _: () = assert!(DecodeEvent::ALL.len() <= 128);
@@ -282,27 +287,35 @@ const _: () = assert!(DecodeEvent::ALL.len() <= 128);
 impl Events {
     /// Raises `e`.
     pub fn set(&mut self, e: DecodeEvent) {
-        self.0 |= 1 << (e as u8);
+        let bit = 1 << (e as u8);
+        self.twice |= self.bits & bit;
+        self.bits |= bit;
     }
 
     /// Whether `e` was raised.
     pub fn has(self, e: DecodeEvent) -> bool {
-        self.0 & (1 << (e as u8)) != 0
+        self.bits & (1 << (e as u8)) != 0
     }
 
     /// No event raised.
     pub fn is_empty(self) -> bool {
-        self.0 == 0
+        self.bits == 0
     }
 
-    /// Adds every event of `o`.
+    /// Adds every event of `o` (an event both raised counts once: the
+    /// layers merged may have seen the same condition).
     pub fn merge(&mut self, o: Events) {
-        self.0 |= o.0;
+        self.twice |= o.twice;
+        self.bits |= o.bits;
     }
 
-    /// The raised events in declaration order.
+    /// The raised events in declaration order, an event raised twice
+    /// twice in a row.
     pub fn iter(self) -> impl Iterator<Item = DecodeEvent> {
-        DecodeEvent::ALL.iter().copied().filter(move |e| self.has(*e))
+        DecodeEvent::ALL.iter().copied().filter(move |e| self.has(*e)).flat_map(move |e| {
+            let n = if self.twice & (1 << (e as u8)) != 0 { 2 } else { 1 };
+            std::iter::repeat_n(e, n)
+        })
     }
 }
 

@@ -257,7 +257,13 @@ pub(crate) fn ipv4(data: &[u8], at: usize, end: usize) -> Result<IpLayer, Decode
 fn ipv4_option_events(opts: &[u8]) -> Events {
     /// Option kinds in use (RFC 791 and the IANA registry as Suricata knows it).
     const KNOWN: [u8; 10] = [7, 25, 68, 130, 131, 133, 134, 136, 137, 148];
+    /// Security (RFC 1108) options have this length.
+    const SEC_LEN: usize = 11;
     let mut ev = Events::default();
+    // Options should fill whole 8-byte units: a warning, parsing goes on.
+    if !opts.len().is_multiple_of(8) {
+        ev.set(DecodeEvent::Ipv4OptPadRequired);
+    }
     let mut seen = [false; KNOWN.len()];
     let mut i = 0;
     while i < opts.len() {
@@ -280,6 +286,9 @@ fn ipv4_option_events(opts: &[u8]) -> Events {
         }
         match KNOWN.iter().position(|&k| k == opts[i]) {
             Some(k) if std::mem::replace(&mut seen[k], true) => ev.set(DecodeEvent::Ipv4OptDuplicate),
+            // A security option of another length is reported, and the
+            // next option still read.
+            Some(_) if opts[i] == 130 && len != SEC_LEN => ev.set(DecodeEvent::Ipv4OptInvalidLen),
             Some(_) => {}
             None => ev.set(DecodeEvent::Ipv4OptUnknown),
         }
@@ -663,6 +672,19 @@ mod tests {
     use super::{IpProto, MAX_IPV6_EXT_HEADERS};
     use crate::decode::DecodeEvent;
     use crate::decode::{decode, DecodeError, Layer, LinkType, L4};
+
+    /// The options of bug-8021's packet (12 bytes: not a multiple of 8; a
+    /// security option of length 2; then an option running past the end):
+    /// Suricata reports padding, and a bad length twice.
+    #[test]
+    fn ipv4_options_padding_and_repeated_bad_lengths() {
+        use crate::decode::DecodeEvent as E;
+        let ev = super::ipv4_option_events(&[0x82, 0x02, 0xf1, 0x35, 0, 0, 0, 0, 0, 0, 0, 0]);
+        let all: Vec<E> = ev.iter().collect();
+        assert_eq!(all, [E::Ipv4OptInvalidLen, E::Ipv4OptInvalidLen, E::Ipv4OptPadRequired]);
+        // Eight bytes of NOPs and an end: nothing to report.
+        assert!(super::ipv4_option_events(&[1, 1, 1, 1, 1, 1, 1, 0]).is_empty());
+    }
 
     /// IPv4 with a 4-byte Router Alert option (IHL 6), TOS 0x10, TTL 1, UDP 5000 -> 5001,
     /// payload "opts".

@@ -186,8 +186,9 @@ pub struct FlowState {
     ints: Vec<(u32, u32)>,
     /// What the prefilter found so far in each growing body buffer.
     body_scans: Vec<BodyScan>,
-    /// A `pass` rule matched: the flow is not inspected any more.
-    passed: bool,
+    /// What a pass or drop rule decided for the whole flow (the first
+    /// decision stands): the flow is not inspected any more.
+    action: Option<FlowAction>,
     /// Files file rules matched: (transaction, to server, file, signature).
     file_matches: std::collections::VecDeque<(u64, bool, u32, u32)>,
 }
@@ -214,7 +215,9 @@ struct BodyScan {
 /// direction can alert once in each. mirador does so for SMB, whose
 /// transactions carry events and file data seen from both sides
 /// (Suricata 7 alerts `smb.file_overlap` on the request and on the
-/// response), and for the DCERPC keywords ([`Signature::per_direction`]).
+/// response), for SSH, whose one transaction holds both banners (a rule on
+/// `ssh.proto` alerts on each side's), and for the DCERPC keywords
+/// ([`Signature::per_direction`]).
 /// Other protocols keep one alert per transaction until each is checked
 /// against Suricata on this point.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -226,7 +229,7 @@ enum TxSide {
 }
 
 fn tx_side(s: &Signature, flow: &FlowView) -> TxSide {
-    if s.per_direction || s.tx_dir.is_none() && flow.app_proto == Some(AppProto::Smb) {
+    if s.per_direction || s.tx_dir.is_none() && matches!(flow.app_proto, Some(AppProto::Smb | AppProto::Ssh)) {
         TxSide::Dir(flow.to_server)
     } else {
         TxSide::Any
@@ -257,7 +260,12 @@ impl FlowState {
     /// True once a `pass` rule matched the flow: Suricata's `flow.action`
     /// `pass`, no further detection on it.
     pub fn passed(&self) -> bool {
-        self.passed
+        self.action == Some(FlowAction::Pass)
+    }
+
+    /// The flow's action decided by a rule (Suricata's `flow.action`).
+    pub fn action(&self) -> Option<FlowAction> {
+        self.action
     }
 
     fn file_matched(&self, key: (u64, bool, u32, u32)) -> bool {
@@ -293,6 +301,76 @@ impl FlowState {
             self.bits.remove(p);
         }
     }
+}
+
+/// What a rule decided for a whole flow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlowAction {
+    /// A pass rule: the rest of the flow is let through uninspected.
+    Pass,
+    /// A drop or reject rule: an inline engine drops the rest of the flow,
+    /// uninspected. mirador drops nothing but reports it so.
+    Drop,
+}
+
+/// What the rules decided for one packet, for the alerts' `verdict` and
+/// `action`: what an inline Suricata would have done with it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PacketAction {
+    /// A drop or reject rule matched the packet, or its flow is dropped.
+    pub drop: bool,
+    /// A reject rule matched (Suricata also answers with a reset or an
+    /// ICMP error).
+    pub reject: bool,
+    /// A pass rule matched: rules ranked after it were not counted.
+    pub pass: bool,
+}
+
+/// Applies a matching signature's action: a pass stops the packet's
+/// matches (returns true) unless it was silenced with `noalert`, which
+/// Suricata treats as a suppressed match that stops nothing; a drop marks
+/// the packet. Either applies to the flow when the rule
+/// [acts on it](Signature::acts_on_flow) or matched a session's
+/// reassembled stream (`session_stream`), unless the flow already has an
+/// action. The match is logged unless `noalert`, a pass only with the
+/// `alert` keyword.
+fn take_action(
+    s: &Signature,
+    m: Match,
+    session_stream: bool,
+    state: &mut FlowState,
+    verdict: &mut PacketAction,
+    out: &mut Vec<Match>,
+) -> bool {
+    use crate::rules::ast::Action;
+    let on_flow = s.acts_on_flow || (m.stream && session_stream);
+    match s.action {
+        Action::Pass => {
+            if on_flow && state.action.is_none() {
+                state.action = Some(FlowAction::Pass);
+            }
+            if s.noalert {
+                return false;
+            }
+            verdict.pass = true;
+            if s.pass_alert {
+                out.push(m);
+            }
+            return true;
+        }
+        Action::Drop | Action::Reject | Action::RejectBoth => {
+            verdict.drop = true;
+            verdict.reject |= s.action != Action::Drop;
+            if on_flow && state.action.is_none() {
+                state.action = Some(FlowAction::Drop);
+            }
+        }
+        Action::Alert | Action::Config => {}
+    }
+    if !s.noalert {
+        out.push(m);
+    }
+    false
 }
 
 /// A signature that matched a packet.
@@ -371,19 +449,14 @@ fn flowbit_rank(s: &Signature) -> u8 {
     }
 }
 
-/// Suricata's signature order: by action (pass, drop, reject, alert), then
+/// Suricata's signature order: by action (`action-order`, by default pass,
+/// drop, reject, alert), then
 /// flowbits (setters before readers), then flowints (likewise), then
 /// priority (1 first); load order
 /// otherwise. It decides evaluation order and which alerts a packet keeps
 /// when it has more than [`PACKET_ALERT_MAX`].
-fn eval_order(s: &Signature) -> (u8, u8, u8, u8) {
-    let action = match s.action {
-        crate::rules::ast::Action::Pass => 0,
-        crate::rules::ast::Action::Drop => 1,
-        crate::rules::ast::Action::Reject | crate::rules::ast::Action::RejectBoth => 2,
-        _ => 3,
-    };
-    (action, flowbit_rank(s), flowint::rank(s), s.severity)
+fn eval_order(s: &Signature, actions: &crate::rules::ast::ActionOrder) -> (u8, u8, u8, u8) {
+    (actions.rank(s.action), flowbit_rank(s), flowint::rank(s), s.severity)
 }
 
 /// Alerts kept per packet, Suricata's default `packet-alert-max`; the
@@ -487,7 +560,8 @@ impl Ruleset {
                 }
             })
             .collect();
-        sigs.sort_by_key(eval_order);
+        let actions = report.action_order;
+        sigs.sort_by_key(|s| eval_order(s, &actions));
         let mut stats = CompileStats::default();
         for (i, s) in sigs.iter_mut().enumerate() {
             s.idx = i as u32;
@@ -691,14 +765,28 @@ impl Ruleset {
         let Some(ip) = pkt.ip.as_ref() else { return };
         let is_tcp = ip.proto == 6;
         scratch.candidates.clear();
-        if state.passed {
-            return;
+        scratch.verdict = PacketAction::default();
+        match state.action {
+            Some(FlowAction::Pass) => return,
+            // Suricata drops every later packet of a dropped flow without
+            // inspecting it.
+            Some(FlowAction::Drop) => {
+                scratch.verdict.drop = true;
+                return;
+            }
+            None => {}
         }
         if !state.body_scans.is_empty() {
             // Transactions this direction no longer inspects.
             state.body_scans.retain(|e| e.to_server != input.flow.to_server || input.txs.iter().any(|t| t.id == e.tx));
         }
         let payload = pkt.payload();
+        // A TCP packet outside a session is offered as its own stream: a
+        // match on it is a packet match, which does not act on the flow.
+        // Nor does data before the handshake completed (a SYN's payload),
+        // which Suricata inspects as the packet's.
+        let session_stream =
+            input.flow.established && input.stream.is_some_and(|st| !std::ptr::eq(st.as_ptr(), payload.as_ptr()));
         for pf in &self.prefilters {
             if pf.buffer.is_packet_header() {
                 if let Some(hay) = pktbuf::header(pkt, pf.buffer) {
@@ -761,18 +849,9 @@ impl Ruleset {
                             }
                             state.set_file_matched(key);
                             apply_flowbits(s, state);
-                            if s.action == crate::rules::ast::Action::Pass {
-                                state.passed = true;
+                            let m = Match { sig: idx, tx: Some(tx.id), stream: false, file: Some(i), guessed: false };
+                            if take_action(s, m, session_stream, state, &mut scratch.verdict, out) {
                                 return;
-                            }
-                            if !s.noalert {
-                                out.push(Match {
-                                    sig: idx,
-                                    tx: Some(tx.id),
-                                    stream: false,
-                                    file: Some(i),
-                                    guessed: false,
-                                });
                             }
                         }
                     }
@@ -790,15 +869,11 @@ impl Ruleset {
                         last = Some(tx.id);
                         state.set_tx_matched(tx.id, idx, side);
                         apply_flowbits(s, state);
-                        if s.action == crate::rules::ast::Action::Pass {
-                            // Pass rules come first in evaluation order: the
-                            // rest of this packet and of the flow is skipped,
-                            // and a pass is not an alert.
-                            state.passed = true;
+                        // Signatures run in signature order: a pass stops
+                        // the rest of this packet's matches.
+                        let m = Match { sig: idx, tx: Some(tx.id), stream: false, file: None, guessed: false };
+                        if take_action(s, m, session_stream, state, &mut scratch.verdict, out) {
                             return;
-                        }
-                        if !s.noalert {
-                            out.push(Match { sig: idx, tx: Some(tx.id), stream: false, file: None, guessed: false });
                         }
                     }
                 }
@@ -820,12 +895,9 @@ impl Ruleset {
                 continue;
             }
             apply_flowbits(s, state);
-            if s.action == crate::rules::ast::Action::Pass {
-                state.passed = true;
+            let m = Match { sig: idx, tx: None, stream: via_stream, file: None, guessed: false };
+            if take_action(s, m, session_stream, state, &mut scratch.verdict, out) {
                 return;
-            }
-            if !s.noalert {
-                out.push(Match { sig: idx, tx: None, stream: via_stream, file: None, guessed: false });
             }
         }
     }
@@ -1027,6 +1099,15 @@ pub struct Scratch {
     seen_pats: Vec<bool>,
     /// Pattern ids set in `seen_pats`, to reset only those.
     touched: Vec<u32>,
+    /// What the rules decided for the last packet inspected.
+    verdict: PacketAction,
+}
+
+impl Scratch {
+    /// What the rules decided for the packet [`Ruleset::inspect`] saw last.
+    pub fn verdict(&self) -> PacketAction {
+        self.verdict
+    }
 }
 
 #[cfg(test)]

@@ -91,6 +91,14 @@ pub struct Signature {
     pub flowints: Vec<FlowintCheck>,
     /// Do not alert (flowbits:noalert).
     pub noalert: bool,
+    /// A `pass` rule with the `alert` keyword: its match is logged too.
+    pub pass_alert: bool,
+    /// A pass or drop of this rule applies to the whole flow, not only to
+    /// the packet: IP-only rules (matched once per direction, so a
+    /// packet-only verdict would not hold for the rest of the flow),
+    /// app-layer rules (a transaction spans packets). Payload rules act
+    /// on the flow only when they matched the stream.
+    pub acts_on_flow: bool,
     /// threshold.
     pub threshold: Option<Threshold>,
     /// detection_filter.
@@ -541,6 +549,8 @@ impl Compiler<'_> {
                 flowbits: Vec::new(),
                 flowints: Vec::new(),
                 noalert: rule.noalert,
+                pass_alert: rule.alert,
+                acts_on_flow: is_ip_only(rule) || inspect_kind(rule).tx || matches!(rule.header.proto, Proto::App(_)),
                 threshold: rule.threshold,
                 detection_filter: rule.detection_filter,
                 fast,

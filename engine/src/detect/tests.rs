@@ -409,33 +409,123 @@ fn growing_bodies_are_scanned_incrementally() {
     assert_eq!(run(&b, b"READY", &mut state, &mut scratch), [2]);
 }
 
-/// A matching `pass` rule (evaluated first) ends detection on its packet
-/// and on the rest of the flow, and is not an alert itself (Suricata's
-/// default action order; conformance util-action-05 and -09).
-#[test]
-fn pass_rules_end_detection_on_the_flow() {
-    let rs = ruleset(
-        "alert udp any any -> any any (content:\"x\"; sid:1;)\n\
-         pass udp any any -> any any (content:\"pass-me\"; sid:2;)\n",
-    );
+/// Runs `rules` (compiled with `order`) on UDP packets of one flow and
+/// returns, per payload, the sids that alerted and the packet's verdict.
+fn run_flow(rules: &str, order: &[&str], payloads: &[&[u8]]) -> (Vec<(Vec<u32>, PacketAction)>, FlowState) {
+    let mut report = crate::rules::LoadReport::default();
+    report.action_order = crate::rules::ast::ActionOrder::parse(order).unwrap();
+    report.add_text(rules, None);
+    let b = Ruleset::from_report(report, &Vars::default(), &Classifications::default());
+    assert!(b.errors.is_empty(), "{:?}", b.errors.iter().map(ToString::to_string).collect::<Vec<_>>());
+    let rs = b.ruleset;
     let mut state = FlowState::default();
     let mut scratch = Scratch::default();
-    let mut run = |payload: &[u8], state: &mut FlowState| {
+    let mut res = Vec::new();
+    for (i, payload) in payloads.iter().enumerate() {
         let pkt = packet(payload, 17, 1, 2);
+        let flow = FlowView { first_in_dir: i == 0, ..TO_SERVER };
         let mut out = Vec::new();
         rs.inspect(
-            &Input { pkt: &pkt, flow: TO_SERVER, stream: None, txs: &[], app: &NoBuffers },
-            state,
+            &Input { pkt: &pkt, flow, stream: None, txs: &[], app: &NoBuffers },
+            &mut state,
             &mut scratch,
             &mut out,
         );
-        out.iter().map(|m| rs.sig(m.sig).sid).collect::<Vec<_>>()
-    };
-    assert_eq!(run(b"x", &mut state), [1]);
-    assert!(!state.passed());
-    assert!(run(b"x pass-me", &mut state).is_empty(), "the pass rule wins on its packet");
+        res.push((out.iter().map(|m| rs.sig(m.sig).sid).collect(), scratch.verdict()));
+    }
+    (res, state)
+}
+
+const DEFAULT_ORDER: &[&str] = &["pass", "drop", "reject", "alert"];
+
+/// A `pass` rule with a payload match (evaluated first by default) ends
+/// detection on its packet only, and is not an alert itself (Suricata
+/// gives a packet rule's pass to the packet, util-action-06).
+#[test]
+fn content_pass_rules_pass_their_packet_only() {
+    let rules = "alert udp any any -> any any (content:\"x\"; sid:1;)\n\
+                 pass udp any any -> any any (content:\"pass-me\"; sid:2;)\n";
+    let (res, state) = run_flow(rules, DEFAULT_ORDER, &[b"x", b"x pass-me", b"x"]);
+    assert_eq!(res[0].0, [1]);
+    assert!(res[1].0.is_empty(), "the pass rule wins on its packet");
+    assert!(res[1].1.pass);
+    assert_eq!(res[2].0, [1], "the next packet is inspected again");
+    assert_eq!(state.action(), None);
+}
+
+/// An IP-only pass rule passes the whole flow: later packets are not
+/// inspected (util-action-05 and -09).
+#[test]
+fn ip_only_pass_rules_pass_the_flow() {
+    let rules = "alert udp any any -> any any (content:\"x\"; sid:1;)\n\
+                 pass ip 10.0.0.5 any -> any any (sid:2;)\n";
+    let (res, state) = run_flow(rules, DEFAULT_ORDER, &[b"x", b"x"]);
+    assert!(res[0].0.is_empty() && res[1].0.is_empty());
     assert!(state.passed());
-    assert!(run(b"x", &mut state).is_empty(), "and on the flow's later packets");
+}
+
+/// With `action-order: drop, pass, ...` a drop ranked before a pass still
+/// alerts and drops the flow; the pass then only cuts the alerts ranked
+/// after it (util-action-02). The dropped flow is not inspected again.
+#[test]
+fn action_order_puts_drop_before_pass() {
+    let rules = "alert ip any any -> any any (sid:1;)\n\
+                 pass ip 10.0.0.5 any -> any any (sid:2;)\n\
+                 drop ip any any -> any any (sid:3;)\n";
+    let (res, state) = run_flow(rules, &["drop", "pass", "reject", "alert"], &[b"a", b"b"]);
+    assert_eq!(res[0].0, [3]);
+    assert!(res[0].1.drop && res[0].1.pass);
+    assert_eq!(state.action(), Some(FlowAction::Drop));
+    assert!(res[1].0.is_empty());
+    assert!(res[1].1.drop, "a dropped flow's packets are dropped");
+    // The default order lets the pass win before the drop is seen.
+    let (res, state) = run_flow(rules, DEFAULT_ORDER, &[b"a"]);
+    assert!(res[0].0.is_empty() && !res[0].1.drop);
+    assert_eq!(state.action(), Some(FlowAction::Pass));
+}
+
+/// The `alert` keyword makes a pass rule's match an alert; `noalert` on a
+/// pass silences it without stopping the rules after it.
+#[test]
+fn pass_rules_with_alert_and_noalert() {
+    let rules = "pass udp any any -> any any (content:\"a\"; alert; sid:1;)\n\
+                 alert udp any any -> any any (content:\"a\"; sid:2;)\n";
+    let (res, _) = run_flow(rules, DEFAULT_ORDER, &[b"a"]);
+    assert_eq!(res[0].0, [1]);
+    let rules = "pass udp any any -> any any (content:\"a\"; noalert; sid:1;)\n\
+                 alert udp any any -> any any (content:\"a\"; sid:2;)\n";
+    let (res, _) = run_flow(rules, DEFAULT_ORDER, &[b"a"]);
+    assert_eq!(res[0].0, [2]);
+    assert!(!res[0].1.pass);
+}
+
+/// A content drop rule drops its packet, not the flow; a reject is a drop.
+#[test]
+fn packet_drops_and_rejects() {
+    let rules = "drop udp any any -> any any (content:\"d\"; sid:1;)\n\
+                 reject udp any any -> any any (content:\"r\"; sid:2;)\n";
+    let (res, state) = run_flow(rules, DEFAULT_ORDER, &[b"d", b"r", b"x"]);
+    assert_eq!(res[0].0, [1]);
+    assert!(res[0].1.drop && !res[0].1.reject);
+    assert_eq!(res[1].0, [2]);
+    assert!(res[1].1.drop && res[1].1.reject);
+    assert_eq!(res[2].1, PacketAction::default());
+    assert_eq!(state.action(), None);
+}
+
+/// `action-order` names: a missing action keeps its default place after
+/// the named ones; unknown and repeated names are refused.
+#[test]
+fn action_order_parsing() {
+    use crate::rules::ast::{Action, ActionOrder};
+    let o = ActionOrder::parse(&["alert", "pass"]).unwrap();
+    assert!(o.rank(Action::Alert) < o.rank(Action::Pass));
+    assert!(o.rank(Action::Pass) < o.rank(Action::Drop));
+    assert!(o.rank(Action::Drop) < o.rank(Action::Reject));
+    assert_eq!(o.rank(Action::RejectBoth), o.rank(Action::Reject));
+    assert_eq!(ActionOrder::parse::<&str>(&[]).unwrap(), ActionOrder::default());
+    assert!(ActionOrder::parse(&["pass", "block"]).is_err());
+    assert!(ActionOrder::parse(&["pass", "pass"]).is_err());
 }
 
 /// `ipv4`/`ipv6` rule protocols pick the IP version; `icmpv6.mtu` reads

@@ -482,6 +482,11 @@ pub struct Flow {
     /// The TCP session was established at some point (closing and closed
     /// states still count for `flow:established`, as in Suricata).
     pub was_established: bool,
+    /// The last packet is the one that completed the handshake. Suricata
+    /// tells a packet established from the session's state before the
+    /// packet, so `flow:established` does not see the handshake's final
+    /// ACK (`flow:not_established` does).
+    pub completed_handshake: bool,
     /// Detection state (flowbits).
     pub detect: FlowState,
     /// IP protocol.
@@ -530,6 +535,12 @@ pub struct Flow {
 pub const MAX_FLOW_MACS: usize = 32;
 
 impl Flow {
+    /// Established for the rules inspecting the last packet: as
+    /// [`Flow::established`], but not on the handshake's final ACK.
+    pub fn established_for_packet(&self) -> bool {
+        self.established() && !(self.proto == 6 && self.completed_handshake)
+    }
+
     /// Established in Suricata's sense for this protocol.
     pub fn established(&self) -> bool {
         if self.proto == 6 {
@@ -830,6 +841,7 @@ impl FlowTable {
                     streams: None,
                     seen_dirs: 0,
                     was_established: false,
+                    completed_handshake: false,
                     detect: FlowState::default(),
                     proto: ip.proto,
                     alerted: false,
@@ -907,6 +919,8 @@ impl FlowTable {
             if f.tcp == TcpState::SynSent && step.state == TcpState::Established {
                 f.tcp_async = true;
             }
+            f.completed_handshake =
+                matches!(f.tcp, TcpState::SynSent | TcpState::SynRecv) && step.state == TcpState::Established;
             f.tcp = step.state;
             tcp_accepted = step.accepted;
             // Suricata counts the flags of the session's packets only: those

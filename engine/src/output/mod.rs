@@ -139,6 +139,8 @@ pub struct AlertInput<'a> {
     pub opts: &'a AlertOptions,
     /// The client address an HTTP proxy header names ([`AlertOptions::xff`]).
     pub xff: Option<std::net::IpAddr>,
+    /// What the rules decided for the packet, for `verdict`.
+    pub verdict: crate::detect::PacketAction,
 }
 
 /// Optional fields of alert records, as Suricata's `eve-log` `alert`
@@ -161,6 +163,10 @@ pub struct AlertOptions {
     pub verdict: bool,
     /// `ethernet: yes` on the eve-log: the packet's MAC addresses.
     pub ethernet: bool,
+    /// Suricata runs inline (`--simulate-ips`): a drop rule's alert says
+    /// `blocked` and a dropped packet's verdict is `drop`, where an IDS
+    /// only alerts.
+    pub ips: bool,
 }
 
 /// The eve-log alert `xff` options.
@@ -187,7 +193,48 @@ impl Default for AlertOptions {
             xff: None,
             verdict: false,
             ethernet: false,
+            ips: false,
         }
+    }
+}
+
+/// The `verdict` object of an alert: what happened to the packet as a
+/// whole (every alert of a packet has the same). A reject also names the
+/// answer an inline engine sends. Without inline mode drops are only
+/// alerts; a pass that cut the packet's matches short says `pass`.
+fn verdict_json(v: crate::detect::PacketAction, ips: bool, pkt: &Packet<'_>) -> serde_json::Value {
+    if v.reject {
+        let answer = match pkt.l4 {
+            L4::Tcp { .. } => Some("tcp-reset"),
+            L4::Udp { .. } | L4::Icmp { .. } => Some("icmp-prohib"),
+            _ => None,
+        };
+        return serde_json::json!({
+            "action": if ips { "drop" } else { "alert" },
+            "reject-target": "to_client",
+            "reject": answer.into_iter().collect::<Vec<_>>(),
+        });
+    }
+    let act = if v.drop && ips {
+        "drop"
+    } else if v.pass {
+        "pass"
+    } else {
+        "alert"
+    };
+    serde_json::json!({ "action": act })
+}
+
+/// The `alert.action` of a signature's alert: a reject is always
+/// `blocked` (the reset goes out even from an IDS), a drop only inline.
+fn alert_action(action: crate::rules::ast::Action, ips: bool) -> &'static str {
+    use crate::rules::ast::Action;
+    match action {
+        Action::Reject | Action::RejectBoth => "blocked",
+        Action::Drop if ips => "blocked",
+        // A pass rule's alert (the `alert` keyword) lets the packet through.
+        Action::Pass => "allowed",
+        a => a.eve_name(),
     }
 }
 
@@ -251,7 +298,7 @@ pub fn render_alert(a: &AlertInput<'_>) -> String {
         tx_id: a.tx_id,
         tx_guessed: a.tx_guessed.then_some(true),
         alert: AlertBody {
-            action: s.action.eve_name(),
+            action: alert_action(s.action, a.opts.ips),
             gid: s.gid,
             signature_id: s.sid,
             rev: s.rev,
@@ -323,10 +370,7 @@ pub fn render_alert(a: &AlertInput<'_>) -> String {
         rec.stream = Some(u8::from(a.stream.is_some()));
     }
     if o.verdict {
-        // mirador is passive: a packet's verdict is `alert`, or `pass`
-        // for a pass rule's match (Suricata in IDS mode).
-        let act = if s.action == crate::rules::ast::Action::Pass { "pass" } else { "alert" };
-        rec.verdict = Some(serde_json::json!({ "action": act }));
+        rec.verdict = Some(verdict_json(a.verdict, o.ips, pkt));
     }
     // The pseudo packet of a flow's end has no bytes of its own.
     if o.packet && !pkt.data.is_empty() {
@@ -363,4 +407,37 @@ pub fn render_alert(a: &AlertInput<'_>) -> String {
         out.extend(extra.iter().map(|(k, v)| (k.clone(), (*v).clone())));
     }
     serde_json::to_string(&out).expect("EVE records serialize")
+}
+
+#[cfg(test)]
+mod action_tests {
+    use super::*;
+    use crate::detect::PacketAction;
+    use crate::rules::ast::Action;
+
+    /// Inline, a drop rule's alert is `blocked`; an IDS only alerts. A
+    /// reject is `blocked` either way and a pass rule's alert `allowed`.
+    #[test]
+    fn alert_actions() {
+        assert_eq!(alert_action(Action::Drop, true), "blocked");
+        assert_eq!(alert_action(Action::Drop, false), "allowed");
+        assert_eq!(alert_action(Action::Reject, false), "blocked");
+        assert_eq!(alert_action(Action::Pass, true), "allowed");
+        assert_eq!(alert_action(Action::Alert, true), "allowed");
+    }
+
+    /// The packet's verdict: drop only inline, then pass, else alert; a
+    /// reject names the reset it sends.
+    #[test]
+    fn verdicts() {
+        let pkt = crate::detect::tests::packet(b"x", 6, 1, 2);
+        let v = |drop, reject, pass, ips| verdict_json(PacketAction { drop, reject, pass }, ips, &pkt);
+        assert_eq!(v(true, false, true, true), serde_json::json!({"action": "drop"}));
+        assert_eq!(v(true, false, true, false), serde_json::json!({"action": "pass"}));
+        assert_eq!(v(false, false, false, true), serde_json::json!({"action": "alert"}));
+        assert_eq!(
+            v(true, true, false, true),
+            serde_json::json!({"action": "drop", "reject-target": "to_client", "reject": ["tcp-reset"]})
+        );
+    }
 }

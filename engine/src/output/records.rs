@@ -433,11 +433,14 @@ pub fn render_flow(flow: &Flow, end: FlowEnd, community_id: Option<u16>, etherne
     };
     f.insert("reason".into(), reason.into());
     f.insert("alerted".into(), flow.alerted.into());
-    // An exception policy's verdict, else a pass rule's.
+    // An exception policy's verdict, else a pass or drop rule's.
     let action = match flow.verdict {
         Some(FlowVerdict::Drop) => Some("drop"),
         Some(FlowVerdict::Pass | FlowVerdict::Bypass) => Some("pass"),
-        None => flow.detect.passed().then_some("pass"),
+        None => flow.detect.action().map(|a| match a {
+            crate::detect::FlowAction::Pass => "pass",
+            crate::detect::FlowAction::Drop => "drop",
+        }),
     };
     if let Some(action) = action {
         f.insert("action".into(), action.into());

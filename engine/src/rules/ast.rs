@@ -21,6 +21,65 @@ pub enum Action {
     Config,
 }
 
+/// The rank of each action in signature order, Suricata's `action-order`
+/// setting. The order decides which matches of a packet count: a `pass`
+/// stops the matches ranked after it, and a drop ranked before a pass still
+/// drops. Lower ranks come first; the default is pass, drop, reject, alert.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ActionOrder {
+    /// Rank of pass, drop, reject (all variants) and alert, in that order.
+    ranks: [u8; 4],
+}
+
+impl Default for ActionOrder {
+    fn default() -> Self {
+        ActionOrder { ranks: [0, 1, 2, 3] }
+    }
+}
+
+impl ActionOrder {
+    /// Reads the names of `action-order` (`pass`, `drop`, `reject`,
+    /// `alert`), first ranked first. Actions the list leaves out keep their
+    /// default order after those it names.
+    ///
+    /// # Errors
+    /// An unknown or repeated name.
+    pub fn parse<S: AsRef<str>>(names: &[S]) -> Result<Self, String> {
+        let mut ranks = [u8::MAX; 4];
+        for (rank, name) in names.iter().enumerate() {
+            let slot = match name.as_ref().trim() {
+                "pass" => 0,
+                "drop" => 1,
+                "reject" => 2,
+                "alert" => 3,
+                other => return Err(format!("unknown action '{other}'")),
+            };
+            if ranks[slot] != u8::MAX {
+                return Err(format!("action '{}' listed twice", name.as_ref().trim()));
+            }
+            ranks[slot] = rank as u8;
+        }
+        let mut next = names.len() as u8;
+        for r in &mut ranks {
+            if *r == u8::MAX {
+                *r = next;
+                next += 1;
+            }
+        }
+        Ok(ActionOrder { ranks })
+    }
+
+    /// The rank of `action`; `config` rules go with alerts.
+    pub fn rank(&self, action: Action) -> u8 {
+        match action {
+            Action::Pass => self.ranks[0],
+            Action::Drop => self.ranks[1],
+            Action::Reject | Action::RejectBoth => self.ranks[2],
+            Action::Alert | Action::Config => self.ranks[3],
+        }
+    }
+}
+
 impl Action {
     /// The name EVE writes in `alert.action` (an IDS reports `allowed`
     /// for alerts; Suricata writes `allowed` unless it is inline).
@@ -1753,6 +1812,9 @@ pub struct Rule {
     pub flowbits: Vec<Flowbit>,
     /// flowbits:noalert or noalert.
     pub noalert: bool,
+    /// The `alert` keyword: a `pass` rule that also writes an alert, so
+    /// what an allow-list lets through stays visible.
+    pub alert: bool,
     /// threshold / detection_filter.
     pub threshold: Option<Threshold>,
     /// detection_filter (separate from threshold: both may be given).

@@ -40,6 +40,7 @@ pub(crate) fn build(header: Header, opts: &[RawOption<'_>]) -> Result<Rule, Rule
             flow: None,
             flowbits: Vec::new(),
             noalert: false,
+            alert: false,
             threshold: None,
             detection_filter: None,
             ignored: Vec::new(),
@@ -357,6 +358,10 @@ impl Builder {
             "noalert" => {
                 Self::no_value(o)?;
                 self.rule.noalert = true;
+            }
+            "alert" => {
+                Self::no_value(o)?;
+                self.rule.alert = true;
             }
             "content" | "uricontent" => {
                 let raw = Self::need_value(o)?;

@@ -41,6 +41,8 @@ pub struct LoadReport {
     pub errors: Vec<RuleError>,
     /// Files that could not be read.
     pub file_errors: Vec<(PathBuf, String)>,
+    /// The order of actions the ruleset is sorted by (`action-order`).
+    pub action_order: ast::ActionOrder,
 }
 
 impl LoadReport {
