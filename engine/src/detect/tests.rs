@@ -412,8 +412,10 @@ fn growing_bodies_are_scanned_incrementally() {
 /// Runs `rules` (compiled with `order`) on UDP packets of one flow and
 /// returns, per payload, the sids that alerted and the packet's verdict.
 fn run_flow(rules: &str, order: &[&str], payloads: &[&[u8]]) -> (Vec<(Vec<u32>, PacketAction)>, FlowState) {
-    let mut report = crate::rules::LoadReport::default();
-    report.action_order = crate::rules::ast::ActionOrder::parse(order).unwrap();
+    let mut report = crate::rules::LoadReport {
+        action_order: crate::rules::ast::ActionOrder::parse(order).unwrap(),
+        ..Default::default()
+    };
     report.add_text(rules, None);
     let b = Ruleset::from_report(report, &Vars::default(), &Classifications::default());
     assert!(b.errors.is_empty(), "{:?}", b.errors.iter().map(ToString::to_string).collect::<Vec<_>>());
